@@ -1,0 +1,82 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// A layer or a model: <see cref="Forward"/> computes the output and keeps what <see cref="Backward"/> needs;
+/// <see cref="Backward"/> takes dL/d(output), adds dL/d(parameter) into each parameter's gradient and returns
+/// dL/d(input). There is no autograd tape: every layer writes its own derivative, as the lecture does by hand.
+/// PyTorch: torch.nn.Module (forward) with the backward that autograd would compute.
+/// </summary>
+public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Training mode (true by default): affects Dropout. PyTorch: Module.train() / eval().</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>A short name for summaries and error messages, e.g. "Conv2d(1, 8, kernel 5x5)".</summary>
+    public virtual string Name => GetType().Name.Split('`')[0];
+
+    /// <summary>Computes the output for <paramref name="input"/> and caches what Backward needs.</summary>
+    public abstract Tensor<T> Forward(Tensor<T> input);
+
+    /// <summary>
+    /// Given dL/d(output) of the last Forward, accumulates parameter gradients and returns dL/d(input).
+    /// Throws <see cref="InvalidOperationException"/> when called before Forward.
+    /// </summary>
+    public abstract Tensor<T> Backward(Tensor<T> outputGradient);
+
+    /// <summary>This module's own parameters (not its children's).</summary>
+    protected virtual IEnumerable<Parameter<T>> OwnParameters() => [];
+
+    /// <summary>Direct child modules (for containers such as <see cref="Sequential{T}"/>).</summary>
+    public virtual IEnumerable<Module<T>> Children() => [];
+
+    /// <summary>All parameters of this module and its descendants, in a fixed order.</summary>
+    public IEnumerable<Parameter<T>> Parameters()
+    {
+        foreach (var p in OwnParameters()) yield return p;
+        foreach (var child in Children())
+            foreach (var p in child.Parameters()) yield return p;
+    }
+
+    /// <summary>Parameters with dotted names, e.g. "0.weight", as PyTorch's named_parameters().</summary>
+    public IEnumerable<(string Name, Parameter<T> Parameter)> NamedParameters()
+    {
+        foreach (var p in OwnParameters()) yield return (p.Name, p);
+        int i = 0;
+        foreach (var child in Children())
+        {
+            foreach (var (name, p) in child.NamedParameters()) yield return ($"{i}.{name}", p);
+            i++;
+        }
+    }
+
+    /// <summary>Sets every parameter gradient to zero. PyTorch: Module.zero_grad().</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) Array.Clear(p.Grad.Data);
+    }
+
+    /// <summary>Switches this module and its children to training or evaluation mode.</summary>
+    public Module<T> Train(bool training = true)
+    {
+        Training = training;
+        foreach (var child in Children()) child.Train(training);
+        return this;
+    }
+
+    /// <summary>Evaluation mode: same as <c>Train(false)</c>.</summary>
+    public Module<T> Eval() => Train(false);
+
+    /// <summary>The output shape for an input shape, without computing anything (used by summaries).</summary>
+    public abstract int[] OutputShape(ReadOnlySpan<int> inputShape);
+
+    /// <summary>Multiply-adds of one Forward for an input shape (0 for layers that do no multiplications).</summary>
+    public virtual long MultiplyAdds(ReadOnlySpan<int> inputShape) => 0;
+
+    /// <summary>Total number of learnable scalars.</summary>
+    public long ParameterCount() => Parameters().Sum(p => (long)p.Value.Length);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+}

@@ -1,0 +1,59 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// General matrix multiply on row-major spans: C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its
+/// transpose. op(A) is M x K, op(B) is K x N, C is M x N; lda, ldb, ldc are the row strides of the stored
+/// matrices. This is the core of Linear and of im2col convolution. BLAS: sgemm/dgemm (row-major).
+/// </summary>
+public static class Gemm
+{
+    /// <summary>The fast path (vectorized, parallel over rows of C for large products).</summary>
+    public static void Multiply<T>(bool transposeA, bool transposeB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckArguments(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        GemmKernel.Run(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>The naive reference: three loops, one dot product per element of C, accumulated in double.</summary>
+    public static void MultiplyNaive<T>(bool transposeA, bool transposeB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckArguments(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    T av = transposeA ? a[p * lda + i] : a[i * lda + p];
+                    T bv = transposeB ? b[j * ldb + p] : b[p * ldb + j];
+                    sum += double.CreateTruncating(av) * double.CreateTruncating(bv);
+                }
+                // beta == 0 overwrites C, so NaN or garbage in C does not leak through (BLAS convention).
+                T prior = T.IsZero(beta) ? T.Zero : beta * c[i * ldc + j];
+                c[i * ldc + j] = alpha * T.CreateTruncating(sum) + prior;
+            }
+    }
+
+    internal static void CheckArguments(bool transposeA, bool transposeB, int m, int n, int k,
+        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"Gemm: sizes must be non-negative, got M={m}, N={n}, K={k}.");
+        int aRows = transposeA ? k : m, aCols = transposeA ? m : k;
+        int bRows = transposeB ? n : k, bCols = transposeB ? k : n;
+        if (lda < Math.Max(1, aCols)) throw new ArgumentException($"Gemm: lda must be at least {aCols}, got {lda}.");
+        if (ldb < Math.Max(1, bCols)) throw new ArgumentException($"Gemm: ldb must be at least {bCols}, got {ldb}.");
+        if (ldc < Math.Max(1, n)) throw new ArgumentException($"Gemm: ldc must be at least {n}, got {ldc}.");
+        if (aRows > 0 && aCols > 0 && aLength < (long)(aRows - 1) * lda + aCols)
+            throw new ArgumentException($"Gemm: A needs {(long)(aRows - 1) * lda + aCols} elements ({aRows}x{aCols}, lda {lda}), got {aLength}.");
+        if (bRows > 0 && bCols > 0 && bLength < (long)(bRows - 1) * ldb + bCols)
+            throw new ArgumentException($"Gemm: B needs {(long)(bRows - 1) * ldb + bCols} elements ({bRows}x{bCols}, ldb {ldb}), got {bLength}.");
+        if (m > 0 && n > 0 && cLength < (long)(m - 1) * ldc + n)
+            throw new ArgumentException($"Gemm: C needs {(long)(m - 1) * ldc + n} elements ({m}x{n}, ldc {ldc}), got {cLength}.");
+    }
+}
