@@ -13,6 +13,19 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Training mode (true by default): affects Dropout. PyTorch: Module.train() / eval().</summary>
     public bool Training { get; private set; } = true;
 
+    /// <summary>The code path (fast or naive reference); setting it also sets every child's.</summary>
+    public Implementation Implementation
+    {
+        get => _implementation;
+        set
+        {
+            _implementation = value;
+            foreach (var child in Children()) child.Implementation = value;
+        }
+    }
+
+    private Implementation _implementation = Implementation.Fast;
+
     /// <summary>A short name for summaries and error messages, e.g. "Conv2d(1, 8, kernel 5x5)".</summary>
     public virtual string Name => GetType().Name.Split('`')[0];
 
