@@ -90,7 +90,7 @@ internal static class TsneAffinities
         var dist = new double[n * n];
         Gemm.Multiply(false, true, n, n, d, -2.0, x.Values, d, x.Values, d, 0.0, dist, n);
         var norms = RowNorms(x);
-        Parallel.For(0, n, i =>
+        PointLoop.For(n, n, i =>
         {
             for (int j = 0; j < n; j++) dist[i * n + j] = i == j ? 0 : Math.Max(0, dist[i * n + j] + norms[i] + norms[j]);
         });
@@ -103,14 +103,14 @@ internal static class TsneAffinities
         int n = x.Rows;
         var dist = SquaredDistances(x);
         var p = new double[n * n];
-        Parallel.For(0, n, () => (new double[n - 1], new double[n - 1]), (i, _, buffers) =>
+        PointLoop.For(n, 20L * n, i =>
         {
-            var (d, row) = buffers;
+            var d = new double[n - 1];
+            var row = new double[n - 1];
             for (int j = 0, c = 0; j < n; j++) if (j != i) d[c++] = dist[i * n + j];
             SearchRow(d, perplexity, row);
             for (int j = 0, c = 0; j < n; j++) if (j != i) p[i * n + j] = row[c++];
-            return buffers;
-        }, _ => { });
+        });
         return p;
     }
 
@@ -135,7 +135,7 @@ internal static class TsneAffinities
         int n = x.Rows, k = neighbours;
         var (index, dist) = NearestNeighbours(x, k);
         var cond = new double[n * k];
-        Parallel.For(0, n, i => SearchRow(dist.AsSpan(i * k, k), perplexity, cond.AsSpan(i * k, k)));
+        PointLoop.For(n, 20L * k, i => SearchRow(dist.AsSpan(i * k, k), perplexity, cond.AsSpan(i * k, k)));
 
         // Symmetrise: every (i, j, p_{j|i}) lands in row i and in row j; equal (row, column) pairs are then merged.
         var counts = new int[n + 1];
@@ -192,7 +192,7 @@ internal static class TsneAffinities
         {
             int rows = Math.Min(BlockRows, n - r0);
             Gemm.Multiply(false, true, rows, n, d, -2.0, x.Values.AsSpan(r0 * d), d, x.Values, d, 0.0, block, n);
-            Parallel.For(0, rows, r =>
+            PointLoop.For(rows, n, r =>
             {
                 int i = r0 + r;
                 var heapD = distance.AsSpan(i * k, k);
