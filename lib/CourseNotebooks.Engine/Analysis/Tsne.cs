@@ -32,7 +32,7 @@ public sealed record TsneOptions
     /// <summary>Embedding dimension (2 for plots). Barnes-Hut supports 2 only.</summary>
     public int Dimensions { get; init; } = 2;
 
-    /// <summary>Effective number of neighbours, 2^H(P_i); must be positive and less than N (sklearn's check).</summary>
+    /// <summary>Effective number of neighbours, exp(H(P_i)) with the entropy H in nats; must be positive and less than N (sklearn's check).</summary>
     public double Perplexity { get; init; } = 30;
 
     /// <summary>Factor on P during the first <see cref="ExaggerationIterations"/> iterations (forms tight clusters early).</summary>
