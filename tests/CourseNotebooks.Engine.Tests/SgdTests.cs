@@ -219,7 +219,7 @@ public class SgdTests
         var ex = Assert.Throws<ArgumentException>(() =>
             new Sgd<double>([QuadraticBowl.Parameter(1.0)], 0.1, momentum, dampening, nesterov: true));
         Assert.Contains("Nesterov momentum requires momentum > 0 and dampening = 0", ex.Message);
-        Assert.Contains($"got momentum {momentum} and dampening {dampening}", ex.Message);
+        Assert.Contains(FormattableString.Invariant($"got momentum {momentum} and dampening {dampening}"), ex.Message);
     }
 
     [Fact]

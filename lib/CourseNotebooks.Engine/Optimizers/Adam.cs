@@ -87,7 +87,7 @@ public abstract class AdamBase<T> : Optimizer<T> where T : unmanaged, IFloatingP
     {
         if (!(beta >= 0 && beta < 1))
             throw new ArgumentOutOfRangeException("betas", beta,
-                $"{Name}: invalid beta at index {position}: expected 0 <= beta < 1, got {beta}.");
+                FormattableString.Invariant($"{Name}: invalid beta at index {position}: expected 0 <= beta < 1, got {beta}."));
     }
 }
 

@@ -81,7 +81,7 @@ public static class Init
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentNullException.ThrowIfNull(random);
         if (!(low <= high))
-            throw new ArgumentException($"Init.Uniform: expected low <= high, got low {low} and high {high}.");
+            throw new ArgumentException(FormattableString.Invariant($"Init.Uniform: expected low <= high, got low {low} and high {high}."));
         var data = tensor.Data;
         for (int i = 0; i < data.Length; i++) data[i] = T.CreateChecked(low + (high - low) * random.NextDouble());
         return tensor;
@@ -93,7 +93,7 @@ public static class Init
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentNullException.ThrowIfNull(random);
         if (!(std >= 0))
-            throw new ArgumentOutOfRangeException(nameof(std), std, $"Init.Normal: std must be >= 0, got {std}.");
+            throw new ArgumentOutOfRangeException(nameof(std), std, FormattableString.Invariant($"Init.Normal: std must be >= 0, got {std}."));
         var data = tensor.Data;
         for (int i = 0; i < data.Length; i++) data[i] = T.CreateChecked(mean + std * Tensor.NextGaussian(random));
         return tensor;

@@ -48,6 +48,6 @@ public static class L2Penalty
     private static void CheckLambda(double lambda)
     {
         if (!(lambda >= 0))
-            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, $"L2Penalty: λ must be >= 0, got {lambda}.");
+            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, FormattableString.Invariant($"L2Penalty: λ must be >= 0, got {lambda}."));
     }
 }

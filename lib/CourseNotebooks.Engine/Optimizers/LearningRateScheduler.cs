@@ -54,7 +54,7 @@ public sealed class StepLR : LearningRateScheduler
         if (stepSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, $"StepLR: step size must be positive, got {stepSize}.");
         if (!(gamma >= 0))
-            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, $"StepLR: gamma must be >= 0, got {gamma}.");
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, FormattableString.Invariant($"StepLR: gamma must be >= 0, got {gamma}."));
         StepSize = stepSize;
         Gamma = gamma;
     }

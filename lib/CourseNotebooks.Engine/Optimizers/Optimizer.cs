@@ -101,6 +101,6 @@ public abstract class Optimizer<T> : ILearningRateOptimizer where T : unmanaged,
     protected void CheckNonNegative(double value, string what)
     {
         if (!(value >= 0))
-            throw new ArgumentOutOfRangeException(what, value, $"{Name}: invalid {what}: expected a value >= 0, got {value}.");
+            throw new ArgumentOutOfRangeException(what, value, FormattableString.Invariant($"{Name}: invalid {what}: expected a value >= 0, got {value}."));
     }
 }

@@ -52,7 +52,7 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         CheckNonNegative(weightDecay, "weight decay");
         if (nesterov && (momentum <= 0 || dampening != 0))
             throw new ArgumentException(
-                $"{Name}: Nesterov momentum requires momentum > 0 and dampening = 0, got momentum {momentum} and dampening {dampening}.",
+                FormattableString.Invariant($"{Name}: Nesterov momentum requires momentum > 0 and dampening = 0, got momentum {momentum} and dampening {dampening}."),
                 nameof(nesterov));
         Momentum = momentum;
         Dampening = dampening;
