@@ -1,0 +1,160 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// The shared core of <see cref="Adam{T}"/> and <see cref="AdamW{T}"/>: running averages of the gradient (m) and
+/// of its square (v), both bias-corrected, step γ·m̂/(√v̂ + ε). The two differ only in how weight decay enters.
+/// Introduced in notebook 11-momentum-optimizers.
+/// </summary>
+public abstract class AdamBase<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[]?[] _firstMoments;
+    private readonly T[]?[] _secondMoments;
+    private readonly T[]?[] _maxSecondMoments;
+    private readonly bool _decoupledWeightDecay;
+
+    private protected AdamBase(IEnumerable<Parameter<T>> parameters, double learningRate, (double Beta1, double Beta2) betas,
+        double eps, double weightDecay, bool amsgrad, bool maximize, bool decoupledWeightDecay)
+        : base(parameters, learningRate)
+    {
+        CheckNonNegative(eps, "epsilon");
+        CheckBeta(betas.Beta1, 0);
+        CheckBeta(betas.Beta2, 1);
+        CheckNonNegative(weightDecay, "weight decay");
+        Betas = betas;
+        Eps = eps;
+        WeightDecay = weightDecay;
+        Amsgrad = amsgrad;
+        Maximize = maximize;
+        _decoupledWeightDecay = decoupledWeightDecay;
+        _firstMoments = new T[]?[Parameters.Count];
+        _secondMoments = new T[]?[Parameters.Count];
+        _maxSecondMoments = new T[]?[Parameters.Count];
+    }
+
+    /// <summary>(β₁, β₂): smoothing of the gradient and of its square.</summary>
+    public (double Beta1, double Beta2) Betas { get; }
+
+    /// <summary>ε, added to √v̂ for numerical stability.</summary>
+    public double Eps { get; }
+
+    /// <summary>λ.</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>Whether the denominator uses the running maximum of v (AMSGrad).</summary>
+    public bool Amsgrad { get; }
+
+    /// <summary>Whether the objective is maximized.</summary>
+    public bool Maximize { get; }
+
+    /// <inheritdoc />
+    protected override void Update(int index, Parameter<T> parameter)
+    {
+        // The bias corrections are computed in double, as PyTorch computes them in Python floats.
+        double bias1 = 1 - Math.Pow(Betas.Beta1, StepCount);
+        double bias2 = 1 - Math.Pow(Betas.Beta2, StepCount);
+        T stepSize = T.CreateChecked(LearningRate / bias1);
+        T bias2Sqrt = T.CreateChecked(Math.Sqrt(bias2));
+        T beta1 = T.CreateChecked(Betas.Beta1), beta2 = T.CreateChecked(Betas.Beta2);
+        T eps = T.CreateChecked(Eps), wd = T.CreateChecked(WeightDecay);
+        T decay = T.CreateChecked(1 - LearningRate * WeightDecay);
+        T[] m = State(_firstMoments, index), v = State(_secondMoments, index);
+        T[]? vMax = Amsgrad ? State(_maxSecondMoments, index) : null;
+        var theta = parameter.Value.Data;
+        var grad = parameter.Grad.Data;
+        for (int i = 0; i < theta.Length; i++)
+        {
+            T g = Maximize ? -grad[i] : grad[i];
+            if (WeightDecay != 0)
+            {
+                if (_decoupledWeightDecay) theta[i] *= decay;
+                else g += wd * theta[i];
+            }
+            m[i] = beta1 * m[i] + (T.One - beta1) * g;
+            v[i] = beta2 * v[i] + (T.One - beta2) * g * g;
+            T second = v[i];
+            if (vMax is not null)
+            {
+                vMax[i] = T.Max(vMax[i], v[i]);
+                second = vMax[i];
+            }
+            theta[i] -= stepSize * m[i] / (T.Sqrt(second) / bias2Sqrt + eps);
+        }
+    }
+
+    private void CheckBeta(double beta, int position)
+    {
+        if (!(beta >= 0 && beta < 1))
+            throw new ArgumentOutOfRangeException("betas", beta,
+                FormattableString.Invariant($"{Name}: invalid beta at index {position}: expected 0 <= beta < 1, got {beta}."));
+    }
+}
+
+/// <summary>
+/// Adam: momentum on the gradient (m) and an RMSprop-style scale (v), both with bias correction so the first steps
+/// are not shrunk by the zero start. Exactly as torch.optim.Adam. Introduced in notebook 11-momentum-optimizers.
+/// </summary>
+/// <remarks>
+/// <para>The algorithm (γ learning rate, β₁, β₂, ε, λ weight decay), per parameter θ, with m = v = v_max = 0 and
+/// t = 1, 2, ...:</para>
+/// <code>
+/// g ← ∇θ E;  if maximize: g ← −g
+/// if λ ≠ 0:  g ← g + λ θ            (L2 through the gradient, like SGD's weight decay)
+/// m ← β₁ m + (1 − β₁) g
+/// v ← β₂ v + (1 − β₂) g²
+/// if amsgrad: v_max ← max(v_max, v);  v ← v_max   (for the step only)
+/// θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+/// </code>
+/// <para>This is m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), arranged as PyTorch's code does: ε is added after
+/// the bias-corrected square root. With amsgrad the maximum is taken over the uncorrected v and then divided by the
+/// current √(1−β₂ᵗ), as PyTorch's implementation does (its documentation's box takes the maximum of v̂).</para>
+/// <para>PyTorch: torch.optim.Adam(params, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, amsgrad=False,
+/// maximize=False).</para>
+/// </remarks>
+public sealed class Adam<T> : AdamBase<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates the optimizer and checks the arguments as PyTorch does.</summary>
+    /// <param name="parameters">What to update.</param>
+    /// <param name="learningRate">γ ≥ 0.</param>
+    /// <param name="betas">(β₁, β₂), each in [0, 1); default (0.9, 0.999).</param>
+    /// <param name="eps">ε ≥ 0.</param>
+    /// <param name="weightDecay">λ ≥ 0, added to the gradient as λθ.</param>
+    /// <param name="amsgrad">Use the running maximum of v.</param>
+    /// <param name="maximize">Ascend instead of descend.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative (or NaN) rate, ε or λ; a β outside [0, 1).</exception>
+    public Adam(IEnumerable<Parameter<T>> parameters, double learningRate = 1e-3, (double Beta1, double Beta2)? betas = null,
+        double eps = 1e-8, double weightDecay = 0, bool amsgrad = false, bool maximize = false)
+        : base(parameters, learningRate, betas ?? (0.9, 0.999), eps, weightDecay, amsgrad, maximize, decoupledWeightDecay: false)
+    {
+    }
+}
+
+/// <summary>
+/// AdamW: Adam with decoupled weight decay, θ ← θ(1 − γλ) before the Adam step, instead of adding λθ to the
+/// gradient (which Adam would then rescale per weight). Exactly as torch.optim.AdamW.
+/// Introduced in notebook 11-momentum-optimizers.
+/// </summary>
+/// <remarks>
+/// <para>The algorithm is <see cref="Adam{T}"/>'s with the weight-decay line replaced by θ ← θ − γλθ (applied to θ
+/// before the moments are updated; g is left unchanged).</para>
+/// <para>PyTorch: torch.optim.AdamW(params, lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01,
+/// amsgrad=False, maximize=False).</para>
+/// </remarks>
+public sealed class AdamW<T> : AdamBase<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates the optimizer and checks the arguments as PyTorch does.</summary>
+    /// <param name="parameters">What to update.</param>
+    /// <param name="learningRate">γ ≥ 0.</param>
+    /// <param name="betas">(β₁, β₂), each in [0, 1); default (0.9, 0.999).</param>
+    /// <param name="eps">ε ≥ 0.</param>
+    /// <param name="weightDecay">λ ≥ 0 (default 0.01): θ shrinks by the factor 1 − γλ each step.</param>
+    /// <param name="amsgrad">Use the running maximum of v.</param>
+    /// <param name="maximize">Ascend instead of descend.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative (or NaN) rate, ε or λ; a β outside [0, 1).</exception>
+    public AdamW(IEnumerable<Parameter<T>> parameters, double learningRate = 1e-3, (double Beta1, double Beta2)? betas = null,
+        double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false, bool maximize = false)
+        : base(parameters, learningRate, betas ?? (0.9, 0.999), eps, weightDecay, amsgrad, maximize, decoupledWeightDecay: true)
+    {
+    }
+}

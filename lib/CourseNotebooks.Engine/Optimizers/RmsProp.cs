@@ -1,0 +1,102 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// RMSprop: divides each gradient by a running root-mean-square of its recent values, so every weight gets its own
+/// step size (the slides' "try rmsprop (with momentum?)"). Exactly as torch.optim.RMSprop.
+/// Introduced in notebook 11-momentum-optimizers.
+/// </summary>
+/// <remarks>
+/// <para>The algorithm (γ learning rate, α smoothing, ε, λ weight decay, μ momentum), per parameter θ, with
+/// v = 0, ḡ = 0, b = 0 at the start:</para>
+/// <code>
+/// g ← ∇θ E;  if maximize: g ← −g
+/// if λ ≠ 0:  g ← g + λ θ
+/// v ← α v + (1 − α) g²
+/// ṽ ← v;  if centered: ḡ ← α ḡ + (1 − α) g;  ṽ ← v − ḡ²
+/// if μ &gt; 0: b ← μ b + g / (√ṽ + ε);  θ ← θ − γ b
+/// else:     θ ← θ − γ g / (√ṽ + ε)
+/// </code>
+/// <para>ε is added after the square root (not inside it), and there is no bias correction: v starts at 0, so the
+/// first steps are larger than later ones (the first step is γ·g/(√(1−α)|g| + ε) ≈ 10γ for α = 0.99).
+/// Unlike <see cref="Sgd{T}"/>, the momentum buffer starts at 0.</para>
+/// <para>PyTorch: torch.optim.RMSprop(params, lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0, momentum=0,
+/// centered=False, maximize=False).</para>
+/// </remarks>
+public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[]?[] _squareAverages;
+    private readonly T[]?[] _gradientAverages;
+    private readonly T[]?[] _momentumBuffers;
+
+    /// <summary>Creates the optimizer and checks the arguments as PyTorch does.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">learningRate, eps, momentum, weightDecay or alpha is negative (or NaN).</exception>
+    public RmsProp(IEnumerable<Parameter<T>> parameters, double learningRate = 0.01, double alpha = 0.99, double eps = 1e-8,
+        double weightDecay = 0, double momentum = 0, bool centered = false, bool maximize = false)
+        : base(parameters, learningRate)
+    {
+        CheckNonNegative(eps, "epsilon");
+        CheckNonNegative(momentum, "momentum");
+        CheckNonNegative(weightDecay, "weight decay");
+        CheckNonNegative(alpha, "alpha");
+        Alpha = alpha;
+        Eps = eps;
+        WeightDecay = weightDecay;
+        Momentum = momentum;
+        Centered = centered;
+        Maximize = maximize;
+        _squareAverages = new T[]?[Parameters.Count];
+        _gradientAverages = new T[]?[Parameters.Count];
+        _momentumBuffers = new T[]?[Parameters.Count];
+    }
+
+    /// <summary>α, the smoothing constant of the running averages.</summary>
+    public double Alpha { get; }
+
+    /// <summary>ε, added to √ṽ for numerical stability.</summary>
+    public double Eps { get; }
+
+    /// <summary>λ (adds λθ to the gradient).</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>μ (0 = no momentum buffer).</summary>
+    public double Momentum { get; }
+
+    /// <summary>Whether the variance estimate subtracts the squared mean gradient.</summary>
+    public bool Centered { get; }
+
+    /// <summary>Whether the objective is maximized.</summary>
+    public bool Maximize { get; }
+
+    /// <inheritdoc />
+    protected override void Update(int index, Parameter<T> parameter)
+    {
+        T lr = T.CreateChecked(LearningRate), alpha = T.CreateChecked(Alpha), eps = T.CreateChecked(Eps);
+        T wd = T.CreateChecked(WeightDecay), mu = T.CreateChecked(Momentum);
+        T[] v = State(_squareAverages, index);
+        T[]? mean = Centered ? State(_gradientAverages, index) : null;
+        T[]? buffer = Momentum > 0 ? State(_momentumBuffers, index) : null;
+        var theta = parameter.Value.Data;
+        var grad = parameter.Grad.Data;
+        for (int i = 0; i < theta.Length; i++)
+        {
+            T g = Maximize ? -grad[i] : grad[i];
+            if (WeightDecay != 0) g += wd * theta[i];
+            v[i] = alpha * v[i] + (T.One - alpha) * g * g;
+            T variance = v[i];
+            if (mean is not null)
+            {
+                mean[i] = alpha * mean[i] + (T.One - alpha) * g;
+                variance -= mean[i] * mean[i];
+            }
+            T scaled = g / (T.Sqrt(variance) + eps);
+            if (buffer is not null)
+            {
+                buffer[i] = mu * buffer[i] + scaled;
+                theta[i] -= lr * buffer[i];
+            }
+            else theta[i] -= lr * scaled;
+        }
+    }
+}
