@@ -130,6 +130,7 @@ public static class Datasets
         var starts = new List<string> { Environment.CurrentDirectory, AppContext.BaseDirectory };
         string assemblyLocation = typeof(Datasets).Assembly.Location;
         if (assemblyLocation.Length > 0) starts.Add(Path.GetDirectoryName(assemblyLocation)!);
+        starts = starts.Select(s => Path.TrimEndingDirectorySeparator(Path.GetFullPath(s))).Distinct().ToList();
         foreach (string start in starts)
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
@@ -139,7 +140,7 @@ public static class Datasets
             }
         }
         throw new DirectoryNotFoundException(
-            $"No course data folder (a folder data/ holding {MarkerFile}) was found above {string.Join(" or above ", starts.Distinct())}. " +
+            $"No course data folder (a folder data/ holding {MarkerFile}) was found above {string.Join(" or above ", starts)}. " +
             $"Run from inside the repository, or set {DataDirectoryVariable} to its data/ folder.");
     }
 
