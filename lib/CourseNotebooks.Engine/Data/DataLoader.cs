@@ -3,7 +3,10 @@ using System.Numerics;
 
 namespace CourseNotebooks.Engine;
 
-/// <summary>One mini-batch: inputs <see cref="X"/> [B, ...] and class labels <see cref="Y"/> [B].</summary>
+/// <summary>
+/// One mini-batch: inputs <see cref="X"/> [B, ...] and class labels <see cref="Y"/> [B]; deconstructs as
+/// <c>foreach (var (x, y) in loader)</c>. Introduced in notebook 06-alexnet.
+/// </summary>
 /// <remarks>Both are buffers that the <see cref="DataLoader{T}"/> overwrites for the next batch: copy them
 /// (<c>x.Clone()</c>) to keep one.</remarks>
 public readonly record struct Batch<T>(Tensor<T> X, int[] Y) where T : unmanaged, IFloatingPointIeee754<T>;

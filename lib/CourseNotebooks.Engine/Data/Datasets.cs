@@ -2,7 +2,10 @@ using System.Numerics;
 
 namespace CourseNotebooks.Engine;
 
-/// <summary>Which part of a data set to load. PyTorch: the <c>train</c> flag of torchvision.datasets.MNIST.</summary>
+/// <summary>
+/// Which part of a data set to load. Introduced in notebook 06-alexnet.
+/// PyTorch: the <c>train</c> flag of torchvision.datasets.MNIST.
+/// </summary>
 public enum DatasetSplit
 {
     /// <summary>The training images (files named train-*).</summary>
