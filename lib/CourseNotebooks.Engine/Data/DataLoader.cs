@@ -5,7 +5,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// One mini-batch: inputs <see cref="X"/> [B, ...] and class labels <see cref="Y"/> [B]; deconstructs as
-/// <c>foreach (var (x, y) in loader)</c>. Introduced in notebook 06-alexnet.
+/// <c>foreach (var (x, y) in loader)</c>. Introduced in notebook 01-convolution.
 /// </summary>
 /// <remarks>Both are buffers that the <see cref="DataLoader{T}"/> overwrites for the next batch: copy them
 /// (<c>x.Clone()</c>) to keep one.</remarks>
@@ -13,7 +13,7 @@ public readonly record struct Batch<T>(Tensor<T> X, int[] Y) where T : unmanaged
 
 /// <summary>
 /// Mini-batches over a data set, optionally shuffled, with buffers reused from batch to batch. Introduced in
-/// notebook 06-alexnet (mini-batch training, as on the slides' "use mini-batches" advice for big, redundant data).
+/// notebook 01-convolution (mini-batch training, as on the slides' "use mini-batches" advice for big, redundant data).
 /// </summary>
 /// <remarks>
 /// <para>Each enumeration is one epoch. Every sample appears exactly once per epoch; the last batch is smaller
@@ -111,7 +111,7 @@ public sealed class DataLoader<T> : IEnumerable<Batch<T>> where T : unmanaged, I
     }
 }
 
-/// <summary>Creation helpers for <see cref="DataLoader{T}"/>. Introduced in notebook 06-alexnet.</summary>
+/// <summary>Creation helpers for <see cref="DataLoader{T}"/>. Introduced in notebook 01-convolution.</summary>
 public static class DataLoader
 {
     /// <summary>

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace CourseNotebooks.Engine;
 
 /// <summary>
-/// Which part of a data set to load. Introduced in notebook 06-alexnet.
+/// Which part of a data set to load. Introduced in notebook 01-convolution.
 /// PyTorch: the <c>train</c> flag of torchvision.datasets.MNIST.
 /// </summary>
 public enum DatasetSplit
@@ -18,7 +18,7 @@ public enum DatasetSplit
 /// <summary>
 /// The course's image data sets, read from the repository's <c>data/</c> folder: small samples that are
 /// committed (always there, used by notebooks and tests) and the full sets that <c>environment/fetch-data</c>
-/// writes to <c>data/full/</c>. Introduced in notebook 06-alexnet.
+/// writes to <c>data/full/</c>. Introduced in notebook 01-convolution.
 /// </summary>
 /// <remarks>
 /// <para>Finding <c>data/</c>: the environment variable <c>COURSE_DATA_DIR</c> when it is set (it names the data

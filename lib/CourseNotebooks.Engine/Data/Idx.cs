@@ -5,7 +5,7 @@ using System.Numerics;
 namespace CourseNotebooks.Engine;
 
 /// <summary>
-/// Reads and writes IDX files, the format MNIST and Fashion-MNIST ship in. Introduced in notebook 06-alexnet.
+/// Reads and writes IDX files, the format MNIST and Fashion-MNIST ship in. Introduced in notebook 01-convolution.
 /// </summary>
 /// <remarks>
 /// <para>Layout (all integers big-endian): a 4-byte magic number <c>0x00 0x00 type rank</c>, then <c>rank</c>

@@ -2,7 +2,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// A set of images with one class label each: what <see cref="Datasets"/> loads. Introduced in notebook
-/// 06-alexnet. PyTorch: a torchvision.datasets.MNIST / FashionMNIST with its ToTensor transform already applied.
+/// 01-convolution. PyTorch: a torchvision.datasets.MNIST / FashionMNIST with its ToTensor transform already applied.
 /// </summary>
 public sealed class LabeledImages
 {
