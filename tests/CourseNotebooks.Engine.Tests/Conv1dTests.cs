@@ -28,7 +28,7 @@ public class Conv1dTests
     {
         var random = new Random(31);
         var (conv, shape) = Build<double>(spec, seed: 1);
-        var result = GradientCheck.Check(conv, Tensor.Randn<double>(random, shape), random);
+        var result = GradientCheck.Check(conv, Tensor.Randn<double>(random, shape), random, GradientStep);
         Assert.True(result.MaxError < 1e-6, $"max relative error {result.MaxError:E2}");
     }
 

@@ -49,7 +49,7 @@ public class Conv2dTests
         var random = new Random(7);
         var (conv, shape) = Build<double>(spec, seed: 3);
         var x = Tensor.Randn<double>(random, shape);
-        var result = GradientCheck.Check(conv, x, random);
+        var result = GradientCheck.Check(conv, x, random, GradientStep);
         Assert.True(result.MaxError < 1e-6, $"max relative error {result.MaxError:E2}");
         Assert.Equal(conv.Bias is null ? 1 : 2, result.ParameterErrors.Count);
     }
