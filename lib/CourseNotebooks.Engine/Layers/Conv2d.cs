@@ -1,0 +1,220 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// 2-D convolution (strictly, cross-correlation, as in every deep-learning library) over NCHW images.
+/// Input [N, C, H, W] (or unbatched [C, H, W]), weight [OutC, C/groups, KH, KW], bias [OutC],
+/// output [N, OutC, OH, OW] with <c>OH = floor((H + 2 PH - DH (KH-1) - 1) / SH) + 1</c> and OW likewise
+/// (<see cref="ConvArithmetic"/>):
+/// <code>
+/// y[n, oc, i, j] = b[oc] + sum over c &lt; C/G, kh, kw of W[oc, c, kh, kw] * x[n, g C/G + c, i SH - PH + kh DH, j SW - PW + kw DW]
+/// </code>
+/// where g = oc / (OutC/G) is the group of oc, and positions in the zero padding contribute 0.
+/// Introduced in notebook 01-convolution (gradients in 03-backprop-conv).
+/// PyTorch: torch.nn.Conv2d (padding_mode "zeros"; the string paddings "same"/"valid" are
+/// <see cref="ConvArithmetic.Padding"/> here, for odd kernels).
+/// </summary>
+/// <remarks>
+/// Backward, as on the slides: dL/dW = cross-correlation of the input with dL/dY (per channel pair), and
+/// dL/dX = full convolution of the 180°-rotated kernel with dL/dY (for stride 1; with stride s, dL/dY is first
+/// dilated by s). The fast path computes both with im2col and GEMM; the naive path follows the formula above.
+/// </remarks>
+public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ConvGeometry _g;
+    private Cache? _cache;
+
+    /// <summary>What Backward needs from the last Forward.</summary>
+    private sealed record Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
+
+    /// <summary>A convolution with a square kernel and the same stride, padding and dilation in both dimensions.</summary>
+    /// <param name="inChannels">C; must be divisible by <paramref name="groups"/>.</param>
+    /// <param name="outChannels">OutC; must be divisible by <paramref name="groups"/>.</param>
+    /// <param name="kernelSize">KH = KW, positive.</param>
+    /// <param name="stride">SH = SW, positive (PyTorch default 1).</param>
+    /// <param name="padding">PH = PW zeros on each side, non-negative (default 0).</param>
+    /// <param name="dilation">DH = DW, positive (default 1).</param>
+    /// <param name="groups">G: channels split into G independent convolutions (C = G = OutC is depthwise).</param>
+    /// <param name="bias">Whether to learn a bias per output channel (default true).</param>
+    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1,
+        int groups = 1, bool bias = true, int? seed = null)
+        : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (dilation, dilation), groups, bias, seed) { }
+
+    /// <summary>A convolution with per-dimension (height, width) kernel, stride, padding and dilation.</summary>
+    /// <param name="inChannels">C; must be divisible by <paramref name="groups"/>.</param>
+    /// <param name="outChannels">OutC; must be divisible by <paramref name="groups"/>.</param>
+    /// <param name="kernelSize">(KH, KW), positive.</param>
+    /// <param name="stride">(SH, SW), positive; null means (1, 1).</param>
+    /// <param name="padding">(PH, PW), non-negative; null means (0, 0).</param>
+    /// <param name="dilation">(DH, DW), positive; null means (1, 1).</param>
+    /// <param name="groups">G, positive, dividing both channel counts.</param>
+    /// <param name="bias">Whether to learn a bias per output channel.</param>
+    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive (padding: negative).</exception>
+    /// <exception cref="ArgumentException">groups does not divide the channel counts.</exception>
+    public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W)? stride = null,
+        (int H, int W)? padding = null, (int H, int W)? dilation = null, int groups = 1, bool bias = true, int? seed = null)
+    {
+        var s = stride ?? (1, 1);
+        var p = padding ?? (0, 0);
+        var d = dilation ?? (1, 1);
+        _g = CheckGeometry("Conv2d", inChannels, outChannels, kernelSize, s, p, d, groups);
+        Weight = new Parameter<T>("weight", new Tensor<T>(outChannels, inChannels / groups, kernelSize.H, kernelSize.W));
+        Bias = bias ? new Parameter<T>("bias", new Tensor<T>(outChannels)) : null;
+        InitializeUniform(seed, _g.ColRows, Weight, Bias);
+    }
+
+    /// <summary>Input channels C.</summary>
+    public int InChannels => _g.C;
+
+    /// <summary>Output channels OutC.</summary>
+    public int OutChannels => _g.OutC;
+
+    /// <summary>(KH, KW).</summary>
+    public (int H, int W) KernelSize => (_g.KH, _g.KW);
+
+    /// <summary>(SH, SW).</summary>
+    public (int H, int W) Stride => (_g.SH, _g.SW);
+
+    /// <summary>(PH, PW): zeros added on each side.</summary>
+    public (int H, int W) Padding => (_g.PH, _g.PW);
+
+    /// <summary>(DH, DW): spacing of the kernel taps.</summary>
+    public (int H, int W) Dilation => (_g.DH, _g.DW);
+
+    /// <summary>G.</summary>
+    public int Groups => _g.Groups;
+
+    /// <summary>The kernels, [OutC, C/G, KH, KW].</summary>
+    public Parameter<T> Weight { get; }
+
+    /// <summary>The bias, [OutC], or null when built with bias: false.</summary>
+    public Parameter<T>? Bias { get; }
+
+    internal ConvGeometry Geometry => _g;
+
+    /// <inheritdoc />
+    public override string Name
+    {
+        get
+        {
+            var text = $"Conv2d({_g.C}, {_g.OutC}, kernel {_g.KH}x{_g.KW}";
+            if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";
+            if (_g.PH != 0 || _g.PW != 0) text += $", padding {Pair(_g.PH, _g.PW)}";
+            if (_g.DH != 1 || _g.DW != 1) text += $", dilation {Pair(_g.DH, _g.DW)}";
+            if (_g.Groups != 1) text += $", groups {_g.Groups}";
+            if (Bias is null) text += ", no bias";
+            return text + ")";
+        }
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<Parameter<T>> OwnParameters()
+        => Bias is null ? [Weight] : [Weight, Bias];
+
+    /// <summary>y = conv(x) + b for x [N, C, H, W] or [C, H, W]; see the type's documentation for the formula.</summary>
+    /// <exception cref="ArgumentException">Wrong rank, wrong channel count, or an input smaller than the kernel.</exception>
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
+        var x = unbatched ? input.Reshape(1, _g.C, h, w) : input;
+        var y = new Tensor<T>(n, _g.OutC, oh, ow);
+        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else ConvCore.ForwardFast(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        _cache = new Cache(x, n, h, w, oh, ow, unbatched);
+        return unbatched ? y.Reshape(_g.OutC, oh, ow) : y;
+    }
+
+    /// <summary>Adds dL/dW and dL/db into the gradients and returns dL/dx (same shape as the Forward input).</summary>
+    /// <exception cref="InvalidOperationException">Called before Forward.</exception>
+    /// <exception cref="ArgumentException">The gradient's shape differs from the last output's.</exception>
+    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        int[] expected = c.Unbatched ? [_g.OutC, c.OH, c.OW] : [c.N, _g.OutC, c.OH, c.OW];
+        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
+        var dX = new Tensor<T>(c.N, _g.C, c.H, c.W);
+        if (Implementation == Implementation.Naive)
+        {
+            ConvCore.BackwardWeightsNaive(_g, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
+            ConvCore.BackwardDataNaive(_g, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
+        }
+        else
+        {
+            ConvCore.BackwardWeightsFast(_g, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
+            ConvCore.BackwardDataFast(_g, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
+        }
+        return c.Unbatched ? dX.Reshape(_g.C, c.H, c.W) : dX;
+    }
+
+    /// <inheritdoc />
+    public override int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        var (n, _, _, oh, ow, unbatched) = CheckInput(inputShape);
+        return unbatched ? [_g.OutC, oh, ow] : [n, _g.OutC, oh, ow];
+    }
+
+    /// <summary>N * OutC * OH * OW * (C/G) * KH * KW.</summary>
+    public override long MultiplyAdds(ReadOnlySpan<int> inputShape)
+    {
+        var (n, _, _, oh, ow, _) = CheckInput(inputShape);
+        return (long)n * _g.OutC * oh * ow * _g.ColRows;
+    }
+
+    private (int N, int H, int W, int OH, int OW, bool Unbatched) CheckInput(ReadOnlySpan<int> shape)
+    {
+        if (shape.Length != 3 && shape.Length != 4)
+            throw new ArgumentException(
+                $"{Name}: input rank: expected 4 (N, C, H, W) or 3 (C, H, W), got {shape.Length} (input shape {Tensor<T>.ShapeText(shape)}).");
+        bool unbatched = shape.Length == 3;
+        int off = unbatched ? 0 : 1;
+        ShapeCheck.Dim(Name, "input channels", _g.C, shape[off], shape);
+        int h = shape[off + 1], w = shape[off + 2];
+        int oh = ConvArithmetic.OutputSize(Name, "input height", h, _g.KH, _g.SH, _g.PH, _g.DH);
+        int ow = ConvArithmetic.OutputSize(Name, "input width", w, _g.KW, _g.SW, _g.PW, _g.DW);
+        return (unbatched ? 1 : shape[0], h, w, oh, ow, unbatched);
+    }
+
+    /// <summary>The constructor checks PyTorch makes (same conditions, our wording).</summary>
+    internal static ConvGeometry CheckGeometry(string layer, int inChannels, int outChannels, (int H, int W) kernel,
+        (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups)
+    {
+        ShapeCheck.Positive(layer, "in_channels", inChannels);
+        ShapeCheck.Positive(layer, "out_channels", outChannels);
+        ShapeCheck.Positive(layer, "groups", groups);
+        if (inChannels % groups != 0)
+            throw new ArgumentException($"{layer}: in_channels must be divisible by groups, got in_channels {inChannels}, groups {groups}.");
+        if (outChannels % groups != 0)
+            throw new ArgumentException($"{layer}: out_channels must be divisible by groups, got out_channels {outChannels}, groups {groups}.");
+        ShapeCheck.Positive(layer, "kernel height", kernel.H);
+        ShapeCheck.Positive(layer, "kernel width", kernel.W);
+        ShapeCheck.Positive(layer, "stride height", stride.H);
+        ShapeCheck.Positive(layer, "stride width", stride.W);
+        ShapeCheck.NonNegative(layer, "padding height", padding.H);
+        ShapeCheck.NonNegative(layer, "padding width", padding.W);
+        ShapeCheck.Positive(layer, "dilation height", dilation.H);
+        ShapeCheck.Positive(layer, "dilation width", dilation.W);
+        return new ConvGeometry(inChannels, outChannels, groups, kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W);
+    }
+
+    /// <summary>
+    /// PyTorch's default: kaiming_uniform with a = sqrt(5), which works out to U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for the
+    /// weight, and the same bound for the bias. fanIn = weight.size(1) * KH * KW (for ConvTranspose2d that is OutC/G * KH * KW).
+    /// </summary>
+    internal static void InitializeUniform(int? seed, int fanIn, Parameter<T> weight, Parameter<T>? bias)
+    {
+        var random = seed is int s ? new Random(s) : new Random();
+        double bound = 1.0 / Math.Sqrt(fanIn);
+        var w = weight.Value.Data;
+        for (int i = 0; i < w.Length; i++) w[i] = T.CreateTruncating(bound * (2 * random.NextDouble() - 1));
+        if (bias is null) return;
+        var b = bias.Value.Data;
+        for (int i = 0; i < b.Length; i++) b[i] = T.CreateTruncating(bound * (2 * random.NextDouble() - 1));
+    }
+
+    private static string Pair(int a, int b) => a == b ? $"{a}" : $"({a}, {b})";
+}

@@ -1,0 +1,304 @@
+using System.Buffers;
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// Hyper-parameters of one grouped 2-D convolution: C input channels, OutC output channels, G groups (each output
+/// channel sees C/G input channels), kernel KH x KW, stride, zero padding and dilation per dimension.
+/// </summary>
+internal readonly record struct ConvGeometry(int C, int OutC, int Groups, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW)
+{
+    /// <summary>Input channels per group.</summary>
+    public int Cg => C / Groups;
+
+    /// <summary>Output channels per group.</summary>
+    public int OCg => OutC / Groups;
+
+    /// <summary>Rows of the im2col matrix of one group: Cg * KH * KW.</summary>
+    public int ColRows => Cg * KH * KW;
+}
+
+/// <summary>
+/// The arithmetic shared by Conv2d, Conv1d (H = 1) and ConvTranspose2d: forward, gradient with respect to the input
+/// ("backward data") and with respect to weight and bias ("backward weights"), each as a naive loop over the
+/// defining formula and as a fast im2col + GEMM path. Shapes: x [N, C, H, W], weight [OutC, C/G, KH, KW],
+/// y [N, OutC, OH, OW]. OH and OW are passed in, not recomputed: ConvTranspose2d uses this core with its output as
+/// the convolution's input, and there output_padding may add rows that no output position reaches.
+/// </summary>
+internal static class ConvCore
+{
+    // Below this many multiply-adds a call stays on one thread: the Parallel.For overhead would dominate.
+    private const long ParallelThreshold = 1 << 18;
+
+    // ---------- im2col / col2im ----------
+
+    /// <summary>
+    /// Unfolds x [channels, H, W] into cols [channels * KH * KW, OH * OW]: row (c, kh, kw), column (oh, ow) holds
+    /// x[c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW], or 0 where that falls into the padding. Every entry is written.
+    /// </summary>
+    public static void Im2Col<T>(in ConvGeometry g, ReadOnlySpan<T> x, int channels, int h, int w, int oh, int ow, Span<T> cols)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int row = 0;
+        for (int c = 0; c < channels; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++, row++)
+                {
+                    var dst = cols.Slice(row * oh * ow, oh * ow);
+                    int offW = kw * g.DW - g.PW;
+                    var (owStart, owEnd) = ValidRange(offW, g.SW, w, ow);
+                    for (int i = 0; i < oh; i++)
+                    {
+                        var line = dst.Slice(i * ow, ow);
+                        int ih = i * g.SH - g.PH + kh * g.DH;
+                        if ((uint)ih >= (uint)h || owStart >= owEnd) { line.Clear(); continue; }
+                        line[..owStart].Clear();
+                        line[owEnd..].Clear();
+                        var src = x.Slice((c * h + ih) * w, w);
+                        if (g.SW == 1) src.Slice(owStart + offW, owEnd - owStart).CopyTo(line[owStart..owEnd]);
+                        else for (int j = owStart; j < owEnd; j++) line[j] = src[j * g.SW + offW];
+                    }
+                }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col{T}"/>: adds each column entry back onto the pixel it came from.</summary>
+    public static void Col2Im<T>(in ConvGeometry g, ReadOnlySpan<T> cols, int channels, int h, int w, int oh, int ow, Span<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int row = 0;
+        for (int c = 0; c < channels; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++, row++)
+                {
+                    var srcRow = cols.Slice(row * oh * ow, oh * ow);
+                    int offW = kw * g.DW - g.PW;
+                    var (owStart, owEnd) = ValidRange(offW, g.SW, w, ow);
+                    if (owStart >= owEnd) continue;
+                    for (int i = 0; i < oh; i++)
+                    {
+                        int ih = i * g.SH - g.PH + kh * g.DH;
+                        if ((uint)ih >= (uint)h) continue;
+                        var line = srcRow.Slice(i * ow, ow);
+                        var dst = x.Slice((c * h + ih) * w, w);
+                        if (g.SW == 1)
+                        {
+                            var d = dst.Slice(owStart + offW, owEnd - owStart);
+                            TensorPrimitives.Add(d, line[owStart..owEnd], d);
+                        }
+                        else for (int j = owStart; j < owEnd; j++) dst[j * g.SW + offW] += line[j];
+                    }
+                }
+    }
+
+    /// <summary>Output columns j in [start, end) with 0 &lt;= j*stride + offset &lt; size.</summary>
+    private static (int Start, int End) ValidRange(int offset, int stride, int size, int count)
+    {
+        int start = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+        int end = size - offset <= 0 ? 0 : Math.Min(count, (size - offset - 1) / stride + 1);
+        return (Math.Min(start, count), Math.Max(end, Math.Min(start, count)));
+    }
+
+    // ---------- forward: y = W * x + b ----------
+
+    /// <summary>y[n, oc, i, j] = b[oc] + sum over c, kh, kw of W[oc, c, kh, kw] x[n, g*Cg + c, i*SH - PH + kh*DH, j*SW - PW + kw*DW].</summary>
+    public static void ForwardNaive<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int b = 0; b < n; b++)
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                int c0 = oc / g.OCg * g.Cg;
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        T sum = bias is null ? T.Zero : bias[oc];
+                        for (int c = 0; c < g.Cg; c++)
+                            for (int kh = 0; kh < g.KH; kh++)
+                                for (int kw = 0; kw < g.KW; kw++)
+                                {
+                                    int ih = i * g.SH - g.PH + kh * g.DH, iw = j * g.SW - g.PW + kw * g.DW;
+                                    if ((uint)ih >= (uint)h || (uint)iw >= (uint)w) continue;
+                                    sum += weight[((oc * g.Cg + c) * g.KH + kh) * g.KW + kw] * x[(((b * g.C) + c0 + c) * h + ih) * w + iw];
+                                }
+                        y[((b * g.OutC + oc) * oh + i) * ow + j] = sum;
+                    }
+            }
+    }
+
+    /// <summary>Per sample and group: cols = im2col(x), Y_g [OCg, OH*OW] = W_g [OCg, Cg*KH*KW] cols, then + bias.</summary>
+    public static void ForwardFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int plane = oh * ow, colLength = g.ColRows * plane;
+        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
+            () => ArrayPool<T>.Shared.Rent(colLength),
+            (b, cols) =>
+            {
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    Im2Col(g, x.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w), g.Cg, h, w, oh, ow, cols.AsSpan(0, colLength));
+                    Gemm.Multiply(false, false, g.OCg, plane, g.ColRows, T.One,
+                        weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows,
+                        cols.AsSpan(0, colLength), plane, T.Zero,
+                        y.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane);
+                }
+                if (bias is not null)
+                    for (int oc = 0; oc < g.OutC; oc++)
+                    {
+                        var row = y.AsSpan((b * g.OutC + oc) * plane, plane);
+                        TensorPrimitives.Add(row, bias[oc], row);
+                    }
+            },
+            cols => ArrayPool<T>.Shared.Return(cols));
+    }
+
+    // ---------- backward data: dX = W^T dY, folded back ----------
+
+    /// <summary>dX[n, c, ih, iw] = sum of dY[n, oc, i, j] W[oc, c', kh, kw] over all (oc, i, j, kh, kw) whose tap lands on (ih, iw). Overwrites dX.</summary>
+    public static void BackwardDataNaive<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Array.Clear(dX);
+        for (int b = 0; b < n; b++)
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                int c0 = oc / g.OCg * g.Cg;
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        T d = dY[((b * g.OutC + oc) * oh + i) * ow + j];
+                        for (int c = 0; c < g.Cg; c++)
+                            for (int kh = 0; kh < g.KH; kh++)
+                                for (int kw = 0; kw < g.KW; kw++)
+                                {
+                                    int ih = i * g.SH - g.PH + kh * g.DH, iw = j * g.SW - g.PW + kw * g.DW;
+                                    if ((uint)ih >= (uint)h || (uint)iw >= (uint)w) continue;
+                                    dX[(((b * g.C) + c0 + c) * h + ih) * w + iw] += d * weight[((oc * g.Cg + c) * g.KH + kh) * g.KW + kw];
+                                }
+                    }
+            }
+    }
+
+    /// <summary>Per sample and group: dCols [Cg*KH*KW, OH*OW] = W_g^T dY_g, then col2im into dX. Overwrites dX.</summary>
+    public static void BackwardDataFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Array.Clear(dX);
+        int plane = oh * ow, colLength = g.ColRows * plane;
+        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
+            () => ArrayPool<T>.Shared.Rent(colLength),
+            (b, dCols) =>
+            {
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    Gemm.Multiply(true, false, g.ColRows, plane, g.OCg, T.One,
+                        weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows,
+                        dY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane, T.Zero,
+                        dCols.AsSpan(0, colLength), plane);
+                    Col2Im(g, dCols.AsSpan(0, colLength), g.Cg, h, w, oh, ow, dX.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w));
+                }
+            },
+            dCols => ArrayPool<T>.Shared.Return(dCols));
+    }
+
+    // ---------- backward weights: dW += dY x^T (as cols), dB += sum dY ----------
+
+    /// <summary>dW[oc, c, kh, kw] += sum over n, i, j of dY[n, oc, i, j] x[n, g*Cg + c, tap]; dB[oc] += sum of dY[n, oc, :, :].</summary>
+    public static void BackwardWeightsNaive<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int b = 0; b < n; b++)
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                int c0 = oc / g.OCg * g.Cg;
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        T d = dY[((b * g.OutC + oc) * oh + i) * ow + j];
+                        if (dB is not null) dB[oc] += d;
+                        for (int c = 0; c < g.Cg; c++)
+                            for (int kh = 0; kh < g.KH; kh++)
+                                for (int kw = 0; kw < g.KW; kw++)
+                                {
+                                    int ih = i * g.SH - g.PH + kh * g.DH, iw = j * g.SW - g.PW + kw * g.DW;
+                                    if ((uint)ih >= (uint)h || (uint)iw >= (uint)w) continue;
+                                    dW[((oc * g.Cg + c) * g.KH + kh) * g.KW + kw] += d * x[(((b * g.C) + c0 + c) * h + ih) * w + iw];
+                                }
+                    }
+            }
+    }
+
+    /// <summary>
+    /// Per sample and group: dW_g [OCg, Cg*KH*KW] += dY_g [OCg, OH*OW] cols^T. Samples run in parallel, each thread
+    /// accumulating into its own dW/dB buffer; the buffers are added into dW/dB once per thread at the end.
+    /// </summary>
+    public static void BackwardWeightsFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int plane = oh * ow, colLength = g.ColRows * plane;
+        var gate = new object();
+        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
+            () => new WeightScratch<T>(colLength, dW.Length, g.OutC),
+            (b, s) =>
+            {
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    Im2Col(g, x.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w), g.Cg, h, w, oh, ow, s.Cols);
+                    Gemm.Multiply(false, true, g.OCg, g.ColRows, plane, T.One,
+                        dY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane,
+                        s.Cols, plane, T.One,
+                        s.DW.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows);
+                }
+                if (dB is not null)
+                    for (int oc = 0; oc < g.OutC; oc++)
+                        s.DB[oc] += TensorPrimitives.Sum<T>(dY.AsSpan((b * g.OutC + oc) * plane, plane));
+            },
+            s =>
+            {
+                lock (gate)
+                {
+                    TensorPrimitives.Add(dW, s.DW, dW);
+                    if (dB is not null) TensorPrimitives.Add(dB, s.DB, dB);
+                }
+                s.Return();
+            });
+    }
+
+    /// <summary>One thread's buffers for <see cref="BackwardWeightsFast{T}"/>, rented from the shared pool.</summary>
+    private sealed class WeightScratch<T> where T : unmanaged
+    {
+        private readonly T[] _cols, _dW, _dB;
+        private readonly int _colLength;
+
+        public WeightScratch(int colLength, int weightLength, int outChannels)
+        {
+            _colLength = colLength;
+            _cols = ArrayPool<T>.Shared.Rent(colLength);
+            _dW = new T[weightLength];
+            _dB = new T[outChannels];
+        }
+
+        public Span<T> Cols => _cols.AsSpan(0, _colLength);
+        public T[] DW => _dW;
+        public T[] DB => _dB;
+        public void Return() => ArrayPool<T>.Shared.Return(_cols);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for samples 0..n-1 with one scratch object per worker: in parallel when there is
+    /// more than one sample and enough work, else on the calling thread.
+    /// </summary>
+    private static void ForEachSample<TLocal>(int n, long workPerSample, Func<TLocal> init, Action<int, TLocal> body, Action<TLocal> finish)
+    {
+        if (n > 1 && workPerSample * n >= ParallelThreshold)
+        {
+            Parallel.For(0, n, init, (b, _, local) => { body(b, local); return local; }, finish);
+            return;
+        }
+        var scratch = init();
+        for (int b = 0; b < n; b++) body(b, scratch);
+        finish(scratch);
+    }
+}

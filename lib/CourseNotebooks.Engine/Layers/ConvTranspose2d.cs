@@ -1,0 +1,283 @@
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// Transposed convolution ("deconvolution", fractionally strided convolution) over NCHW images: the gradient of a
+/// <see cref="Conv2d{T}"/> with respect to its input, used as a layer of its own. Each input pixel scatters a
+/// weighted copy of the kernel into the output:
+/// <code>
+/// y[n, g OutC/G + oc, i SH - PH + kh DH, j SW - PW + kw DW] += x[n, c, i, j] * W[c, oc, kh, kw]   (c in group g)
+/// </code>
+/// plus b[oc]. Input [N, C, H, W] (or unbatched [C, H, W]), weight [C, OutC/groups, KH, KW] (input channels first,
+/// as in PyTorch), bias [OutC], output [N, OutC, OH, OW] with
+/// <c>OH = (H - 1) SH - 2 PH + DH (KH - 1) + output_padding_H + 1</c> and OW likewise (<see cref="ConvArithmetic"/>).
+/// Introduced in notebook 10-unpooling-deconvolution ("deconvolution is convolution").
+/// PyTorch: torch.nn.ConvTranspose2d (without the output_size argument of forward: pass output_padding instead).
+/// </summary>
+/// <remarks>
+/// With the same weight tensor, this layer's Forward is exactly Conv2d(OutC, C, ...).Backward's input gradient, and
+/// its Backward input gradient is that Conv2d's Forward (no bias): the fast path calls the convolution's arithmetic
+/// in that swapped role (GEMM then col2im forward, im2col then GEMM backward); the naive path is the scatter above.
+/// output_padding only adds rows/columns at the bottom/right, to pick one of the SH input sizes that a strided
+/// convolution maps to the same output size; those rows receive only the bias.
+/// </remarks>
+public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    // The convolution this layer transposes: from OutC channels (this layer's output) to C (this layer's input).
+    private readonly ConvGeometry _g;
+    private readonly (int H, int W) _outputPadding;
+    private Cache? _cache;
+
+    /// <summary>What Backward needs from the last Forward.</summary>
+    private sealed record Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
+
+    /// <summary>A transposed convolution with square kernel and equal settings in both dimensions (PyTorch's argument order).</summary>
+    /// <param name="inChannels">C; divisible by <paramref name="groups"/>.</param>
+    /// <param name="outChannels">OutC; divisible by <paramref name="groups"/>.</param>
+    /// <param name="kernelSize">KH = KW, positive.</param>
+    /// <param name="stride">Positive (default 1): the output grows by this factor.</param>
+    /// <param name="padding">Non-negative (default 0): rows/columns cropped from each side of the full output.</param>
+    /// <param name="outputPadding">Non-negative, smaller than the stride or the dilation (default 0).</param>
+    /// <param name="groups">G, positive, dividing both channel counts.</param>
+    /// <param name="bias">Whether to learn a bias per output channel (default true).</param>
+    /// <param name="dilation">Positive (default 1).</param>
+    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int outputPadding = 0,
+        int groups = 1, bool bias = true, int dilation = 1, int? seed = null)
+        : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (outputPadding, outputPadding),
+            groups, bias, (dilation, dilation), seed) { }
+
+    /// <summary>A transposed convolution with per-dimension (height, width) settings.</summary>
+    /// <param name="inChannels">C; divisible by <paramref name="groups"/>.</param>
+    /// <param name="outChannels">OutC; divisible by <paramref name="groups"/>.</param>
+    /// <param name="kernelSize">(KH, KW), positive.</param>
+    /// <param name="stride">(SH, SW), positive; null means (1, 1).</param>
+    /// <param name="padding">(PH, PW), non-negative; null means (0, 0).</param>
+    /// <param name="outputPadding">Non-negative, each smaller than its stride or its dilation; null means (0, 0).</param>
+    /// <param name="groups">G, positive, dividing both channel counts.</param>
+    /// <param name="bias">Whether to learn a bias per output channel.</param>
+    /// <param name="dilation">(DH, DW), positive; null means (1, 1).</param>
+    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive (paddings: negative).</exception>
+    /// <exception cref="ArgumentException">groups does not divide the channels, or output_padding is too large.</exception>
+    public ConvTranspose2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W)? stride = null,
+        (int H, int W)? padding = null, (int H, int W)? outputPadding = null, int groups = 1, bool bias = true,
+        (int H, int W)? dilation = null, int? seed = null)
+    {
+        const string layer = "ConvTranspose2d";
+        var s = stride ?? (1, 1);
+        var p = padding ?? (0, 0);
+        var d = dilation ?? (1, 1);
+        var op = outputPadding ?? (0, 0);
+        // Checked as the convolution in the other direction, but the messages must speak of this layer's channels.
+        ShapeCheck.Positive(layer, "in_channels", inChannels);
+        ShapeCheck.Positive(layer, "out_channels", outChannels);
+        ShapeCheck.Positive(layer, "groups", groups);
+        if (inChannels % groups != 0)
+            throw new ArgumentException($"{layer}: in_channels must be divisible by groups, got in_channels {inChannels}, groups {groups}.");
+        if (outChannels % groups != 0)
+            throw new ArgumentException($"{layer}: out_channels must be divisible by groups, got out_channels {outChannels}, groups {groups}.");
+        _g = Conv2d<T>.CheckGeometry(layer, outChannels, inChannels, kernelSize, s, p, d, groups);
+        ShapeCheck.NonNegative(layer, "output padding height", op.H);
+        ShapeCheck.NonNegative(layer, "output padding width", op.W);
+        ConvArithmetic.CheckOutputPadding(layer, " height", op.H, s.H, d.H);
+        ConvArithmetic.CheckOutputPadding(layer, " width", op.W, s.W, d.W);
+        _outputPadding = op;
+        Weight = new Parameter<T>("weight", new Tensor<T>(inChannels, outChannels / groups, kernelSize.H, kernelSize.W));
+        Bias = bias ? new Parameter<T>("bias", new Tensor<T>(outChannels)) : null;
+        Conv2d<T>.InitializeUniform(seed, _g.ColRows, Weight, Bias);
+    }
+
+    /// <summary>Input channels C.</summary>
+    public int InChannels => _g.OutC;
+
+    /// <summary>Output channels OutC.</summary>
+    public int OutChannels => _g.C;
+
+    /// <summary>(KH, KW).</summary>
+    public (int H, int W) KernelSize => (_g.KH, _g.KW);
+
+    /// <summary>(SH, SW).</summary>
+    public (int H, int W) Stride => (_g.SH, _g.SW);
+
+    /// <summary>(PH, PW): rows/columns cropped from each side.</summary>
+    public (int H, int W) Padding => (_g.PH, _g.PW);
+
+    /// <summary>(output_padding_H, output_padding_W): extra rows/columns at the bottom/right.</summary>
+    public (int H, int W) OutputPadding => _outputPadding;
+
+    /// <summary>(DH, DW).</summary>
+    public (int H, int W) Dilation => (_g.DH, _g.DW);
+
+    /// <summary>G.</summary>
+    public int Groups => _g.Groups;
+
+    /// <summary>The kernels, [C, OutC/G, KH, KW].</summary>
+    public Parameter<T> Weight { get; }
+
+    /// <summary>The bias, [OutC], or null when built with bias: false.</summary>
+    public Parameter<T>? Bias { get; }
+
+    /// <inheritdoc />
+    public override string Name
+    {
+        get
+        {
+            var text = $"ConvTranspose2d({InChannels}, {OutChannels}, kernel {_g.KH}x{_g.KW}";
+            if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";
+            if (_g.PH != 0 || _g.PW != 0) text += $", padding {Pair(_g.PH, _g.PW)}";
+            if (_outputPadding != (0, 0)) text += $", output padding {Pair(_outputPadding.H, _outputPadding.W)}";
+            if (_g.DH != 1 || _g.DW != 1) text += $", dilation {Pair(_g.DH, _g.DW)}";
+            if (_g.Groups != 1) text += $", groups {_g.Groups}";
+            if (Bias is null) text += ", no bias";
+            return text + ")";
+        }
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<Parameter<T>> OwnParameters()
+        => Bias is null ? [Weight] : [Weight, Bias];
+
+    /// <summary>The scatter above for x [N, C, H, W] or [C, H, W].</summary>
+    /// <exception cref="ArgumentException">Wrong rank, wrong channel count, or an output size below 1.</exception>
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
+        var x = unbatched ? input.Reshape(1, InChannels, h, w) : input;
+        var y = new Tensor<T>(n, OutChannels, oh, ow);
+        if (Implementation == Implementation.Naive) ForwardNaive(n, h, w, oh, ow, x.Data, y.Data);
+        else
+        {
+            ConvCore.BackwardDataFast(_g, n, oh, ow, h, w, x.Data, Weight.Value.Data, y.Data);
+            if (Bias is not null)
+                for (int b = 0; b < n; b++)
+                    for (int oc = 0; oc < OutChannels; oc++)
+                    {
+                        var plane = y.Data.AsSpan((b * OutChannels + oc) * oh * ow, oh * ow);
+                        TensorPrimitives.Add(plane, Bias.Value.Data[oc], plane);
+                    }
+        }
+        _cache = new Cache(x, n, h, w, oh, ow, unbatched);
+        return unbatched ? y.Reshape(OutChannels, oh, ow) : y;
+    }
+
+    /// <summary>Adds dL/dW and dL/db into the gradients and returns dL/dx: a plain convolution of dL/dy with W.</summary>
+    /// <exception cref="InvalidOperationException">Called before Forward.</exception>
+    /// <exception cref="ArgumentException">The gradient's shape differs from the last output's.</exception>
+    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        int[] expected = c.Unbatched ? [OutChannels, c.OH, c.OW] : [c.N, OutChannels, c.OH, c.OW];
+        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
+        var dX = new Tensor<T>(c.N, InChannels, c.H, c.W);
+        if (Implementation == Implementation.Naive) BackwardNaive(c, outputGradient.Data, dX.Data);
+        else
+        {
+            ConvCore.ForwardFast(_g, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, Weight.Value.Data, null, dX.Data);
+            ConvCore.BackwardWeightsFast(_g, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, c.Input.Data, Weight.Grad.Data, null);
+            if (Bias is not null)
+                for (int b = 0; b < c.N; b++)
+                    for (int oc = 0; oc < OutChannels; oc++)
+                        Bias.Grad.Data[oc] += TensorPrimitives.Sum<T>(outputGradient.Data.AsSpan((b * OutChannels + oc) * c.OH * c.OW, c.OH * c.OW));
+        }
+        return c.Unbatched ? dX.Reshape(InChannels, c.H, c.W) : dX;
+    }
+
+    /// <summary>The scatter formula, loop for loop.</summary>
+    private void ForwardNaive(int n, int h, int w, int oh, int ow, T[] x, T[] y)
+    {
+        T[] weight = Weight.Value.Data;
+        int cg = InChannels / _g.Groups, ocg = OutChannels / _g.Groups;
+        for (int b = 0; b < n; b++)
+            for (int oc = 0; oc < OutChannels; oc++)
+                for (int i = 0; i < oh * ow; i++)
+                    y[(b * OutChannels + oc) * oh * ow + i] = Bias is null ? T.Zero : Bias.Value.Data[oc];
+        for (int b = 0; b < n; b++)
+            for (int c = 0; c < InChannels; c++)
+            {
+                int oc0 = c / cg * ocg;
+                for (int i = 0; i < h; i++)
+                    for (int j = 0; j < w; j++)
+                    {
+                        T v = x[((b * InChannels + c) * h + i) * w + j];
+                        for (int oc = 0; oc < ocg; oc++)
+                            for (int kh = 0; kh < _g.KH; kh++)
+                                for (int kw = 0; kw < _g.KW; kw++)
+                                {
+                                    int yi = i * _g.SH - _g.PH + kh * _g.DH, yj = j * _g.SW - _g.PW + kw * _g.DW;
+                                    if ((uint)yi >= (uint)oh || (uint)yj >= (uint)ow) continue;
+                                    y[((b * OutChannels + oc0 + oc) * oh + yi) * ow + yj] += v * weight[((c * ocg + oc) * _g.KH + kh) * _g.KW + kw];
+                                }
+                    }
+            }
+    }
+
+    /// <summary>The derivative of the scatter, loop for loop: each (input pixel, tap) pair gathers one dL/dy entry.</summary>
+    private void BackwardNaive(Cache c, T[] dY, T[] dX)
+    {
+        T[] weight = Weight.Value.Data, dW = Weight.Grad.Data, x = c.Input.Data;
+        int cg = InChannels / _g.Groups, ocg = OutChannels / _g.Groups, oh = c.OH, ow = c.OW;
+        for (int b = 0; b < c.N; b++)
+            for (int ch = 0; ch < InChannels; ch++)
+            {
+                int oc0 = ch / cg * ocg;
+                for (int i = 0; i < c.H; i++)
+                    for (int j = 0; j < c.W; j++)
+                    {
+                        int xi = ((b * InChannels + ch) * c.H + i) * c.W + j;
+                        for (int oc = 0; oc < ocg; oc++)
+                            for (int kh = 0; kh < _g.KH; kh++)
+                                for (int kw = 0; kw < _g.KW; kw++)
+                                {
+                                    int yi = i * _g.SH - _g.PH + kh * _g.DH, yj = j * _g.SW - _g.PW + kw * _g.DW;
+                                    if ((uint)yi >= (uint)oh || (uint)yj >= (uint)ow) continue;
+                                    T d = dY[((b * OutChannels + oc0 + oc) * oh + yi) * ow + yj];
+                                    int wi = ((ch * ocg + oc) * _g.KH + kh) * _g.KW + kw;
+                                    dX[xi] += d * weight[wi];
+                                    dW[wi] += d * x[xi];
+                                }
+                    }
+            }
+        if (Bias is null) return;
+        for (int b = 0; b < c.N; b++)
+            for (int oc = 0; oc < OutChannels; oc++)
+                for (int i = 0; i < oh * ow; i++)
+                    Bias.Grad.Data[oc] += dY[(b * OutChannels + oc) * oh * ow + i];
+    }
+
+    /// <inheritdoc />
+    public override int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        var (n, _, _, oh, ow, unbatched) = CheckInput(inputShape);
+        return unbatched ? [OutChannels, oh, ow] : [n, OutChannels, oh, ow];
+    }
+
+    /// <summary>N * C * H * W * (OutC/G) * KH * KW (taps that fall into the cropped padding included, as usually counted).</summary>
+    public override long MultiplyAdds(ReadOnlySpan<int> inputShape)
+    {
+        var (n, h, w, _, _, _) = CheckInput(inputShape);
+        return (long)n * InChannels * h * w * _g.ColRows;
+    }
+
+    private (int N, int H, int W, int OH, int OW, bool Unbatched) CheckInput(ReadOnlySpan<int> shape)
+    {
+        if (shape.Length != 3 && shape.Length != 4)
+            throw new ArgumentException(
+                $"{Name}: input rank: expected 4 (N, C, H, W) or 3 (C, H, W), got {shape.Length} (input shape {Tensor<T>.ShapeText(shape)}).");
+        bool unbatched = shape.Length == 3;
+        int off = unbatched ? 0 : 1;
+        ShapeCheck.Dim(Name, "input channels", InChannels, shape[off], shape);
+        int h = shape[off + 1], w = shape[off + 2];
+        ShapeCheck.Positive(Name, "input height", h);
+        ShapeCheck.Positive(Name, "input width", w);
+        int oh = ConvArithmetic.TransposedOutputSize(Name, "input height", h, _g.KH, _g.SH, _g.PH, _outputPadding.H, _g.DH);
+        int ow = ConvArithmetic.TransposedOutputSize(Name, "input width", w, _g.KW, _g.SW, _g.PW, _outputPadding.W, _g.DW);
+        return (unbatched ? 1 : shape[0], h, w, oh, ow, unbatched);
+    }
+
+    private static string Pair(int a, int b) => a == b ? $"{a}" : $"({a}, {b})";
+}
