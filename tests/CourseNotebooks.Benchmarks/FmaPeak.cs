@@ -13,10 +13,13 @@ public static class FmaPeak
 {
     private const int Chains = 12;
 
-    /// <summary>Best of several runs, in GFLOP/s, with <paramref name="threads"/> threads working at once.</summary>
-    public static double Measure(int threads, int runs = 7)
+    /// <summary>
+    /// Best of many short runs (a few ms each), in GFLOP/s, with <paramref name="threads"/> threads working at once.
+    /// Short runs and the best of them: on a shared machine some run finds the cores free, as the GEMM's best does.
+    /// </summary>
+    public static double Measure(int threads, int runs = 40)
     {
-        long iterations = 20_000_000;
+        long iterations = 1_000_000;
         Loop(1000); // JIT the loop before timing it
         double best = 0;
         for (int r = 0; r < runs; r++)
