@@ -14,6 +14,8 @@ public static class Cases
         yield return Gemm<float>("gemm f32 1024x1024x1024 NN", 1024, 1024, 1024, false, false, naive: false);
         yield return Gemm<float>("gemm f32 1024x1024x1024 TN", 1024, 1024, 1024, true, false, naive: false);
         yield return Gemm<float>("gemm f32 1024x1024x1024 NT", 1024, 1024, 1024, false, true, naive: false);
+        // Not a power of two: rows 4 KiB apart (as at 1024) can compete for the same cache sets; this shows whether they do.
+        yield return Gemm<float>("gemm f32 1000x1000x1000 NN", 1000, 1000, 1000, false, false, naive: false);
         yield return Gemm<float>("gemm f32 256x256x256 NN", 256, 256, 256, false, false, naive: true);
         // The shape of an im2col convolution: OutC x (C*KH*KW) times (C*KH*KW) x (OH*OW) (64 channels, 3x3, 56x56).
         yield return Gemm<float>("gemm f32 im2col 64x3136x576", 64, 56 * 56, 576, false, false, naive: false);
