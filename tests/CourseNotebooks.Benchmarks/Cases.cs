@@ -1,0 +1,47 @@
+using CourseNotebooks.Engine;
+
+namespace CourseNotebooks.Benchmarks;
+
+/// <summary>
+/// The benchmark list. To add a layer: one <see cref="BenchmarkCase.Create{TState}"/> line in <see cref="All"/>
+/// with a setup returning the layer and its input, the call to time, its flops (2 x multiply-adds, e.g.
+/// <c>2.0 * layer.MultiplyAdds(x.Shape)</c>) and, if it has one, the naive implementation of the same call.
+/// </summary>
+public static class Cases
+{
+    public static IEnumerable<BenchmarkCase> All()
+    {
+        yield return Gemm<float>("gemm f32 1024x1024x1024 NN", 1024, 1024, 1024, false, false, naive: false);
+        yield return Gemm<float>("gemm f32 1024x1024x1024 TN", 1024, 1024, 1024, true, false, naive: false);
+        yield return Gemm<float>("gemm f32 1024x1024x1024 NT", 1024, 1024, 1024, false, true, naive: false);
+        // Not a power of two: rows 4 KiB apart (as at 1024) can compete for the same cache sets; this shows whether they do.
+        yield return Gemm<float>("gemm f32 1000x1000x1000 NN", 1000, 1000, 1000, false, false, naive: false);
+        yield return Gemm<float>("gemm f32 256x256x256 NN", 256, 256, 256, false, false, naive: true);
+        // The shape of an im2col convolution: OutC x (C*KH*KW) times (C*KH*KW) x (OH*OW) (64 channels, 3x3, 56x56).
+        yield return Gemm<float>("gemm f32 im2col 64x3136x576", 64, 56 * 56, 576, false, false, naive: false);
+        // A Linear layer on a batch: (N x in) times (in x out)^T.
+        yield return Gemm<float>("gemm f32 linear 128x512x1024 NT", 128, 512, 1024, false, true, naive: false);
+        yield return Gemm<float>("gemm f32 32x32x32 NN", 32, 32, 32, false, false, naive: true);
+        yield return Gemm<double>("gemm f64 512x512x512 NN", 512, 512, 512, false, false, naive: false);
+    }
+
+    /// <summary>C = A B with random A and B (op(A) m x k, op(B) k x n, dense leading dimensions).</summary>
+    private static BenchmarkCase Gemm<T>(string name, int m, int n, int k, bool transposeA, bool transposeB, bool naive)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        Action<(T[] A, T[] B, T[] C)>? naiveRun = naive
+            ? s => Engine.Gemm.MultiplyNaive(transposeA, transposeB, m, n, k, T.One, s.A, transposeA ? m : k,
+                s.B, transposeB ? k : n, T.Zero, s.C, n)
+            : null;
+        return BenchmarkCase.Create(name,
+            () =>
+            {
+                var random = new Random(42);
+                return (A: Tensor.Randn<T>(random, m * k).Data, B: Tensor.Randn<T>(random, k * n).Data, C: new T[m * n]);
+            },
+            s => Engine.Gemm.Multiply(transposeA, transposeB, m, n, k, T.One, s.A, transposeA ? m : k,
+                s.B, transposeB ? k : n, T.Zero, s.C, n),
+            flops: 2.0 * m * n * k,
+            naive: naiveRun);
+    }
+}

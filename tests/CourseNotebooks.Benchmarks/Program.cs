@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text.Json;
+using CourseNotebooks.Benchmarks;
+using CourseNotebooks.Engine;
+
+// Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2]
+// Without --threads every case runs on 1 thread and on all cores. Results: a table on stdout and
+// benchmark-results/<timestamp>.json under the current directory.
+string? filter = null;
+var threadCounts = new List<int>();
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--filter" when i + 1 < args.Length: filter = args[++i]; break;
+        case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], out int t) && t >= 1:
+            threadCounts.Add(t); i++; break;
+        default:
+            Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'; use --filter text, --threads n");
+            return 2;
+    }
+}
+if (threadCounts.Count == 0) threadCounts.AddRange(new[] { 1, Environment.ProcessorCount }.Distinct());
+
+var inv = CultureInfo.InvariantCulture;
+Console.WriteLine($"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, " +
+    $"{Environment.ProcessorCount} logical cores, Vector512 accelerated: {Vector512.IsHardwareAccelerated}");
+
+var peaks = new Dictionary<int, double>();
+foreach (int t in threadCounts)
+{
+    peaks[t] = FmaPeak.Measure(t);
+    Console.WriteLine(string.Format(inv, "FMA peak f32, {0} thread(s): {1:F1} GFLOP/s", t, peaks[t]));
+}
+
+var selected = Cases.All()
+    .Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+var results = new List<Result>();
+var budget = TimeSpan.FromSeconds(1);
+Console.WriteLine();
+// GFLOP/s and % of peak from the median time, and in brackets from the minimum: on a shared machine the minimum
+// is the run that found the cores free, comparable with the peak (itself a best of many runs).
+Console.WriteLine($"{"case",-34} {"thr",3} {"median ms",10} {"min ms",9} {"cpu ms",9} {"GFLOP/s (best)",16} {"% peak (best)",14} {"naive ms",9} {"speed-up",8} {"bytes/op",9}");
+foreach (var benchmark in selected)
+{
+    var (run, naive) = benchmark.Prepare();
+    // The naive reference is single-threaded whatever the setting: time it once per case.
+    Timing? naiveTiming = naive is null ? null : Harness.Measure(naive, budget, minSamples: 3, maxSamples: 10);
+    foreach (int t in threadCounts)
+    {
+        Gemm.MaxThreads = t;
+        var timing = Harness.Measure(run, budget);
+        double? gflops = benchmark.Flops > 0 ? benchmark.Flops / (timing.MedianMs * 1e-3) / 1e9 : null;
+        double? bestGflops = benchmark.Flops > 0 ? benchmark.Flops / (timing.MinMs * 1e-3) / 1e9 : null;
+        double? speedUp = naiveTiming is null ? null : naiveTiming.MedianMs / timing.MedianMs;
+        var result = new Result(benchmark.Name, t, timing.MedianMs, timing.MinMs, timing.CpuMs, gflops, bestGflops,
+            gflops / peaks[t] * 100, bestGflops / peaks[t] * 100, naiveTiming?.MedianMs, speedUp, timing.BytesPerOp,
+            timing.Samples);
+        results.Add(result);
+        Console.WriteLine(string.Format(inv, "{0,-34} {1,3} {2,10:F3} {3,9:F3} {9,9:F3} {4,16} {5,14} {6,9} {7,8} {8,9:F0}",
+            result.Name, t, result.MedianMs, result.MinMs,
+            $"{Format(gflops, "F1")} ({Format(bestGflops, "F1")})",
+            $"{Format(result.PercentOfPeak, "F0")} ({Format(result.BestPercentOfPeak, "F0")})",
+            Format(result.NaiveMedianMs, "F2"), Format(speedUp, "F1"), result.BytesPerOp, result.CpuMs));
+    }
+}
+Gemm.MaxThreads = Environment.ProcessorCount;
+
+Directory.CreateDirectory("benchmark-results");
+string path = Path.Combine("benchmark-results", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
+var report = new Report(DateTime.UtcNow, RuntimeInformation.FrameworkDescription, Environment.ProcessorCount,
+    Vector512.IsHardwareAccelerated, peaks.ToDictionary(p => p.Key.ToString(inv), p => p.Value), results);
+File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine();
+Console.WriteLine($"written {path}");
+return 0;
+
+static string Format(double? value, string format) =>
+    value is double v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+/// <summary>One row of the table: a case on a given number of threads.</summary>
+internal sealed record Result(string Name, int Threads, double MedianMs, double MinMs, double CpuMs, double? GFlops,
+    double? BestGFlops, double? PercentOfPeak, double? BestPercentOfPeak, double? NaiveMedianMs, double? SpeedUpOverNaive, double BytesPerOp, int Samples);
+
+/// <summary>The JSON file: the machine, the measured FMA peaks by thread count, and every result.</summary>
+internal sealed record Report(DateTime UtcTime, string Runtime, int LogicalCores, bool Vector512Accelerated,
+    Dictionary<string, double> PeakGFlopsByThreads, List<Result> Results);
