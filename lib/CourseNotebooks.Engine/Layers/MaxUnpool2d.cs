@@ -11,14 +11,18 @@ namespace CourseNotebooks.Engine;
 /// Input (N, C, OH, OW) or (C, OH, OW) with indices of the same shape, each a flat offset h * W + w within its
 /// output plane. Output (N, C, H, W) with the default H = (OH - 1) * SH - 2 * PH + KH (W alike), or an explicit
 /// size, which PyTorch accepts only strictly between default - stride and default + stride.
-/// If two inputs name the same position the later one (row-major) is kept.
-/// Backward gathers: dInput[i] = dOutput[indices[i]].
+/// If two inputs name the same position (overlapping pooling windows that shared a maximum) the later one in
+/// row-major order is kept, as PyTorch's CPU kernel does.
+/// Backward: dInput[i] = dOutput[indices[i]] for every input that was kept, 0 for one that was overwritten.
+/// PyTorch gathers for every input, so an overwritten duplicate receives a gradient too; here the gradient is
+/// the true derivative of the forward, so the numerical gradient check holds in that case as well.
 /// Used inside a <see cref="Sequential{T}"/>, construct it with the <see cref="MaxPool2d{T}"/> whose indices it
 /// should use: it then takes the pool's kernel, stride and padding and restores the pool's input size.
 /// </remarks>
 public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private sealed record Cache(int[] InputShape, int[] OutputShape, int[] Indices);
+    // Source[o] is the input element written to output element o, or -1 for the zeros.
+    private sealed record Cache(int[] InputShape, int[] OutputShape, int[] Source);
 
     private Cache? _cache;
 
@@ -138,6 +142,8 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             throw new ArgumentException($"{Name}: output size: expected at least 1x1, got {size.H}x{size.W} (input shape {input.ShapeString}).");
         var outShape = PoolGeometry.WithPlane(input.Shape, size.H, size.W);
         var output = new Tensor<T>(outShape);
+        var source = new int[output.Length];
+        Array.Fill(source, -1);
         int inPlane = input.Shape[^2] * input.Shape[^1], outPlane = size.H * size.W;
         int planes = PoolGeometry.Planes(input.Shape);
         for (int p = 0; p < planes; p++)
@@ -148,8 +154,9 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
                     throw new ArgumentException(
                         $"{Name}: index {index} at input element {p * inPlane + i} is outside the {size.H}x{size.W} output plane (expected 0..{outPlane - 1}).");
                 output.Data[p * outPlane + index] = input.Data[p * inPlane + i];
+                source[p * outPlane + index] = p * inPlane + i;
             }
-        _cache = new Cache(input.Shape.ToArray(), outShape, (int[])indices.Clone());
+        _cache = new Cache(input.Shape.ToArray(), outShape, source);
         return output;
     }
 
@@ -160,11 +167,8 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", cache.OutputShape, outputGradient.Shape);
         var dX = new Tensor<T>(cache.InputShape);
-        int inPlane = cache.InputShape[^2] * cache.InputShape[^1], outPlane = cache.OutputShape[^2] * cache.OutputShape[^1];
-        int planes = PoolGeometry.Planes(cache.InputShape);
-        for (int p = 0; p < planes; p++)
-            for (int i = 0; i < inPlane; i++)
-                dX.Data[p * inPlane + i] = outputGradient.Data[p * outPlane + cache.Indices[p * inPlane + i]];
+        for (int o = 0; o < cache.Source.Length; o++)
+            if (cache.Source[o] >= 0) dX.Data[cache.Source[o]] = outputGradient.Data[o];
         return dX;
     }
 
