@@ -24,9 +24,10 @@ internal static class LayerTestKit
     }
 
     /// <summary>Runs the module's gradient check in double and asserts every error is below the tolerance.</summary>
-    public static double AssertGradients(Module<double> module, Tensor<double> input, int seed = 1, double tolerance = GradientTolerance)
+    public static double AssertGradients(Module<double> module, Tensor<double> input, int seed = 1,
+        double tolerance = GradientTolerance, double step = 1e-6)
     {
-        var result = GradientCheck.Check(module, input, new Random(seed));
+        var result = GradientCheck.Check(module, input, new Random(seed), step);
         Assert.True(result.MaxError < tolerance,
             $"{module.Name}: gradient check error {result.MaxError:E3} (input {result.InputError:E3}; "
             + string.Join(", ", result.ParameterErrors.Select(p => $"{p.Key} {p.Value:E3}")) + $") exceeds {tolerance:E1}");

@@ -34,7 +34,7 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
         var y = input.ZerosLike();
         if (Implementation == Implementation.Naive)
             for (int i = 0; i < y.Length; i++) y.Data[i] = Scalar(input.Data[i]);
-        else
+        else if (y.Length > 0) // TensorPrimitives.Sigmoid rejects empty spans.
             TensorPrimitives.Sigmoid<T>(input.Data, y.Data);
         _output = y;
         return y;

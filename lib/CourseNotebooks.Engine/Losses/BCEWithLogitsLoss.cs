@@ -60,7 +60,7 @@ public sealed class BCEWithLogitsLoss<T> : Loss<T, Tensor<T>> where T : unmanage
             for (int i = 0; i < dX.Length; i++)
                 dX.Data[i] = (Sigmoid<T>.Scalar(logits.Data[i]) - target.Data[i]) * lossGradient.Data[i];
         }
-        else
+        else if (dX.Length > 0) // TensorPrimitives.Sigmoid rejects empty spans.
         {
             TensorPrimitives.Sigmoid<T>(logits.Data, dX.Data);
             TensorPrimitives.Subtract<T>(dX.Data, target.Data, dX.Data);

@@ -49,6 +49,8 @@ public static class Softmax
     /// </summary>
     internal static T Row<T>(ReadOnlySpan<T> row, Span<T> probabilities) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // An empty row: log of an empty sum (TensorPrimitives.Max would reject the empty span).
+        if (row.IsEmpty) return T.NegativeInfinity;
         T max = TensorPrimitives.Max(row);
         TensorPrimitives.Subtract(row, max, probabilities);
         TensorPrimitives.Exp<T>(probabilities, probabilities);
