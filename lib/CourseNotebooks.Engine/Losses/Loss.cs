@@ -102,7 +102,7 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
         ArgumentNullException.ThrowIfNull(target);
         if (!prediction.SameShape(target))
             throw new ArgumentException(
-                $"{Name}: target shape: expected {prediction.ShapeString} (the prediction's shape), got {target.ShapeString}.");
+                $"{Name}: target shape (must equal the prediction's): expected {prediction.ShapeString}, got {target.ShapeString}.");
     }
 
     private static T NaiveSum(T[] values)
