@@ -16,7 +16,12 @@ public interface ILoss<T, in TTarget> where T : unmanaged, IFloatingPointIeee754
     /// <summary>How per-element losses are reduced.</summary>
     Reduction Reduction { get; }
 
-    /// <summary>The reduced loss of <paramref name="prediction"/> against <paramref name="target"/>.</summary>
+    /// <summary>
+    /// The reduced loss of <paramref name="prediction"/> against <paramref name="target"/>: the mean or the sum of
+    /// the per-element losses; with <see cref="Reduction.None"/> their sum (the unreduced tensor, PyTorch's
+    /// return value, is kept by the implementation), so a training loop always gets one number.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not fit; the message names both.</exception>
     T Forward(Tensor<T> prediction, TTarget target);
 
     /// <summary>dL/d(prediction) of the last Forward's return value, shaped like the prediction.</summary>
