@@ -128,8 +128,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         T[] src = input.Data, dst = output.Data;
         void Plane(int p)
         {
-            var x = new ReadOnlySpan<T>(src, p * h * w, h * w);
-            int outBase = p * oh * ow;
+            int inBase = p * h * w, outBase = p * oh * ow;
             for (int i = 0; i < oh; i++)
             {
                 var (y0, y1) = rows[i];
@@ -139,14 +138,11 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                     T max = T.NegativeInfinity;
                     int argmax = -1;
                     for (int y = y0; y < y1; y += dh)
-                    {
-                        var row = x.Slice(y * w);
-                        for (int c = x0; c < x1; c += dw)
+                        for (int c = x0, at = y * w + x0; c < x1; c += dw, at += dw)
                         {
-                            T v = row[c];
-                            if (argmax < 0 || v > max || T.IsNaN(v)) { max = v; argmax = y * w + c; }
+                            T v = src[inBase + at];
+                            if (argmax < 0 || v > max || T.IsNaN(v)) { max = v; argmax = at; }
                         }
-                    }
                     dst[outBase + i * ow + j] = max;
                     indices[outBase + i * ow + j] = argmax;
                 }
