@@ -1,0 +1,193 @@
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// 2-D average pooling: each output is the mean of its KH x KW window. Introduced in notebook 02-pooling.
+/// PyTorch: torch.nn.AvgPool2d.
+/// </summary>
+/// <remarks>
+/// Input (N, C, H, W) or (C, H, W); output (N, C, OH, OW) with
+/// OH = floor((H + 2*padding - KH + (ceilMode ? stride - 1 : 0)) / stride) + 1 (OW alike), and in ceil mode a
+/// last window that would start inside the right padding is dropped.
+/// The divisor, as in PyTorch: <see cref="DivisorOverride"/> when set; otherwise with
+/// <see cref="CountIncludePad"/> the window's size after clipping it to the PADDED input (so a ceil-mode window
+/// that runs past the padding counts only the part inside input + padding); without it, the number of real
+/// input elements in the window. Padding contributes zeros to the sum.
+/// Backward spreads each output gradient evenly (divided by the same divisor) over the window's inputs.
+/// </remarks>
+public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private sealed record Cache(int[] InputShape, int OH, int OW);
+
+    /// <summary>One window along one axis: real inputs [First, End) and its extent inside the padded input.</summary>
+    private readonly record struct Span1(int First, int End, int PaddedExtent);
+
+    private Cache? _cache;
+
+    /// <summary>A square pool: kernel k x k, stride (default = kernelSize), zero padding.</summary>
+    public AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false,
+        bool countIncludePad = true, int? divisorOverride = null)
+        : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), ceilMode, countIncludePad, divisorOverride) { }
+
+    /// <summary>A rectangular pool: (KH, KW), stride (SH, SW) (default = kernel), padding (PH, PW).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A size is not positive, padding exceeds half the kernel, or <paramref name="divisorOverride"/> is 0.
+    /// </exception>
+    public AvgPool2d((int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W) padding = default,
+        bool ceilMode = false, bool countIncludePad = true, int? divisorOverride = null)
+    {
+        KernelSize = kernelSize;
+        Stride = stride ?? kernelSize;
+        Padding = padding;
+        CeilMode = ceilMode;
+        CountIncludePad = countIncludePad;
+        DivisorOverride = divisorOverride;
+        PoolGeometry.CheckArguments(Name, KernelSize, Stride, Padding, (1, 1));
+        if (divisorOverride == 0)
+            throw new ArgumentOutOfRangeException(nameof(divisorOverride), 0, $"{Name}: divisorOverride must not be zero, got 0.");
+    }
+
+    /// <summary>(KH, KW).</summary>
+    public (int H, int W) KernelSize { get; }
+
+    /// <summary>Step between windows (SH, SW).</summary>
+    public (int H, int W) Stride { get; }
+
+    /// <summary>Implicit zero border (PH, PW).</summary>
+    public (int H, int W) Padding { get; }
+
+    /// <summary>Round the output size up instead of down (PyTorch's ceil_mode).</summary>
+    public bool CeilMode { get; }
+
+    /// <summary>Whether padded zeros count in the divisor (PyTorch's count_include_pad, default true).</summary>
+    public bool CountIncludePad { get; }
+
+    /// <summary>A fixed divisor for every window instead of the window size (PyTorch's divisor_override).</summary>
+    public int? DivisorOverride { get; }
+
+    /// <inheritdoc />
+    public override string Name => $"AvgPool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
+
+    /// <inheritdoc />
+    public override int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        var (oh, ow) = PoolGeometry.Check(Name, inputShape, KernelSize, Stride, Padding, (1, 1), CeilMode);
+        return PoolGeometry.WithPlane(inputShape, oh, ow);
+    }
+
+    /// <inheritdoc />
+    public override long MultiplyAdds(ReadOnlySpan<int> inputShape)
+    {
+        var shape = OutputShape(inputShape);
+        return (long)PoolGeometry.Planes(shape) * shape[^2] * shape[^1] * KernelSize.H * KernelSize.W;
+    }
+
+    /// <summary>The windows along one axis, clipped as PyTorch's avg_pool2d kernel clips them.</summary>
+    private static Span1[] Windows(int outputs, int size, int kernel, int stride, int padding)
+    {
+        var windows = new Span1[outputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            int start = o * stride - padding;
+            int end = Math.Min(start + kernel, size + padding);
+            windows[o] = new Span1(Math.Max(start, 0), Math.Min(end, size), end - start);
+        }
+        return windows;
+    }
+
+    private T Divisor(Span1 row, Span1 col)
+    {
+        if (DivisorOverride is int d) return T.CreateTruncating(d);
+        int count = CountIncludePad
+            ? row.PaddedExtent * col.PaddedExtent
+            : (row.End - row.First) * (col.End - col.First);
+        return T.CreateTruncating(count);
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var outShape = OutputShape(input.Shape);
+        var output = new Tensor<T>(outShape);
+        int h = input.Shape[^2], w = input.Shape[^1], oh = outShape[^2], ow = outShape[^1];
+        var rows = Windows(oh, h, KernelSize.H, Stride.H, Padding.H);
+        var cols = Windows(ow, w, KernelSize.W, Stride.W, Padding.W);
+        int planes = PoolGeometry.Planes(input.Shape);
+        T[] x = input.Data, y = output.Data;
+        bool naive = Implementation == Implementation.Naive;
+        void Plane(int p)
+        {
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    var (r, c) = (rows[i], cols[j]);
+                    // A window inside padding only has no inputs: PyTorch writes 0 there.
+                    if (r.First >= r.End || c.First >= c.End) { y[(p * oh + i) * ow + j] = T.Zero; continue; }
+                    T sum = T.Zero;
+                    if (naive)
+                    {
+                        for (int a = r.First; a < r.End; a++)
+                            for (int b = c.First; b < c.End; b++) sum += x[(p * h + a) * w + b];
+                    }
+                    else
+                    {
+                        for (int a = r.First; a < r.End; a++)
+                            sum += TensorPrimitives.Sum(new ReadOnlySpan<T>(x, (p * h + a) * w + c.First, c.End - c.First));
+                    }
+                    y[(p * oh + i) * ow + j] = sum / Divisor(r, c);
+                }
+        }
+        Run(planes, (long)output.Length * KernelSize.H * KernelSize.W, Plane);
+        _cache = new Cache(input.Shape.ToArray(), oh, ow);
+        return output;
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        var expected = PoolGeometry.WithPlane(cache.InputShape, cache.OH, cache.OW);
+        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
+        var dX = new Tensor<T>(cache.InputShape);
+        int h = cache.InputShape[^2], w = cache.InputShape[^1], oh = cache.OH, ow = cache.OW;
+        var rows = Windows(oh, h, KernelSize.H, Stride.H, Padding.H);
+        var cols = Windows(ow, w, KernelSize.W, Stride.W, Padding.W);
+        T[] dOut = outputGradient.Data, dIn = dX.Data;
+        bool naive = Implementation == Implementation.Naive;
+        void Plane(int p)
+        {
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    var (r, c) = (rows[i], cols[j]);
+                    if (r.First >= r.End || c.First >= c.End) continue;
+                    T share = dOut[(p * oh + i) * ow + j] / Divisor(r, c);
+                    for (int a = r.First; a < r.End; a++)
+                    {
+                        if (naive)
+                            for (int b = c.First; b < c.End; b++) dIn[(p * h + a) * w + b] += share;
+                        else
+                        {
+                            var row = new Span<T>(dIn, (p * h + a) * w + c.First, c.End - c.First);
+                            TensorPrimitives.Add(row, share, row);
+                        }
+                    }
+                }
+        }
+        Run(PoolGeometry.Planes(cache.InputShape), (long)outputGradient.Length * KernelSize.H * KernelSize.W, Plane);
+        return dX;
+    }
+
+    /// <summary>Runs <paramref name="plane"/> for every plane, in parallel on the fast path when the work is large.</summary>
+    private void Run(int planes, long work, Action<int> plane)
+    {
+        if (Implementation == Implementation.Fast && planes > 1 && work >= 1 << 16)
+            Parallel.For(0, planes, plane);
+        else
+            for (int p = 0; p < planes; p++) plane(p);
+    }
+}

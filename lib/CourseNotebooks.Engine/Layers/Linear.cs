@@ -1,0 +1,150 @@
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// Fully connected layer, y = x Wᵀ + b. Introduced in notebook 05-cnn-as-sparse-mlp (a convolution is a
+/// Linear layer with a sparse, shared weight matrix). PyTorch: torch.nn.Linear.
+/// </summary>
+/// <remarks>
+/// Input (*, In) with any number of leading dimensions (N, or N, L, ...); output (*, Out). Weight (Out, In) and
+/// bias (Out), as PyTorch stores them. Default initialisation as PyTorch: weight and bias uniform in
+/// [-1/sqrt(In), 1/sqrt(In)] (kaiming_uniform with a = sqrt(5) gives exactly that bound for the weight).
+/// Backward, with the leading dimensions flattened into M rows: dW += dYᵀ X, db += column sums of dY,
+/// dX = dY W.
+/// </remarks>
+public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _input;
+
+    /// <summary>A layer mapping <paramref name="inFeatures"/> to <paramref name="outFeatures"/>.</summary>
+    /// <param name="inFeatures">In: size of the last input dimension.</param>
+    /// <param name="outFeatures">Out: size of the last output dimension.</param>
+    /// <param name="bias">Whether to add a learnable bias.</param>
+    /// <param name="seed">Seed for the initial weights; null draws from a shared unseeded generator.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A feature count is negative.</exception>
+    public Linear(int inFeatures, int outFeatures, bool bias = true, int? seed = null)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        ShapeCheck.NonNegative(Name, "inFeatures", inFeatures);
+        ShapeCheck.NonNegative(Name, "outFeatures", outFeatures);
+        var random = seed is int s ? new Random(s) : Random.Shared;
+        double bound = inFeatures > 0 ? 1.0 / Math.Sqrt(inFeatures) : 0.0;
+        Weight = new Parameter<T>("weight", Tensor.Uniform<T>(random, -bound, bound, outFeatures, inFeatures));
+        Bias = bias ? new Parameter<T>("bias", Tensor.Uniform<T>(random, -bound, bound, outFeatures)) : null;
+    }
+
+    /// <summary>In.</summary>
+    public int InFeatures { get; }
+
+    /// <summary>Out.</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>W, shape (Out, In).</summary>
+    public Parameter<T> Weight { get; }
+
+    /// <summary>b, shape (Out), or null without bias.</summary>
+    public Parameter<T>? Bias { get; }
+
+    /// <inheritdoc />
+    public override string Name => $"Linear({InFeatures}, {OutFeatures})";
+
+    /// <inheritdoc />
+    protected override IEnumerable<Parameter<T>> OwnParameters() => Bias is null ? [Weight] : [Weight, Bias];
+
+    /// <inheritdoc />
+    public override int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        if (inputShape.Length < 1)
+            throw new ArgumentException($"{Name}: input rank: expected at least 1 (*, In), got 0 (input shape []).");
+        ShapeCheck.Dim(Name, "input features (last dimension)", InFeatures, inputShape[^1], inputShape);
+        var shape = inputShape.ToArray();
+        shape[^1] = OutFeatures;
+        return shape;
+    }
+
+    /// <inheritdoc />
+    public override long MultiplyAdds(ReadOnlySpan<int> inputShape)
+    {
+        OutputShape(inputShape);
+        return (long)Rows(inputShape) * InFeatures * OutFeatures;
+    }
+
+    /// <summary>M: the product of the leading dimensions (the batch of rows the matrix product sees).</summary>
+    private static int Rows(ReadOnlySpan<int> shape)
+    {
+        int rows = 1;
+        for (int d = 0; d < shape.Length - 1; d++) rows *= shape[d];
+        return rows;
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var y = new Tensor<T>(OutputShape(input.Shape));
+        int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
+        T[] x = input.Data, w = Weight.Value.Data, yd = y.Data;
+        if (Implementation == Implementation.Naive)
+        {
+            for (int r = 0; r < m; r++)
+                for (int o = 0; o < n; o++)
+                {
+                    T sum = Bias is null ? T.Zero : Bias.Value.Data[o];
+                    for (int i = 0; i < k; i++) sum += x[r * k + i] * w[o * k + i];
+                    yd[r * n + o] = sum;
+                }
+        }
+        else
+        {
+            Gemm.Multiply(false, true, m, n, k, T.One, x, Math.Max(1, k), w, Math.Max(1, k), T.Zero, yd, Math.Max(1, n));
+            if (Bias is not null)
+                for (int r = 0; r < m; r++)
+                {
+                    var row = new Span<T>(yd, r * n, n);
+                    TensorPrimitives.Add(row, Bias.Value.Data, row);
+                }
+        }
+        _input = input;
+        return y;
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", OutputShape(input.Shape), outputGradient.Shape);
+        var dX = input.ZerosLike();
+        int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
+        T[] x = input.Data, w = Weight.Value.Data, dY = outputGradient.Data, dW = Weight.Grad.Data, dXd = dX.Data;
+        if (Implementation == Implementation.Naive)
+        {
+            for (int r = 0; r < m; r++)
+                for (int o = 0; o < n; o++)
+                {
+                    T g = dY[r * n + o];
+                    if (Bias is not null) Bias.Grad.Data[o] += g;
+                    for (int i = 0; i < k; i++)
+                    {
+                        dW[o * k + i] += g * x[r * k + i];
+                        dXd[r * k + i] += g * w[o * k + i];
+                    }
+                }
+        }
+        else
+        {
+            int ldk = Math.Max(1, k), ldn = Math.Max(1, n);
+            // dW (Out x In) += dYᵀ (Out x M) · X (M x In); beta = 1 accumulates as PyTorch's .grad does.
+            Gemm.Multiply(true, false, n, k, m, T.One, dY, ldn, x, ldk, T.One, dW, ldk);
+            // dX (M x In) = dY (M x Out) · W (Out x In).
+            Gemm.Multiply(false, false, m, k, n, T.One, dY, ldn, w, ldk, T.Zero, dXd, ldk);
+            if (Bias is not null)
+                for (int r = 0; r < m; r++)
+                    TensorPrimitives.Add(Bias.Grad.Data, new ReadOnlySpan<T>(dY, r * n, n), Bias.Grad.Data);
+        }
+        return dX;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// 2-D max pooling: each output is the largest input in its KH x KW window, so the layer keeps whether a
+/// feature is present and forgets exactly where. Introduced in notebook 02-pooling; its backward in
+/// 04-backprop-pooling. PyTorch: torch.nn.MaxPool2d.
+/// </summary>
+/// <remarks>
+/// Input (N, C, H, W) or (C, H, W); output (N, C, OH, OW) with
+/// OH = floor((H + 2*padding - dilation*(KH - 1) - 1 + (ceilMode ? stride - 1 : 0)) / stride) + 1 (OW alike),
+/// and in ceil mode a last window that would start inside the right padding is dropped.
+/// Padding counts as -infinity (it never wins). Ties: the first maximum in row-major window order wins, as in
+/// PyTorch's CPU kernel. A NaN in a window wins (the output is NaN), as in PyTorch. A dilated window whose
+/// taps all fall in the padding (possible only for tiny inputs) gives -infinity, index -1 and no gradient.
+/// Backward sends each output gradient to its argmax and adds where overlapping windows chose the same input.
+/// </remarks>
+public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private sealed record Cache(int[] InputShape, IndexTensor Indices);
+
+    private Cache? _cache;
+
+    /// <summary>A square pool: kernel k x k, stride (default = kernelSize), padding, dilation.</summary>
+    public MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
+        : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding), (dilation, dilation), ceilMode) { }
+
+    /// <summary>A rectangular pool: (KH, KW), stride (SH, SW) (default = kernel), padding (PH, PW), dilation (DH, DW).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or padding exceeds half the kernel.</exception>
+    public MaxPool2d((int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W) padding = default,
+        (int H, int W)? dilation = null, bool ceilMode = false)
+    {
+        KernelSize = kernelSize;
+        Stride = stride ?? kernelSize;
+        Padding = padding;
+        Dilation = dilation ?? (1, 1);
+        CeilMode = ceilMode;
+        PoolGeometry.CheckArguments(Name, KernelSize, Stride, Padding, Dilation);
+    }
+
+    /// <summary>(KH, KW).</summary>
+    public (int H, int W) KernelSize { get; }
+
+    /// <summary>Step between windows (SH, SW).</summary>
+    public (int H, int W) Stride { get; }
+
+    /// <summary>Implicit -infinity border (PH, PW).</summary>
+    public (int H, int W) Padding { get; }
+
+    /// <summary>Spacing between the window's taps (DH, DW); 1 is a dense window.</summary>
+    public (int H, int W) Dilation { get; }
+
+    /// <summary>Round the output size up instead of down (PyTorch's ceil_mode).</summary>
+    public bool CeilMode { get; }
+
+    /// <summary>
+    /// The argmax of every output of the last Forward: shape of the output, each value the flat offset
+    /// h * W + w within its input plane. PyTorch keeps them only with return_indices=True; here they are always
+    /// kept because Backward needs them. Null before the first Forward.
+    /// </summary>
+    public IndexTensor? LastIndices => _cache?.Indices;
+
+    /// <summary>The input shape of the last Forward (MaxUnpool2d uses its H, W as the default output size).</summary>
+    public int[]? LastInputShape => _cache?.InputShape;
+
+    /// <inheritdoc />
+    public override string Name => $"MaxPool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
+
+    /// <inheritdoc />
+    public override int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        var (oh, ow) = PoolGeometry.Check(Name, inputShape, KernelSize, Stride, Padding, Dilation, CeilMode);
+        return PoolGeometry.WithPlane(inputShape, oh, ow);
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var outShape = OutputShape(input.Shape);
+        var output = new Tensor<T>(outShape);
+        var indices = new IndexTensor(new int[output.Length], outShape);
+        int planes = PoolGeometry.Planes(input.Shape);
+        if (Implementation == Implementation.Naive)
+            ForwardNaive(input, output, indices.Data, planes);
+        else
+            ForwardFast(input, output, indices.Data, planes);
+        _cache = new Cache(input.Shape.ToArray(), indices);
+        return output;
+    }
+
+    /// <summary>Reference: for each output, scan its window and test every tap against the input bounds.</summary>
+    private void ForwardNaive(Tensor<T> input, Tensor<T> output, int[] indices, int planes)
+    {
+        int h = input.Shape[^2], w = input.Shape[^1], oh = output.Shape[^2], ow = output.Shape[^1];
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    T max = T.NegativeInfinity;
+                    int argmax = -1;
+                    for (int ki = 0; ki < KernelSize.H; ki++)
+                        for (int kj = 0; kj < KernelSize.W; kj++)
+                        {
+                            int y = i * Stride.H - Padding.H + ki * Dilation.H;
+                            int x = j * Stride.W - Padding.W + kj * Dilation.W;
+                            if (y < 0 || y >= h || x < 0 || x >= w) continue;
+                            T v = input.Data[p * h * w + y * w + x];
+                            // Strict '>' keeps the first of equal maxima; a NaN always takes over (PyTorch's rule).
+                            if (argmax < 0 || v > max || T.IsNaN(v)) { max = v; argmax = y * w + x; }
+                        }
+                    output.Data[(p * oh + i) * ow + j] = max;
+                    indices[(p * oh + i) * ow + j] = argmax;
+                }
+    }
+
+    /// <summary>
+    /// Fast path: the in-bounds tap range of every window row and column is computed once per output row and
+    /// column (no bounds test in the inner loop), and planes run in parallel.
+    /// </summary>
+    private void ForwardFast(Tensor<T> input, Tensor<T> output, int[] indices, int planes)
+    {
+        int h = input.Shape[^2], w = input.Shape[^1], oh = output.Shape[^2], ow = output.Shape[^1];
+        var rows = TapRanges(oh, h, KernelSize.H, Stride.H, Padding.H, Dilation.H);
+        var cols = TapRanges(ow, w, KernelSize.W, Stride.W, Padding.W, Dilation.W);
+        int dh = Dilation.H, dw = Dilation.W;
+        T[] src = input.Data, dst = output.Data;
+        void Plane(int p)
+        {
+            int inBase = p * h * w, outBase = p * oh * ow;
+            for (int i = 0; i < oh; i++)
+            {
+                var (y0, y1) = rows[i];
+                for (int j = 0; j < ow; j++)
+                {
+                    var (x0, x1) = cols[j];
+                    T max = T.NegativeInfinity;
+                    int argmax = -1;
+                    for (int y = y0; y < y1; y += dh)
+                        for (int c = x0, at = y * w + x0; c < x1; c += dw, at += dw)
+                        {
+                            T v = src[inBase + at];
+                            if (argmax < 0 || v > max || T.IsNaN(v)) { max = v; argmax = at; }
+                        }
+                    dst[outBase + i * ow + j] = max;
+                    indices[outBase + i * ow + j] = argmax;
+                }
+            }
+        }
+        if ((long)planes * oh * ow * KernelSize.H * KernelSize.W >= ParallelThreshold && planes > 1)
+            Parallel.For(0, planes, Plane);
+        else
+            for (int p = 0; p < planes; p++) Plane(p);
+    }
+
+    /// <summary>
+    /// For each output position along one axis, the first in-bounds tap and an exclusive end, both on the
+    /// dilation grid: taps are start + k*d for k with 0 &lt;= start + k*d &lt; size.
+    /// </summary>
+    private static (int First, int End)[] TapRanges(int outputs, int size, int kernel, int stride, int padding, int dilation)
+    {
+        var ranges = new (int, int)[outputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            int start = o * stride - padding;
+            int first = start;
+            while (first < 0) first += dilation;
+            int end = Math.Min(start + (kernel - 1) * dilation + 1, size);
+            ranges[o] = (first, end);
+        }
+        return ranges;
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", cache.Indices.Shape, outputGradient.Shape);
+        var dX = new Tensor<T>(cache.InputShape);
+        int plane = cache.InputShape[^2] * cache.InputShape[^1];
+        int outPlane = outputGradient.Shape[^2] * outputGradient.Shape[^1];
+        int planes = PoolGeometry.Planes(cache.InputShape);
+        int[] idx = cache.Indices.Data;
+        T[] dOut = outputGradient.Data, dIn = dX.Data;
+        void Plane(int p)
+        {
+            // '+=' because overlapping windows (stride < kernel) can pick the same input more than once.
+            for (int o = 0; o < outPlane; o++)
+            {
+                int i = idx[p * outPlane + o];
+                if (i >= 0) dIn[p * plane + i] += dOut[p * outPlane + o];
+            }
+        }
+        if (Implementation == Implementation.Fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold)
+            Parallel.For(0, planes, Plane);
+        else
+            for (int p = 0; p < planes; p++) Plane(p);
+        return dX;
+    }
+
+    /// <summary>Work (window taps) below which threads cost more than they save.</summary>
+    private const long ParallelThreshold = 1 << 16;
+}

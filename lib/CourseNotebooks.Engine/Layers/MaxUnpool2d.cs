@@ -1,0 +1,189 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// Partial inverse of <see cref="MaxPool2d{T}"/>: puts each pooled value back where its maximum came from and
+/// zeros everywhere else (the slide's "unpooling" picture). Introduced in notebook 10-unpooling-deconvolution.
+/// PyTorch: torch.nn.MaxUnpool2d.
+/// </summary>
+/// <remarks>
+/// Input (N, C, OH, OW) or (C, OH, OW) with indices of the same shape, each a flat offset h * W + w within its
+/// output plane. Output (N, C, H, W) with the default H = (OH - 1) * SH - 2 * PH + KH (W alike), or an explicit
+/// size, which PyTorch accepts only strictly between default - stride and default + stride.
+/// If two inputs name the same position (overlapping pooling windows that shared a maximum) the later one in
+/// row-major order is kept, as PyTorch's CPU kernel does.
+/// Backward: dInput[i] = dOutput[indices[i]] for every input that was kept, 0 for one that was overwritten.
+/// PyTorch gathers for every input, so an overwritten duplicate receives a gradient too; here the gradient is
+/// the true derivative of the forward, so the numerical gradient check holds in that case as well.
+/// Used inside a <see cref="Sequential{T}"/>, construct it with the <see cref="MaxPool2d{T}"/> whose indices it
+/// should use: it then takes the pool's kernel, stride and padding and restores the pool's input size.
+/// </remarks>
+public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    // Source[o] is the input element written to output element o, or -1 for the zeros.
+    private sealed record Cache(int[] InputShape, int[] OutputShape, int[] Source);
+
+    private Cache? _cache;
+
+    /// <summary>A square unpool: kernel k x k, stride (default = kernelSize), padding.</summary>
+    public MaxUnpool2d(int kernelSize, int? stride = null, int padding = 0)
+        : this((kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding)) { }
+
+    /// <summary>A rectangular unpool: (KH, KW), stride (SH, SW) (default = kernel), padding (PH, PW).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive or the padding is negative.</exception>
+    public MaxUnpool2d((int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W) padding = default)
+    {
+        KernelSize = kernelSize;
+        Stride = stride ?? kernelSize;
+        Padding = padding;
+        ShapeCheck.Positive(Name, "kernelSize", Math.Min(KernelSize.H, KernelSize.W));
+        ShapeCheck.Positive(Name, "stride", Math.Min(Stride.H, Stride.W));
+        ShapeCheck.NonNegative(Name, "padding", Math.Min(Padding.H, Padding.W));
+    }
+
+    /// <summary>
+    /// An unpool paired with <paramref name="pool"/>: <see cref="Forward(Tensor{T})"/> uses the pool's
+    /// <see cref="MaxPool2d{T}.LastIndices"/> and restores the pool's last input size, so the pair can sit in a
+    /// Sequential (encoder pool ... decoder unpool).
+    /// </summary>
+    public MaxUnpool2d(MaxPool2d<T> pool) : this((pool ?? throw new ArgumentNullException(nameof(pool))).KernelSize, pool.Stride, pool.Padding)
+    {
+        Pool = pool;
+    }
+
+    /// <summary>(KH, KW).</summary>
+    public (int H, int W) KernelSize { get; }
+
+    /// <summary>(SH, SW).</summary>
+    public (int H, int W) Stride { get; }
+
+    /// <summary>(PH, PW).</summary>
+    public (int H, int W) Padding { get; }
+
+    /// <summary>The pool whose indices <see cref="Forward(Tensor{T})"/> uses, or null when unpaired.</summary>
+    public MaxPool2d<T>? Pool { get; }
+
+    /// <inheritdoc />
+    public override string Name => $"MaxUnpool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
+
+    /// <summary>The default output plane: (in - 1) * stride - 2 * padding + kernel per axis.</summary>
+    public (int H, int W) DefaultOutputSize(int inputH, int inputW)
+        => ((inputH - 1) * Stride.H - 2 * Padding.H + KernelSize.H, (inputW - 1) * Stride.W - 2 * Padding.W + KernelSize.W);
+
+    /// <inheritdoc />
+    public override int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        CheckRank(inputShape);
+        if (Pool?.LastInputShape is int[] poolInput)
+            return PoolGeometry.WithPlane(inputShape, poolInput[^2], poolInput[^1]);
+        var (h, w) = DefaultOutputSize(inputShape[^2], inputShape[^1]);
+        return PoolGeometry.WithPlane(inputShape, h, w);
+    }
+
+    /// <summary>
+    /// Unpools with the paired pool's last indices. An unpaired MaxUnpool2d has no indices and throws
+    /// <see cref="InvalidOperationException"/>: call <see cref="Forward(Tensor{T}, int[], ValueTuple{int, int}?)"/>.
+    /// </summary>
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (Pool is null)
+            throw new InvalidOperationException(
+                $"{Name}: no indices: call Forward(input, indices) or construct it with the MaxPool2d whose indices it should use.");
+        var indices = Pool.LastIndices
+            ?? throw new InvalidOperationException($"{Name}: the paired {Pool.Name} has not run Forward yet, so there are no indices.");
+        var poolInput = Pool.LastInputShape!;
+        return Unpool(input, indices.Data, (poolInput[^2], poolInput[^1]), checkSize: false);
+    }
+
+    /// <summary>Unpools <paramref name="input"/> with the indices a MaxPool2d returned.</summary>
+    public Tensor<T> Forward(Tensor<T> input, IndexTensor indices, (int H, int W)? outputSize = null)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(input);
+        ShapeCheck.SameShape(Name, "indices", input.Shape, indices.Shape);
+        return Forward(input, indices.Data, outputSize);
+    }
+
+    /// <summary>
+    /// Unpools <paramref name="input"/> (N, C, OH, OW) with <paramref name="indices"/> (same number of elements,
+    /// row-major) into an (N, C, H, W) tensor of zeros plus the placed values.
+    /// </summary>
+    /// <param name="input">The pooled values.</param>
+    /// <param name="indices">Flat offsets within each output plane, one per input element.</param>
+    /// <param name="outputSize">(H, W); default (in - 1) * stride - 2 * padding + kernel.</param>
+    /// <exception cref="ArgumentException">
+    /// The index count differs from the input's element count, the size is outside PyTorch's allowed range, or
+    /// an index lies outside the output plane.
+    /// </exception>
+    public Tensor<T> Forward(Tensor<T> input, int[] indices, (int H, int W)? outputSize = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(indices);
+        CheckRank(input.Shape);
+        var size = outputSize ?? DefaultOutputSize(input.Shape[^2], input.Shape[^1]);
+        return Unpool(input, indices, size, checkSize: outputSize is not null);
+    }
+
+    private Tensor<T> Unpool(Tensor<T> input, int[] indices, (int H, int W) size, bool checkSize)
+    {
+        CheckRank(input.Shape);
+        if (indices.Length != input.Length)
+            throw new ArgumentException(
+                $"{Name}: indices: expected {input.Length} (one per input element, input shape {input.ShapeString}), got {indices.Length}.");
+        if (checkSize)
+        {
+            var (dh, dw) = DefaultOutputSize(input.Shape[^2], input.Shape[^1]);
+            CheckSize("H", size.H, dh, Stride.H);
+            CheckSize("W", size.W, dw, Stride.W);
+        }
+        if (size.H < 1 || size.W < 1)
+            throw new ArgumentException($"{Name}: output size: expected at least 1x1, got {size.H}x{size.W} (input shape {input.ShapeString}).");
+        var outShape = PoolGeometry.WithPlane(input.Shape, size.H, size.W);
+        var output = new Tensor<T>(outShape);
+        var source = new int[output.Length];
+        Array.Fill(source, -1);
+        int inPlane = input.Shape[^2] * input.Shape[^1], outPlane = size.H * size.W;
+        int planes = PoolGeometry.Planes(input.Shape);
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < inPlane; i++)
+            {
+                int index = indices[p * inPlane + i];
+                if ((uint)index >= (uint)outPlane)
+                    throw new ArgumentException(
+                        $"{Name}: index {index} at input element {p * inPlane + i} is outside the {size.H}x{size.W} output plane (expected 0..{outPlane - 1}).");
+                output.Data[p * outPlane + index] = input.Data[p * inPlane + i];
+                source[p * outPlane + index] = p * inPlane + i;
+            }
+        _cache = new Cache(input.Shape.ToArray(), outShape, source);
+        return output;
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", cache.OutputShape, outputGradient.Shape);
+        var dX = new Tensor<T>(cache.InputShape);
+        for (int o = 0; o < cache.Source.Length; o++)
+            if (cache.Source[o] >= 0) dX.Data[cache.Source[o]] = outputGradient.Data[o];
+        return dX;
+    }
+
+    private void CheckRank(ReadOnlySpan<int> shape)
+    {
+        if (shape.Length is not (3 or 4))
+            throw new ArgumentException(
+                $"{Name}: input rank: expected 4 (N, C, H, W) or 3 (C, H, W), got {shape.Length} (input shape {Tensor<float>.ShapeText(shape)}).");
+    }
+
+    private void CheckSize(string axis, int size, int defaultSize, int stride)
+    {
+        // PyTorch's rule: the requested size must lie strictly between default - stride and default + stride.
+        if (size <= defaultSize - stride || size >= defaultSize + stride)
+            throw new ArgumentException(
+                $"{Name}: output size {axis}: expected between {defaultSize - stride + 1} and {defaultSize + stride - 1}, got {size}.");
+    }
+}

@@ -1,0 +1,63 @@
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// Logistic sigmoid, y = 1 / (1 + exp(-x)), element-wise on any shape. Introduced in notebook
+/// 08-pca-autoencoders (outputs in [0, 1]). PyTorch: torch.nn.Sigmoid.
+/// </summary>
+/// <remarks>
+/// Computed without overflow: for x &lt; 0 the naive path uses exp(x) / (1 + exp(x)), so exp never sees a large
+/// positive argument; the fast path (TensorPrimitives.Sigmoid) saturates to exactly 0 or 1 and never gives NaN.
+/// dy/dx = y (1 - y), taken from the cached output.
+/// </remarks>
+public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _output;
+
+    /// <inheritdoc />
+    public override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
+
+    /// <summary>The stable scalar sigmoid (also used by BCEWithLogitsLoss's reference path).</summary>
+    internal static T Scalar(T x)
+    {
+        if (x >= T.Zero) return T.One / (T.One + T.Exp(-x));
+        T e = T.Exp(x);
+        return e / (T.One + e);
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var y = input.ZerosLike();
+        if (Implementation == Implementation.Naive)
+            for (int i = 0; i < y.Length; i++) y.Data[i] = Scalar(input.Data[i]);
+        else if (y.Length > 0) // TensorPrimitives.Sigmoid rejects empty spans.
+            TensorPrimitives.Sigmoid<T>(input.Data, y.Data);
+        _output = y;
+        return y;
+    }
+
+    /// <inheritdoc />
+    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var y = _output ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
+        var dX = y.ZerosLike();
+        if (Implementation == Implementation.Naive)
+        {
+            for (int i = 0; i < dX.Length; i++)
+                dX.Data[i] = outputGradient.Data[i] * y.Data[i] * (T.One - y.Data[i]);
+        }
+        else
+        {
+            TensorPrimitives.Subtract(T.One, y.Data, dX.Data);
+            TensorPrimitives.Multiply<T>(dX.Data, y.Data, dX.Data);
+            TensorPrimitives.Multiply<T>(dX.Data, outputGradient.Data, dX.Data);
+        }
+        return dX;
+    }
+}

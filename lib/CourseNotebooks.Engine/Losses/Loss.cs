@@ -1,0 +1,119 @@
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// A loss function: <see cref="Forward"/> compares a prediction with a target, returns the reduced loss and
+/// caches what <see cref="Backward()"/> needs; <see cref="Backward()"/> returns dL/d(prediction) of the value
+/// Forward returned. Losses are not modules: they end the chain that Module.Backward walks back from.
+/// Introduced in notebook 03-backprop-conv. PyTorch: torch.nn loss modules (the _Loss classes).
+/// </summary>
+/// <typeparam name="T">Element type of the prediction.</typeparam>
+/// <typeparam name="TTarget">The target: a tensor of the prediction's shape, or class indices.</typeparam>
+public interface ILoss<T, in TTarget> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>How per-element losses are reduced.</summary>
+    Reduction Reduction { get; }
+
+    /// <summary>
+    /// The reduced loss of <paramref name="prediction"/> against <paramref name="target"/>: the mean or the sum of
+    /// the per-element losses; with <see cref="Reduction.None"/> their sum (the unreduced tensor, PyTorch's
+    /// return value, is kept by the implementation), so a training loop always gets one number.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not fit; the message names both.</exception>
+    T Forward(Tensor<T> prediction, TTarget target);
+
+    /// <summary>dL/d(prediction) of the last Forward's return value, shaped like the prediction.</summary>
+    Tensor<T> Backward();
+}
+
+/// <summary>
+/// The shared half of every loss: per-element losses come from the subclass, the reduction and the chain rule
+/// through it live here, so mean, sum and none behave the same way for every loss.
+/// </summary>
+public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _losses;
+
+    /// <summary>A loss with the given reduction.</summary>
+    protected Loss(Reduction reduction)
+    {
+        if (!Enum.IsDefined(reduction))
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, $"{GetType().Name.Split('`')[0]}: unknown reduction {reduction}.");
+        Reduction = reduction;
+    }
+
+    /// <inheritdoc />
+    public Reduction Reduction { get; }
+
+    /// <summary>The code path (fast or naive reference); tests compare the two.</summary>
+    public Implementation Implementation { get; set; } = Implementation.Fast;
+
+    /// <summary>A short name for error messages.</summary>
+    public virtual string Name => GetType().Name.Split('`')[0];
+
+    /// <summary>
+    /// The unreduced losses of the last Forward (one per sample for cross-entropy, one per element otherwise):
+    /// PyTorch's result with reduction='none'. Throws before the first Forward.
+    /// </summary>
+    public Tensor<T> Losses => _losses ?? throw new InvalidOperationException($"{Name}: Losses was read before Forward.");
+
+    /// <inheritdoc />
+    public T Forward(Tensor<T> prediction, TTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        var losses = ComputeLosses(prediction, target);
+        _losses = losses;
+        T sum = Implementation == Implementation.Naive ? NaiveSum(losses.Data) : TensorPrimitives.Sum<T>(losses.Data);
+        return Reduction == Reduction.Mean ? sum / T.CreateTruncating(MeanDivisor()) : sum;
+    }
+
+    /// <inheritdoc />
+    public Tensor<T> Backward()
+    {
+        var losses = _losses ?? throw new InvalidOperationException($"{Name}: Backward was called before Forward (there is no cached loss).");
+        // d(mean)/d(loss_i) = 1/count; d(sum)/d(loss_i) = 1; 'none' returned the sum, so 1 as well.
+        T weight = Reduction == Reduction.Mean ? T.One / T.CreateTruncating(MeanDivisor()) : T.One;
+        return Backward(Tensor.Full(weight, losses.Shape.ToArray()));
+    }
+
+    /// <summary>
+    /// dL/d(prediction) given dL/d(<see cref="Losses"/>) (shape of Losses): the chain rule for a caller that
+    /// weights the unreduced losses itself, as PyTorch's loss.backward(gradient) with reduction='none'.
+    /// </summary>
+    /// <exception cref="ArgumentException">The gradient's shape differs from <see cref="Losses"/>.</exception>
+    public Tensor<T> Backward(Tensor<T> lossGradient)
+    {
+        ArgumentNullException.ThrowIfNull(lossGradient);
+        var losses = _losses ?? throw new InvalidOperationException($"{Name}: Backward was called before Forward (there is no cached loss).");
+        ShapeCheck.SameShape(Name, "loss gradient", losses.Shape, lossGradient.Shape);
+        return Gradient(lossGradient);
+    }
+
+    /// <summary>Checks the arguments, caches what <see cref="Gradient"/> needs and returns the unreduced losses.</summary>
+    protected abstract Tensor<T> ComputeLosses(Tensor<T> prediction, TTarget target);
+
+    /// <summary>dL/d(prediction) for dL/d(losses) = <paramref name="lossGradient"/>.</summary>
+    protected abstract Tensor<T> Gradient(Tensor<T> lossGradient);
+
+    /// <summary>The count Mean divides by: every element unless a subclass ignores some.</summary>
+    protected virtual int MeanDivisor() => Losses.Length;
+
+    /// <summary>Checks that prediction and target have the same shape, naming both.</summary>
+    protected void CheckSameShape(Tensor<T> prediction, Tensor<T> target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (!prediction.SameShape(target))
+            throw new ArgumentException(
+                $"{Name}: target shape (must equal the prediction's): expected {prediction.ShapeString}, got {target.ShapeString}.");
+    }
+
+    private static T NaiveSum(T[] values)
+    {
+        double sum = 0;
+        foreach (var v in values) sum += double.CreateTruncating(v);
+        return T.CreateTruncating(sum);
+    }
+}

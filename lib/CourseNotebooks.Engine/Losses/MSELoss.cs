@@ -1,0 +1,59 @@
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// Mean squared error, loss_i = (x_i - y_i)², for a prediction and a target of the same (any) shape.
+/// Introduced in notebook 08-pca-autoencoders (reconstruction loss). PyTorch: torch.nn.MSELoss (reduction='mean').
+/// </summary>
+/// <remarks>
+/// PyTorch broadcasts mismatched shapes with a warning; here they must be equal, because a silent broadcast is
+/// almost always a bug in course code. dloss_i/dx_i = 2 (x_i - y_i).
+/// </remarks>
+public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _difference;
+
+    /// <summary>An MSE loss with the given reduction.</summary>
+    public MSELoss(Reduction reduction = Reduction.Mean) : base(reduction) { }
+
+    /// <inheritdoc />
+    protected override Tensor<T> ComputeLosses(Tensor<T> prediction, Tensor<T> target)
+    {
+        CheckSameShape(prediction, target);
+        var difference = prediction.ZerosLike();
+        var losses = prediction.ZerosLike();
+        if (Implementation == Implementation.Naive)
+        {
+            for (int i = 0; i < losses.Length; i++)
+            {
+                difference.Data[i] = prediction.Data[i] - target.Data[i];
+                losses.Data[i] = difference.Data[i] * difference.Data[i];
+            }
+        }
+        else
+        {
+            TensorPrimitives.Subtract<T>(prediction.Data, target.Data, difference.Data);
+            TensorPrimitives.Multiply<T>(difference.Data, difference.Data, losses.Data);
+        }
+        _difference = difference;
+        return losses;
+    }
+
+    /// <inheritdoc />
+    protected override Tensor<T> Gradient(Tensor<T> lossGradient)
+    {
+        var difference = _difference!;
+        var dX = difference.ZerosLike();
+        T two = T.CreateTruncating(2);
+        if (Implementation == Implementation.Naive)
+            for (int i = 0; i < dX.Length; i++) dX.Data[i] = two * difference.Data[i] * lossGradient.Data[i];
+        else
+        {
+            TensorPrimitives.Multiply<T>(difference.Data, lossGradient.Data, dX.Data);
+            TensorPrimitives.Multiply(dX.Data, two, dX.Data);
+        }
+        return dX;
+    }
+}

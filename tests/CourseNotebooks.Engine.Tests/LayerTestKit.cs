@@ -1,0 +1,73 @@
+using CourseNotebooks.Engine;
+
+namespace CourseNotebooks.Engine.Tests;
+
+/// <summary>Shared checks for the layer and loss tests: closeness, naive-versus-fast, gradient checks.</summary>
+internal static class LayerTestKit
+{
+    /// <summary>The bound every gradient check in double must meet.</summary>
+    public const double GradientTolerance = 1e-6;
+
+    public static void AssertClose(double[] expected, double[] actual, double tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * Math.Max(1, Math.Abs(expected[i])),
+                $"element {i}: expected {expected[i]}, got {actual[i]} (tolerance {tolerance})");
+    }
+
+    public static void AssertClose<T>(Tensor<T> expected, Tensor<T> actual, double tolerance)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        Assert.Equal(expected.ShapeString, actual.ShapeString);
+        AssertClose(expected.To<double>().Data, actual.To<double>().Data, tolerance);
+    }
+
+    /// <summary>Runs the module's gradient check in double and asserts every error is below the tolerance.</summary>
+    public static double AssertGradients(Module<double> module, Tensor<double> input, int seed = 1,
+        double tolerance = GradientTolerance, double step = 1e-6)
+    {
+        var result = GradientCheck.Check(module, input, new Random(seed), step);
+        Assert.True(result.MaxError < tolerance,
+            $"{module.Name}: gradient check error {result.MaxError:E3} (input {result.InputError:E3}; "
+            + string.Join(", ", result.ParameterErrors.Select(p => $"{p.Key} {p.Value:E3}")) + $") exceeds {tolerance:E1}");
+        return result.MaxError;
+    }
+
+    /// <summary>
+    /// Runs the same module with the naive and the fast path on the same input and upstream gradient and
+    /// asserts equal outputs, input gradients and parameter gradients.
+    /// </summary>
+    public static void AssertFastMatchesNaive(Module<float> module, Tensor<float> input, int seed, double tolerance = 1e-5)
+    {
+        var random = new Random(seed);
+        module.Implementation = Implementation.Naive;
+        var yNaive = module.Forward(input);
+        var upstream = Tensor.Randn<float>(random, yNaive.Shape.ToArray());
+        module.ZeroGrad();
+        var dxNaive = module.Backward(upstream).Clone();
+        var gradsNaive = module.Parameters().Select(p => p.Grad.Clone()).ToList();
+
+        module.Implementation = Implementation.Fast;
+        var yFast = module.Forward(input);
+        module.ZeroGrad();
+        var dxFast = module.Backward(upstream);
+        var gradsFast = module.Parameters().Select(p => p.Grad).ToList();
+
+        AssertClose(yNaive, yFast, tolerance);
+        AssertClose(dxNaive, dxFast, tolerance);
+        for (int i = 0; i < gradsNaive.Count; i++) AssertClose(gradsNaive[i], gradsFast[i], tolerance);
+    }
+
+    /// <summary>
+    /// Distinct values (a shuffled ramp scaled by <paramref name="spacing"/>, centred on 0) so max pooling has no
+    /// ties and no value sits within spacing/2 of a kink; +- h in a gradient check cannot change an argmax.
+    /// </summary>
+    public static Tensor<double> DistinctValues(Random random, double spacing, params int[] shape)
+    {
+        var t = new Tensor<double>(shape);
+        var order = Enumerable.Range(0, t.Length).OrderBy(_ => random.Next()).ToArray();
+        for (int i = 0; i < t.Length; i++) t.Data[i] = (order[i] - t.Length / 2 + 0.5) * spacing;
+        return t;
+    }
+}
