@@ -1,3 +1,4 @@
-// Entry point of the `course` command; the commands are wired in by the notebook-host work.
-Console.Error.WriteLine("usage: course run [notebooks...]");
-return 2;
+using CourseNotebooks.Cli;
+
+// Entry point of the `course` command (see CourseCommand for the commands and options).
+return await CourseCommand.RunAsync(args, Console.Out, Console.Error);

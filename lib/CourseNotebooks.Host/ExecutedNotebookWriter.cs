@@ -1,0 +1,127 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace CourseNotebooks.Host;
+
+/// <summary>
+/// Writes a run as a Jupyter notebook (nbformat 4.5) with its outputs, so the executed notebook opens with its
+/// results in VS Code, Jupyter or on GitHub.
+/// </summary>
+/// <remarks>
+/// Output mapping: stdout/stderr become "stream" outputs (consecutive writes merged), display(...) becomes
+/// "display_data", the last expression "execute_result", a failure or timeout an "error" output
+/// (ename, evalue, traceback). Values keep every mime type the kernel produced (text/html and text/plain).
+/// </remarks>
+public static class ExecutedNotebookWriter
+{
+    /// <summary>The executed notebook as .ipynb JSON.</summary>
+    public static string ToJson(NotebookRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var cells = new JsonArray();
+        foreach (var cell in run.Cells)
+            cells.Add(cell.Cell.IsMarkdown ? MarkdownCell(cell.Cell) : CodeCell(cell));
+        var notebook = new JsonObject
+        {
+            ["cells"] = cells,
+            ["metadata"] = new JsonObject
+            {
+                ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
+                ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
+                ["polyglot_notebook"] = new JsonObject
+                {
+                    ["kernelInfo"] = new JsonObject
+                    {
+                        ["defaultKernelName"] = NotebookDocument.CSharpKernel,
+                        ["items"] = new JsonArray(new JsonObject { ["aliases"] = new JsonArray(), ["name"] = NotebookDocument.CSharpKernel }),
+                    },
+                },
+            },
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 5,
+        };
+        return notebook.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+
+    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> atomically.</summary>
+    public static void Write(NotebookRun run, string path) => AtomicFile.WriteAllText(path, ToJson(run));
+
+    private static JsonObject MarkdownCell(NotebookCell cell) => new()
+    {
+        ["cell_type"] = "markdown",
+        ["id"] = $"cell-{cell.Index}",
+        ["metadata"] = new JsonObject(),
+        ["source"] = Lines(cell.Source),
+    };
+
+    private static JsonObject CodeCell(CellResult result)
+    {
+        var cell = result.Cell;
+        var outputs = new JsonArray();
+        JsonObject? lastStream = null;
+        foreach (var output in result.Outputs)
+        {
+            if (output.Kind is OutputKind.StandardOutput or OutputKind.StandardError && output.Value is null)
+            {
+                string name = output.Kind == OutputKind.StandardOutput ? "stdout" : "stderr";
+                if (lastStream is not null && (string?)lastStream["name"] == name)
+                {
+                    // Merge consecutive writes into one stream output, as Jupyter shows them.
+                    string merged = string.Concat(((JsonArray)lastStream["text"]!).Select(n => (string?)n)) + output.PlainText;
+                    lastStream["text"] = Lines(merged);
+                    continue;
+                }
+                lastStream = new JsonObject { ["output_type"] = "stream", ["name"] = name, ["text"] = Lines(output.PlainText) };
+                outputs.Add(lastStream);
+                continue;
+            }
+            lastStream = null;
+            var data = new JsonObject();
+            foreach (var format in output.Formats)
+                data[format.MimeType] = Lines(format.Text);
+            outputs.Add(output.Kind == OutputKind.ReturnValue
+                ? new JsonObject { ["output_type"] = "execute_result", ["execution_count"] = cell.CodeOrdinal, ["data"] = data, ["metadata"] = new JsonObject() }
+                : new JsonObject { ["output_type"] = "display_data", ["data"] = data, ["metadata"] = new JsonObject() });
+        }
+        if (result.Status is CellStatus.Failed or CellStatus.TimedOut)
+        {
+            outputs.Add(new JsonObject
+            {
+                ["output_type"] = "error",
+                ["ename"] = result.ErrorName ?? result.Status.ToString(),
+                ["evalue"] = result.Error ?? "",
+                ["traceback"] = new JsonArray(result.Error ?? ""),
+            });
+        }
+        bool ran = result.Status is not CellStatus.Skipped;
+        return new JsonObject
+        {
+            ["cell_type"] = "code",
+            ["execution_count"] = ran ? cell.CodeOrdinal : null,
+            ["id"] = $"cell-{cell.Index}",
+            ["metadata"] = new JsonObject
+            {
+                ["dotnet_interactive"] = new JsonObject { ["language"] = cell.KernelName },
+                ["polyglot_notebook"] = new JsonObject { ["kernelName"] = cell.KernelName },
+            },
+            ["outputs"] = outputs,
+            ["source"] = Lines(cell.Source),
+        };
+    }
+
+    /// <summary>nbformat's multi-line string: a list of lines, each but the last keeping its "\n".</summary>
+    private static JsonArray Lines(string text)
+    {
+        var lines = new JsonArray();
+        int start = 0;
+        string normalized = text.Replace("\r\n", "\n");
+        while (start < normalized.Length)
+        {
+            int end = normalized.IndexOf('\n', start);
+            if (end < 0) { lines.Add(normalized[start..]); break; }
+            lines.Add(normalized[start..(end + 1)]);
+            start = end + 1;
+        }
+        return lines;
+    }
+}

@@ -1,0 +1,50 @@
+using CourseNotebooks.Host;
+
+namespace CourseNotebooks.Host.Tests;
+
+public sealed class NotebookDocumentTests
+{
+    [Fact]
+    public void Dib_CellsKeepFileOrderKernelAndSource()
+    {
+        var notebook = NotebookDocument.Load(Fixtures.Path("good.dib"));
+
+        Assert.Equal("good", notebook.Name);
+        Assert.Equal(["markdown", "csharp", "csharp", "fsharp", "csharp"], notebook.Cells.Select(c => c.KernelName));
+        Assert.Equal("answer + 0.5", notebook.Cells[2].Source.Trim());
+        Assert.Equal("cell 5 (code cell 3)", notebook.Cells[4].Label);
+        Assert.Equal(3, notebook.CodeCells.Count());
+    }
+
+    [Fact]
+    public void MissingFile_MessageNamesTheFile()
+    {
+        var e = Assert.Throws<NotebookFormatException>(() => NotebookDocument.Load(Fixtures.Path("no-such.dib")));
+        Assert.Contains("no-such.dib", e.Message);
+        Assert.Contains("file not found", e.Message);
+    }
+
+    [Fact]
+    public void UnparseableIpynb_MessageNamesTheFile()
+    {
+        var e = Assert.Throws<NotebookFormatException>(() => NotebookDocument.Load(Fixtures.Path("unparseable.ipynb")));
+        Assert.StartsWith(Fixtures.Path("unparseable.ipynb") + ": does not parse as .ipynb", e.Message);
+    }
+
+    [Fact]
+    public void UnknownExtension_IsRejected()
+    {
+        var e = Assert.Throws<NotebookFormatException>(() => NotebookDocument.Parse("x", ".txt", "/tmp/a.txt"));
+        Assert.Contains("expected .dib or .ipynb", e.Message);
+    }
+
+    [Fact]
+    public void ConvertedIpynb_ReadsBackWithTheSameCells()
+    {
+        var notebook = NotebookDocument.Load(Fixtures.Path("good.dib"));
+        string json = NotebookConverter.ToJupyterJson(notebook);
+        var back = NotebookDocument.Parse(json, ".ipynb", "/tmp/good.ipynb");
+
+        Assert.Equal(notebook.Cells.Select(c => (c.KernelName, c.Source.Trim())), back.Cells.Select(c => (c.KernelName, c.Source.Trim())));
+    }
+}
