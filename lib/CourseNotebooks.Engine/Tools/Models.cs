@@ -1,0 +1,94 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// Ready-made architectures of the lecture, built from the library's layers so that summaries, parameter counts
+/// and training all run on the real thing.
+/// </summary>
+public static class Models
+{
+    /// <summary>
+    /// AlexNet as in Krizhevsky, Sutskever and Hinton (NIPS 2012), for a [N, 3, 227, 227] input:
+    /// conv1 96x11x11/4 → ReLU → maxpool 3/2 → conv2 256x5x5 pad 2 (groups 2) → ReLU → maxpool 3/2 →
+    /// conv3 384x3x3 pad 1 → ReLU → conv4 384x3x3 pad 1 (groups 2) → ReLU → conv5 256x3x3 pad 1 (groups 2) →
+    /// ReLU → maxpool 3/2 → flatten (9,216) → fc6 4096 → ReLU → dropout → fc7 4096 → ReLU → dropout → fc8.
+    /// Introduced in notebook 06-alexnet.
+    /// </summary>
+    /// <remarks>
+    /// The two-GPU split of the paper is a grouped convolution (groups: 2) in conv2, conv4 and conv5: each of
+    /// their filters sees only the maps of its own GPU. Local response normalisation is left out (it has no
+    /// parameters and does not change any count). Setting <paramref name="twoGpuGrouping"/> to false gives the
+    /// single-GPU variant (as torchvision's alexnet, apart from its 64/192 filter counts).
+    /// </remarks>
+    public static Sequential<T> AlexNet<T>(int classes = 1000, bool twoGpuGrouping = true, int? seed = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int g = twoGpuGrouping ? 2 : 1;
+        int? Seed(int layer) => seed is null ? null : seed + layer;
+        return new Sequential<T>(
+            new Conv2d<T>(3, 96, 11, stride: 4, seed: Seed(1)), new ReLU<T>(), new MaxPool2d<T>(3, 2),
+            new Conv2d<T>(96, 256, 5, padding: 2, groups: g, seed: Seed(2)), new ReLU<T>(), new MaxPool2d<T>(3, 2),
+            new Conv2d<T>(256, 384, 3, padding: 1, seed: Seed(3)), new ReLU<T>(),
+            new Conv2d<T>(384, 384, 3, padding: 1, groups: g, seed: Seed(4)), new ReLU<T>(),
+            new Conv2d<T>(384, 256, 3, padding: 1, groups: g, seed: Seed(5)), new ReLU<T>(), new MaxPool2d<T>(3, 2),
+            new Flatten<T>(),
+            new Linear<T>(256 * 6 * 6, 4096, seed: Seed(6)), new ReLU<T>(), new Dropout<T>(0.5, seed: Seed(16)),
+            new Linear<T>(4096, 4096, seed: Seed(7)), new ReLU<T>(), new Dropout<T>(0.5, seed: Seed(17)),
+            new Linear<T>(4096, classes, seed: Seed(8)));
+    }
+
+    /// <summary>
+    /// A LeNet-like CNN for [N, 1, 28, 28] images: conv 8x5x5 pad 2 → ReLU → maxpool 2 → conv 16x5x5 pad 2 →
+    /// ReLU → maxpool 2 → flatten (784) → linear to <paramref name="classes"/>. The model of notebook 06-alexnet's
+    /// last section and of the engine benchmarks.
+    /// </summary>
+    public static Sequential<T> LeNet<T>(int classes = 10, int? seed = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int? Seed(int layer) => seed is null ? null : seed + layer;
+        return new Sequential<T>(
+            new Conv2d<T>(1, 8, 5, padding: 2, seed: Seed(1)), new ReLU<T>(), new MaxPool2d<T>(2),
+            new Conv2d<T>(8, 16, 5, padding: 2, seed: Seed(2)), new ReLU<T>(), new MaxPool2d<T>(2),
+            new Flatten<T>(),
+            new Linear<T>(16 * 7 * 7, classes, seed: Seed(3)));
+    }
+
+    /// <summary>
+    /// A dense (fully connected) autoencoder for flattened images [N, inputs]: encoder
+    /// inputs → hidden → code (ReLU between), decoder code → hidden → inputs with a sigmoid output (pixels in [0, 1]).
+    /// With a linear code and MSE loss its code spans the same subspace PCA finds (notebook 08-pca-autoencoders).
+    /// </summary>
+    /// <returns>The encoder and decoder, and the whole model (encoder then decoder) sharing their layers.</returns>
+    public static (Sequential<T> Encoder, Sequential<T> Decoder, Sequential<T> Model) DenseAutoencoder<T>(
+        int inputs = 784, int hidden = 256, int code = 32, int? seed = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int? Seed(int layer) => seed is null ? null : seed + layer;
+        var encoder = new Sequential<T>(
+            new Linear<T>(inputs, hidden, seed: Seed(1)), new ReLU<T>(),
+            new Linear<T>(hidden, code, seed: Seed(2)));
+        var decoder = new Sequential<T>(
+            new Linear<T>(code, hidden, seed: Seed(3)), new ReLU<T>(),
+            new Linear<T>(hidden, inputs, seed: Seed(4)), new Sigmoid<T>());
+        return (encoder, decoder, new Sequential<T>(encoder, decoder));
+    }
+
+    /// <summary>
+    /// A convolutional autoencoder for [N, 1, 28, 28] images: two stride-2 convolutions down to [N, 32, 7, 7],
+    /// two transposed convolutions ("deconvolution") back up to [N, 1, 28, 28], sigmoid output.
+    /// Introduced in notebook 10-unpooling-deconvolution.
+    /// </summary>
+    public static (Sequential<T> Encoder, Sequential<T> Decoder, Sequential<T> Model) ConvAutoencoder<T>(int? seed = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int? Seed(int layer) => seed is null ? null : seed + layer;
+        var encoder = new Sequential<T>(
+            new Conv2d<T>(1, 16, 3, stride: 2, padding: 1, seed: Seed(1)), new ReLU<T>(),      // 28 -> 14
+            new Conv2d<T>(16, 32, 3, stride: 2, padding: 1, seed: Seed(2)), new ReLU<T>());    // 14 -> 7
+        var decoder = new Sequential<T>(
+            new ConvTranspose2d<T>(32, 16, 3, stride: 2, padding: 1, outputPadding: 1, seed: Seed(3)), new ReLU<T>(),  // 7 -> 14
+            new ConvTranspose2d<T>(16, 1, 3, stride: 2, padding: 1, outputPadding: 1, seed: Seed(4)), new Sigmoid<T>()); // 14 -> 28
+        return (encoder, decoder, new Sequential<T>(encoder, decoder));
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// The training loop of the notebooks, written once: mini-batches, softmax cross-entropy, Forward, Backward,
+/// optimizer step, a guard against NaN or infinite losses, and a progress callback after every epoch.
+/// Introduced in notebook 01-convolution (used again in 06-alexnet).
+/// </summary>
+public static class Training
+{
+    /// <summary>What one epoch gave: mean training loss, training accuracy (on the batches as they were
+    /// trained), test accuracy when a test set was given, and the wall time of the epoch.</summary>
+    public sealed record EpochResult(int Epoch, double Loss, double TrainAccuracy, double? TestAccuracy, TimeSpan Elapsed)
+    {
+        /// <inheritdoc />
+        public override string ToString()
+        {
+            string test = TestAccuracy is { } t ? FormattableString.Invariant($", test accuracy {t:P1}") : "";
+            return FormattableString.Invariant($"epoch {Epoch}: loss {Loss:F4}, train accuracy {TrainAccuracy:P1}{test} ({Elapsed.TotalSeconds:F2} s)");
+        }
+    }
+
+    /// <summary>
+    /// Trains <paramref name="model"/> (logits [N, classes]) with softmax cross-entropy for
+    /// <paramref name="epochs"/> epochs over shuffled mini-batches (seeded).
+    /// </summary>
+    /// <exception cref="NonFiniteLossException">A batch loss is NaN or infinite (names the epoch and step).</exception>
+    public static IReadOnlyList<EpochResult> Fit(Module<float> model, Optimizer<float> optimizer, LabeledImages train,
+        LabeledImages? test, int epochs, int batchSize = 64, int seed = 0, Action<EpochResult>? onEpoch = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(train);
+        if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"Training.Fit: epochs must be non-negative, got {epochs}.");
+        var loss = new CrossEntropyLoss<float>();
+        var loader = new DataLoader<float>(train.Images, train.Labels, batchSize, shuffle: true, seed: seed);
+        var history = new List<EpochResult>();
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.Train();
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            int step = 0;
+            foreach (var batch in loader)
+            {
+                step++;
+                optimizer.ZeroGrad();
+                var logits = model.Forward(batch.X);
+                double value = double.CreateTruncating(loss.Forward(logits, batch.Y));
+                TrainingGuard.CheckLoss(value, epoch, step);
+                model.Backward(loss.Backward());
+                optimizer.Step();
+                lossSum += value * batch.Y.Length;
+                correct += CountCorrect(logits, batch.Y);
+                seen += batch.Y.Length;
+            }
+            double? testAccuracy = test is null ? null : Accuracy(model, test, batchSize: 256);
+            var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), testAccuracy, clock.Elapsed);
+            history.Add(result);
+            onEpoch?.Invoke(result);
+        }
+        return history;
+    }
+
+    /// <summary>Fraction of <paramref name="data"/> whose arg-max logit is the label (evaluation mode).</summary>
+    public static double Accuracy(Module<float> model, LabeledImages data, int batchSize = 256)
+    {
+        int[] predictions = Predict(model, data.Images, batchSize);
+        int correct = 0;
+        for (int i = 0; i < predictions.Length; i++) if (predictions[i] == data.Labels[i]) correct++;
+        return data.Count == 0 ? 0 : (double)correct / data.Count;
+    }
+
+    /// <summary>The arg-max class of each image, in evaluation mode (Dropout off); restores the previous mode.</summary>
+    public static int[] Predict(Module<float> model, Tensor<float> images, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            int n = images.Size(0);
+            int perImage = images.Length / Math.Max(1, n);
+            var shape = images.Shape.ToArray();
+            var predictions = new int[n];
+            for (int start = 0; start < n; start += batchSize)
+            {
+                int count = Math.Min(batchSize, n - start);
+                shape[0] = count;
+                var x = new Tensor<float>(images.Data.AsSpan(start * perImage, count * perImage).ToArray(), shape);
+                var logits = model.Forward(x);
+                int classes = logits.Size(1);
+                for (int i = 0; i < count; i++)
+                    predictions[start + i] = ArgMax(logits.Data.AsSpan(i * classes, classes));
+            }
+            return predictions;
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+    }
+
+    private static long CountCorrect(Tensor<float> logits, int[] labels)
+    {
+        int classes = logits.Size(1);
+        long correct = 0;
+        for (int i = 0; i < labels.Length; i++)
+            if (ArgMax(logits.Data.AsSpan(i * classes, classes)) == labels[i]) correct++;
+        return correct;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int j = 1; j < values.Length; j++) if (values[j] > values[best]) best = j;
+        return best;
+    }
+}
