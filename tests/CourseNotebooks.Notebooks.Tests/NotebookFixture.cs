@@ -65,7 +65,7 @@ public sealed class NotebookFixture : IAsyncLifetime
             throw new InvalidOperationException($"building the notebook library failed (exit {process.ExitCode}):\n{await stdout}\n{await stderr}");
     }
 
-    private static string FindRoot()
+    internal static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "CourseNotebooks.sln"))) return dir.FullName;

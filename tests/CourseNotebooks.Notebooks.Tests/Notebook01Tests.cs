@@ -1,0 +1,49 @@
+using CourseNotebooks.Engine;
+
+namespace CourseNotebooks.Notebooks.Tests;
+
+[Collection(NotebookCollection.Name)]
+public sealed class Notebook01Tests(NotebookFixture fixture)
+{
+    private const string Name = "01-convolution";
+    private static readonly float[] SlideOutput = [12, 12, 17, 10, 17, 19, 9, 6, 14];
+
+    [Fact]
+    public async Task SlideExample_IsComputedByConv2d_AndDrawnAsAHeatmap()
+    {
+        var run = await fixture.RunAsync(Name);
+        var output = run.GetVariable<Tensor<float>>("output");
+        Assert.Equal([3, 3], output.Shape.ToArray());
+        Assert.Equal(SlideOutput, output.Data);
+        using var figure = NotebookAssertions.ChartOf(run, "outputHeatmap");
+        Assert.Equal(SlideOutput, NotebookAssertions.HeatmapValues(figure));
+    }
+
+    [Fact]
+    public async Task DesignTable_MatchesPyTorchsOutputSizeFormula_ForEveryCase()
+    {
+        var run = await fixture.RunAsync(Name);
+        var rows = Rows.Of(run, "designTable");
+        Assert.Equal(7, rows.Count);
+        foreach (var row in rows)
+        {
+            int k = Rows.Get<int>(row, "Kernel"), s = Rows.Get<int>(row, "Stride"), p = Rows.Get<int>(row, "Padding"), d = Rows.Get<int>(row, "Dilation");
+            // torch.nn.Conv2d's documented formula, written out independently of the library.
+            int expected = (int)Math.Floor((7 + 2.0 * p - d * (k - 1) - 1) / s) + 1;
+            Assert.Equal(expected, Rows.Get<int>(row, "Formula"));
+            Assert.Equal(expected, Rows.Get<int>(row, "Layer"));
+        }
+    }
+
+    [Fact]
+    public async Task HandMadeAndLearnedFilters_BothClassifyFarAboveChance()
+    {
+        var run = await fixture.RunAsync(Name);
+        double hand = run.GetVariable<double>("handAccuracy"), learned = run.GetVariable<double>("learnedAccuracy");
+        Assert.InRange(hand, 0.6, 1.0);
+        Assert.InRange(learned, 0.6, 1.0);
+        // The hand-made filter bank really is Sobel x first.
+        var edges = run.GetVariable<Conv2d<float>>("edges");
+        Assert.Equal([-1f, 0, 1, -2, 0, 2, -1, 0, 1], edges.Weight.Value.Data.Take(9));
+    }
+}

@@ -1,0 +1,39 @@
+using CourseNotebooks.Engine;
+
+namespace CourseNotebooks.Notebooks.Tests;
+
+[Collection(NotebookCollection.Name)]
+public sealed class Notebook04Tests(NotebookFixture fixture)
+{
+    private const string Name = "04-backprop-pooling";
+
+    [Fact]
+    public async Task SlideExample_MaxLocationsAndGradientUnpooling_AreAsOnTheSlide()
+    {
+        var run = await fixture.RunAsync(Name);
+        Assert.Equal([4, 2, 9, 14], run.GetVariable<IndexTensor>("indices").Data);
+        Assert.Equal([0f, 0, 0.5f, 0, 1.3f, 0, 0, 0, 0, 0.4f, 0, 0, 0, 0, 0.1f, 0], run.GetVariable<Tensor<float>>("routed").Data);
+        using var figure = NotebookAssertions.ChartOf(run, "routedHeatmap");
+        Assert.Equal(run.GetVariable<Tensor<float>>("routed").Data, NotebookAssertions.HeatmapValues(figure));
+    }
+
+    [Fact]
+    public async Task AveragePoolBackward_SpreadsAQuarterOfEachWindowsGradient()
+    {
+        var run = await fixture.RunAsync(Name);
+        var spread = run.GetVariable<Tensor<float>>("spread");
+        float[] upstream = [1.3f, 0.5f, 0.4f, 0.1f];
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++)
+                Assert.Equal(upstream[(r / 2) * 2 + c / 2] / 4, spread[r, c], 6);
+    }
+
+    [Fact]
+    public async Task RealFeatureMap_SendsGradientToOneInputPerWindow_AndPassesTheGradientCheck()
+    {
+        var run = await fixture.RunAsync(Name);
+        Assert.Equal(14 * 14, run.GetVariable<int>("winnerCount"));
+        Assert.True(run.GetVariable<double>("maxError") < 1e-6);
+        Assert.True(run.GetVariable<double>("avgError") < 1e-6);
+    }
+}
