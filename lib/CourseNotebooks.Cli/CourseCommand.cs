@@ -30,6 +30,9 @@ public static class CourseCommand
               CourseNotebooks.sln, searched upwards from the current directory.
           course convert [--out <dir>] [--root <dir>]
               Writes an .ipynb copy of every notebooks/*.dib to <out> (default out/ipynb) for Jupyter users.
+          course release [--notebooks <names or globs>] [--out <dir>] [--root <dir>]
+              Writes the student release of the notebooks to <out> (default out/release), as .dib and .ipynb:
+              every solution region (// BEGIN SOLUTION ... // END SOLUTION) becomes a line that throws.
         """;
 
     /// <summary>Runs the command line; returns the process exit code.</summary>
@@ -54,6 +57,7 @@ public static class CourseCommand
             {
                 "run" => await RunNotebooksAsync(options, stdout, stderr),
                 "convert" => Convert(options, stdout, stderr),
+                "release" => Release(options, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
@@ -138,6 +142,26 @@ public static class CourseCommand
         return failures == 0 ? 0 : 1;
     }
 
+    private static int Release(Options options, TextWriter stdout, TextWriter stderr)
+    {
+        string outDir = Path.GetFullPath(options.Out ?? Path.Combine(options.Root, "out", "release"));
+        int failures = 0;
+        foreach (string path in SelectNotebooks(options))
+        {
+            try
+            {
+                int removed = StudentRelease.Write(path, outDir);
+                stdout.WriteLine($"{Path.GetFileNameWithoutExtension(path)}: {removed} solution region(s) removed -> {outDir}");
+            }
+            catch (NotebookFormatException e)
+            {
+                stderr.WriteLine($"course: {e.Message}");
+                failures++;
+            }
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
     /// <summary>The notebooks/*.dib files in name order, filtered by --notebooks.</summary>
     private static List<string> SelectNotebooks(Options options)
     {
@@ -177,7 +201,7 @@ public static class CourseCommand
                 {
                     case "--out": output = Value(); break;
                     case "--root": root = Value(); break;
-                    case "--notebooks" when command == "run":
+                    case "--notebooks" when command is "run" or "release":
                         patterns.AddRange(Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                         break;
                     case "--cell-timeout" when command == "run": cell = Seconds(args[i], Value()); break;

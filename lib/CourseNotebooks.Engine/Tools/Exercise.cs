@@ -8,8 +8,9 @@ namespace CourseNotebooks.Engine;
 /// so tests can assert that the reference solutions pass. Introduced in notebook 01-convolution.
 /// </summary>
 /// <remarks>
-/// Solutions in exercise cells sit between the lines <c>// BEGIN SOLUTION</c> and <c>// END SOLUTION</c>; the
-/// student release replaces that region with a line that throws, so an unanswered exercise fails loudly.
+/// Solutions in exercise cells are statements between the lines <c>// BEGIN SOLUTION</c> and <c>// END SOLUTION</c>
+/// (the cell declares <c>int answer;</c> above them); the student release replaces that region with a throw
+/// statement, so an unanswered exercise fails loudly at its own cell.
 /// </remarks>
 public static class Exercise
 {

@@ -1,0 +1,79 @@
+namespace CourseNotebooks.Host;
+
+/// <summary>
+/// Makes the student release of a notebook: every solution region (the lines from <c>// BEGIN SOLUTION</c> to
+/// <c>// END SOLUTION</c>, inclusive) is replaced by one line that throws, so an exercise left unanswered fails
+/// loudly at its own cell while every other cell still runs. The replacement is a throw statement, so solutions
+/// are written as statements: the cell declares <c>int answer;</c> above the region and the region assigns it
+/// (a throw expression would not compile as a declaration's initializer).
+/// </summary>
+public static class StudentRelease
+{
+    /// <summary>The line that opens a solution region (the engine's Exercise.BeginSolution).</summary>
+    public const string BeginSolution = "// BEGIN SOLUTION";
+
+    /// <summary>The line that closes a solution region.</summary>
+    public const string EndSolution = "// END SOLUTION";
+
+    /// <summary>What a solution region becomes in the student release.</summary>
+    public const string Placeholder = "throw new NotImplementedException(\"Exercise: replace this line with your answer.\");";
+
+    /// <summary>
+    /// The notebook text with every solution region replaced by <see cref="Placeholder"/>, indented like the
+    /// region's first line.
+    /// </summary>
+    /// <param name="text">The notebook file's text (.dib).</param>
+    /// <param name="fileName">Named in errors.</param>
+    /// <exception cref="NotebookFormatException">A region is not closed, or an end marker has no start.</exception>
+    public static string StripSolutions(string text, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string newline = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        var result = new List<string>(lines.Length);
+        int openedAt = -1;
+        string? indent = null;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string trimmed = lines[i].Trim();
+            if (trimmed == BeginSolution)
+            {
+                if (openedAt >= 0)
+                    throw new NotebookFormatException(fileName, $"line {i + 1}: a solution region starts inside the one opened at line {openedAt + 1}");
+                openedAt = i;
+                indent = null;
+            }
+            else if (trimmed == EndSolution)
+            {
+                if (openedAt < 0) throw new NotebookFormatException(fileName, $"line {i + 1}: '{EndSolution}' without a '{BeginSolution}' before it");
+                result.Add((indent ?? lines[openedAt][..^lines[openedAt].TrimStart().Length]) + Placeholder);
+                openedAt = -1;
+            }
+            else if (openedAt >= 0)
+                indent ??= trimmed.Length == 0 ? null : lines[i][..^lines[i].TrimStart().Length];
+            else
+                result.Add(lines[i]);
+        }
+        if (openedAt >= 0) throw new NotebookFormatException(fileName, $"line {openedAt + 1}: the solution region is never closed with '{EndSolution}'");
+        return string.Join(newline, result);
+    }
+
+    /// <summary>Number of solution regions in <paramref name="text"/>.</summary>
+    public static int CountSolutions(string text)
+        => text.Split('\n').Count(l => l.Trim() == BeginSolution);
+
+    /// <summary>
+    /// Writes the student release of the notebook at <paramref name="path"/> into <paramref name="outDir"/>, as .dib
+    /// and as .ipynb (atomically). Returns the number of solution regions removed.
+    /// </summary>
+    public static int Write(string path, string outDir)
+    {
+        var source = NotebookDocument.Load(path);
+        string stripped = StripSolutions(File.ReadAllText(path), path);
+        string name = Path.GetFileNameWithoutExtension(path);
+        Directory.CreateDirectory(outDir);
+        AtomicFile.WriteAllText(Path.Combine(outDir, name + ".dib"), stripped);
+        NotebookConverter.WriteJupyter(NotebookDocument.Parse(stripped, ".dib", path), Path.Combine(outDir, name + ".ipynb"));
+        return source.CodeCells.Sum(c => CountSolutions(c.Source));
+    }
+}
