@@ -5,16 +5,23 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using CourseNotebooks.Engine;
 using Plotly.NET;
-using CSharpChart = Plotly.NET.CSharp.Chart;
 
 namespace CourseNotebooks.Charts;
 
 /// <summary>
-/// Plotly.NET charts of engine tensors: heatmaps of feature maps and kernels, image grids, training curves and 2-D
-/// embeddings. Every method returns a Plotly.NET <see cref="GenericChart"/>, which notebooks display as an
-/// interactive chart (with Plotly.NET.Interactive loaded) and tests read back as JSON (<see cref="ChartJson"/>).
-/// Introduced in notebook 01-convolution.
+/// Plotly.NET charts of engine tensors: heatmaps of feature maps and kernels, image grids, training curves, bar
+/// charts, 2-D embeddings and a step-by-step walk of a convolution. Every method returns a Plotly.NET
+/// <see cref="GenericChart"/>, which notebooks display as an interactive chart (with Plotly.NET.Interactive loaded)
+/// and tests read back as JSON (<see cref="ChartJson"/>). Introduced in notebook 01-convolution.
 /// </summary>
+/// <remarks>
+/// The figures are built as plain Plotly objects (trace and layout properties set by name, nested values as
+/// dictionaries and arrays), not through Plotly.NET's F# chart functions. The reason is the notebook tools: in
+/// dotnet-repl, dotnet-interactive (Jupyter) and VS Code, Plotly.NET runs against the tools' FSharp.Core 10.0 while a
+/// library loaded with <c>#r</c> that touches an F# type (an FSharpOption argument, say) gets FSharp.Core 10.1 from
+/// its own folder; the two FSharpOption types differ and every such call fails with MissingMethodException.
+/// Code here therefore never names a type from FSharp.Core.
+/// </remarks>
 public static class Charts
 {
     private static int _installed;
@@ -63,27 +70,20 @@ public static class Charts
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var z = Plane(tensor, n, c, nameof(Heatmap));
-        bool withText = annotate ?? z.Length * z[0].Length <= AnnotateUpTo;
-        GenericChart chart = withText
-            ? CSharpChart.AnnotatedHeatmap<double, int, int, string>(
-                zData: z,
-                annotationText: z.Select(row => row.Select(Format)),
-                X: Enumerable.Range(0, z[0].Length).ToArray(),
-                Y: Enumerable.Range(0, z.Length).ToArray(),
-                ReverseYAxis: true)
-            : CSharpChart.Heatmap<double, int, int, string>(
-                zData: z,
-                X: Enumerable.Range(0, z[0].Length).ToArray(),
-                Y: Enumerable.Range(0, z.Length).ToArray(),
-                ReverseYAxis: true);
-        return WithTitle(chart, title);
+        int h = z.Length, w = z[0].Length;
+        var heatmap = Trace("heatmap",
+            ("z", z), ("x", Enumerable.Range(0, w).ToArray()), ("y", Enumerable.Range(0, h).ToArray()), ("colorscale", "Viridis"));
+        var layout = Layout(title, ("xaxis", Obj(("constrain", "domain"))), ("yaxis", MatrixYAxis("x")));
+        if (annotate ?? h * w <= AnnotateUpTo)
+            layout.SetProperty("annotations", CellAnnotations(z));
+        return Figure(layout, heatmap);
     }
 
     /// <summary>
     /// A grid of single-channel images from a [N, 1, H, W] (or [N, H, W]) tensor, <paramref name="columns"/> per
-    /// row, each drawn in grey with row 0 on top.
+    /// row, each drawn in grey with row 0 on top, optionally with a caption above each.
     /// </summary>
-    /// <exception cref="ArgumentException">Not [N, 1, H, W] or [N, H, W], or columns &lt; 1.</exception>
+    /// <exception cref="ArgumentException">Not [N, 1, H, W] or [N, H, W], columns &lt; 1, or captions not one per image.</exception>
     public static GenericChart Images<T>(Tensor<T> images, int columns = 8, string? title = null, IReadOnlyList<string>? captions = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -93,36 +93,84 @@ public static class Charts
         if (columns < 1)
             throw new ArgumentException($"Charts.Images: columns must be at least 1, got {columns}.", nameof(columns));
         int count = images.Size(0);
-        var planes = Enumerable.Range(0, count).Select(i =>
-            (GenericChart)CSharpChart.Heatmap<double, int, int, string>(
-                zData: Plane(images, nchw ? i : 0, nchw ? 0 : i, nameof(Images)),
-                ColorScale: StyleParam.Colorscale.Greys, ReverseScale: true, ShowScale: false, ReverseYAxis: true));
-        int rows = (count + columns - 1) / columns;
-        var grid = captions is null
-            ? CSharpChart.Grid(planes, rows, Math.Min(columns, count))
-            : CSharpChart.Grid(planes, rows, Math.Min(columns, count), SubPlotTitles: captions.ToArray());
-        return WithTitle(grid, title);
+        if (captions is not null && captions.Count != count)
+            throw new ArgumentException($"Charts.Images: {count} images but {captions.Count} captions.", nameof(captions));
+        int cols = Math.Min(columns, count), rows = (count + columns - 1) / columns;
+        var layout = Layout(title, ("grid", Obj(("rows", rows), ("columns", cols), ("pattern", "independent"))));
+        var traces = new Trace[count];
+        var annotations = new List<object>();
+        for (int i = 0; i < count; i++)
+        {
+            // Subplot i uses axes x{i+1}/y{i+1}; Plotly names the first pair plainly "x"/"y".
+            string suffix = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
+            traces[i] = Trace("heatmap",
+                ("z", Plane(images, nchw ? i : 0, nchw ? 0 : i, nameof(Images))), ("xaxis", "x" + suffix), ("yaxis", "y" + suffix),
+                ("colorscale", "Greys"), ("reversescale", true), ("showscale", false));
+            layout.SetProperty("xaxis" + suffix, Obj(("visible", false), ("constrain", "domain")));
+            var yAxis = MatrixYAxis("x" + suffix);
+            yAxis["visible"] = false;
+            layout.SetProperty("yaxis" + suffix, yAxis);
+            if (captions is not null)
+                annotations.Add(Obj(("text", captions[i]), ("showarrow", false), ("x", 0.5), ("y", 1.0), ("yanchor", "bottom"),
+                    ("xref", $"x{suffix} domain"), ("yref", $"y{suffix} domain")));
+        }
+        if (annotations.Count > 0) layout.SetProperty("annotations", annotations);
+        return Figure(layout, traces);
     }
 
     /// <summary>
     /// Line chart of one or more series against their step (1, 2, ...): loss or accuracy per epoch, for instance.
+    /// Points get markers while a series has at most 50 of them.
     /// </summary>
+    /// <exception cref="ArgumentException">No series.</exception>
     public static GenericChart Lines(string? title, string xTitle, string yTitle, params (string Name, IReadOnlyList<double> Values)[] series)
     {
         if (series.Length == 0)
             throw new ArgumentException("Charts.Lines: at least one series is needed.", nameof(series));
-        var traces = series.Select(s => (GenericChart)CSharpChart.Line<int, double, string>(
-            x: Enumerable.Range(1, s.Values.Count).ToArray(), y: s.Values, Name: s.Name, ShowMarkers: s.Values.Count <= 50));
-        var chart = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<string, string, string>(
-            Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<string, string, string>(
-                CSharpChart.Combine(traces), TitleText: xTitle),
-            TitleText: yTitle);
-        return WithTitle(chart, title);
+        return LineFigure(title, xTitle, yTitle, series.Select(s => (s.Name, (object)Enumerable.Range(1, s.Values.Count).ToArray(), s.Values)));
     }
 
     /// <summary>Line chart of named series against their step, with default axis titles.</summary>
     public static GenericChart Lines(params (string Name, IReadOnlyList<double> Values)[] series) =>
         Lines(null, "step", "value", series);
+
+    /// <summary>
+    /// Line chart of one or more series, each with its own x values (epochs 1..n, learning rates, ...).
+    /// Points get markers while a series has at most 50 of them.
+    /// </summary>
+    /// <exception cref="ArgumentException">No series, or a series whose X and Y differ in length.</exception>
+    public static GenericChart Lines(string? title, string xTitle, string yTitle, params (string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y)[] series)
+    {
+        if (series.Length == 0)
+            throw new ArgumentException("Charts.Lines: at least one series is needed.", nameof(series));
+        foreach (var s in series)
+            if (s.X.Count != s.Y.Count)
+                throw new ArgumentException($"Charts.Lines: series \"{s.Name}\" has {s.X.Count} x values but {s.Y.Count} y values.", nameof(series));
+        return LineFigure(title, xTitle, yTitle, series.Select(s => (s.Name, (object)s.X.ToArray(), s.Y)));
+    }
+
+    private static GenericChart LineFigure(string? title, string xTitle, string yTitle, IEnumerable<(string Name, object X, IReadOnlyList<double> Y)> series)
+    {
+        var traces = series.Select(s => Trace("scatter",
+            ("name", s.Name), ("x", s.X), ("y", s.Y.ToArray()), ("mode", s.Y.Count <= 50 ? "lines+markers" : "lines")));
+        return Figure(Layout(title, ("xaxis", AxisTitle(xTitle)), ("yaxis", AxisTitle(yTitle))), traces.ToArray());
+    }
+
+    /// <summary>
+    /// Grouped bar chart: one bar per category and series, the series side by side within each category
+    /// (accuracy per class for two models, parameter counts per layer, ...).
+    /// </summary>
+    /// <exception cref="ArgumentException">No series, or a series without exactly one value per category.</exception>
+    public static GenericChart Bars(string? title, IReadOnlyList<string> categories, params (string Name, IReadOnlyList<double> Values)[] series)
+    {
+        if (series.Length == 0)
+            throw new ArgumentException("Charts.Bars: at least one series is needed.", nameof(series));
+        foreach (var s in series)
+            if (s.Values.Count != categories.Count)
+                throw new ArgumentException($"Charts.Bars: series \"{s.Name}\" has {s.Values.Count} values but there are {categories.Count} categories.", nameof(series));
+        var traces = series.Select(s => Trace("bar", ("name", s.Name), ("x", categories.ToArray()), ("y", s.Values.ToArray())));
+        return Figure(Layout(title, ("barmode", "group")), traces.ToArray());
+    }
 
     /// <summary>
     /// Scatter plot of 2-D points [N, 2] (a PCA or t-SNE map), one colour and legend entry per label.
@@ -139,16 +187,158 @@ public static class Charts
         {
             var rows = Enumerable.Range(0, labels.Length).Where(i => labels[i] == label).ToArray();
             string name = labelNames is not null && label >= 0 && label < labelNames.Count ? labelNames[label] : label.ToString(CultureInfo.InvariantCulture);
-            return (GenericChart)CSharpChart.Point<double, double, string>(
-                x: rows.Select(i => double.CreateTruncating(points.Data[2 * i])).ToArray(),
-                y: rows.Select(i => double.CreateTruncating(points.Data[2 * i + 1])).ToArray(),
-                Name: name);
+            return Trace("scatter", ("name", name), ("mode", "markers"),
+                ("x", rows.Select(i => double.CreateTruncating(points.Data[2 * i])).ToArray()),
+                ("y", rows.Select(i => double.CreateTruncating(points.Data[2 * i + 1])).ToArray()));
         });
-        return WithTitle(CSharpChart.Combine(traces), title);
+        return Figure(Layout(title), traces.ToArray());
     }
 
-    private static GenericChart WithTitle(GenericChart chart, string? title) =>
-        title is null ? chart : Plotly.NET.Chart.withTitle(title, null).Invoke(chart);
+    /// <summary>
+    /// An interactive walk of a 2-D convolution (cross-correlation, as <see cref="Conv2d{T}"/>): a slider runs
+    /// over the output positions in row-major order; at each position the left heatmap shows the (zero-padded)
+    /// input with the filter's window outlined, the right heatmap the output filled in up to that position with
+    /// the current cell outlined, and the title spells out the window's products and their sum. The output values
+    /// come from the engine's <see cref="Conv2d{T}"/> (one channel, no bias, the given kernel as its weight),
+    /// computed once and revealed step by step. The slider restyles and relayouts the figure in the page itself,
+    /// so it works in saved HTML and notebooks without a kernel.
+    /// </summary>
+    /// <param name="input2d">The input [H, W].</param>
+    /// <param name="kernel2d">The kernel [KH, KW].</param>
+    /// <param name="stride">Stride in both dimensions, positive.</param>
+    /// <param name="padding">Zeros added on each side, non-negative; the padding is drawn, with row and column
+    /// indices running from -padding.</param>
+    /// <exception cref="ArgumentException">An argument is not 2-D, or the padded input is smaller than the kernel.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Stride not positive or padding negative (from Conv2d).</exception>
+    public static GenericChart ConvolutionWalk<T>(Tensor<T> input2d, Tensor<T> kernel2d, int stride = 1, int padding = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (input2d.Rank != 2)
+            throw new ArgumentException($"Charts.ConvolutionWalk: expected the input as [H, W], got {input2d.ShapeString}.", nameof(input2d));
+        if (kernel2d.Rank != 2)
+            throw new ArgumentException($"Charts.ConvolutionWalk: expected the kernel as [KH, KW], got {kernel2d.ShapeString}.", nameof(kernel2d));
+        int h = input2d.Size(0), w = input2d.Size(1), kh = kernel2d.Size(0), kw = kernel2d.Size(1);
+        var conv = new Conv2d<T>(1, 1, (kh, kw), (stride, stride), (padding, padding), bias: false);
+        kernel2d.Data.CopyTo(conv.Weight.Value.Data, 0);
+        var output = conv.Forward(input2d.Reshape(1, 1, h, w));
+        int oh = output.Size(2), ow = output.Size(3);
+
+        // The padded input, as drawn: padding cells hold 0, exactly what Conv2d multiplies them by.
+        int ph = h + 2 * padding, pw = w + 2 * padding;
+        var padded = new double[ph][];
+        for (int r = 0; r < ph; r++)
+        {
+            padded[r] = new double[pw];
+            for (int col = 0; col < pw; col++)
+            {
+                int ir = r - padding, ic = col - padding;
+                if (ir >= 0 && ir < h && ic >= 0 && ic < w) padded[r][col] = double.CreateTruncating(input2d.Data[ir * w + ic]);
+            }
+        }
+        var kernel = Plane(kernel2d, 0, 0, nameof(ConvolutionWalk));
+        var outValues = output.Data.Select(double.CreateTruncating).ToArray();
+
+        // Window of output (i, j) in the padded input, and what the title says about it.
+        string Describe(int i, int j)
+        {
+            string value = Format(outValues[i * ow + j]);
+            if (kh * kw > 9) return $"y[{i}, {j}] = sum of the {kh * kw} products in the window = {value}";
+            var terms = new List<string>(kh * kw);
+            for (int u = 0; u < kh; u++)
+                for (int v = 0; v < kw; v++)
+                    terms.Add($"{Format(padded[i * stride + u][j * stride + v])}·{Format(kernel[u][v])}");
+            return $"y[{i}, {j}] = {string.Join(" + ", terms)} = {value}";
+        }
+        object[] Shapes(int i, int j) =>
+        [
+            Rectangle("x", "y", j * stride - padding - 0.5, i * stride - padding - 0.5, kw, kh),
+            Rectangle("x2", "y2", j - 0.5, i - 0.5, 1, 1),
+        ];
+        double?[][] Revealed(int upTo) =>
+            Enumerable.Range(0, oh).Select(i => Enumerable.Range(0, ow)
+                .Select(j => i * ow + j <= upTo ? outValues[i * ow + j] : (double?)null).ToArray()).ToArray();
+
+        bool text = Math.Max(ph * pw, oh * ow) <= AnnotateUpTo;
+        var inputTrace = Trace("heatmap", ("z", padded), ("x", Enumerable.Range(-padding, pw).ToArray()), ("y", Enumerable.Range(-padding, ph).ToArray()),
+            ("colorscale", "Blues"), ("showscale", false), ("name", "input"));
+        var outputTrace = Trace("heatmap", ("z", Revealed(0)), ("x", Enumerable.Range(0, ow).ToArray()), ("y", Enumerable.Range(0, oh).ToArray()),
+            ("colorscale", "Viridis"), ("showscale", false), ("zmin", outValues.Min()), ("zmax", outValues.Max()),
+            ("xaxis", "x2"), ("yaxis", "y2"), ("name", "output"));
+        if (text)
+        {
+            inputTrace.SetProperty("texttemplate", "%{z:.4g}");
+            outputTrace.SetProperty("texttemplate", "%{z:.4g}");
+        }
+
+        var steps = new List<object>(oh * ow);
+        for (int k = 0; k < oh * ow; k++)
+        {
+            int i = k / ow, j = k % ow;
+            steps.Add(Obj(("label", $"({i},{j})"), ("method", "update"),
+                ("args", new object[]
+                {
+                    Obj(("z", new object[] { Revealed(k) })),
+                    Obj(("shapes", Shapes(i, j)), ("title.text", Describe(i, j))),
+                    new[] { 1 },
+                })));
+        }
+        var layout = Layout(Describe(0, 0),
+            ("xaxis", Obj(("domain", new[] { 0.0, 0.48 }), ("title", Obj(("text", "input (padded)"))), ("constrain", "domain"))),
+            ("yaxis", MatrixYAxis("x")),
+            ("xaxis2", Obj(("domain", new[] { 0.56, 1.0 }), ("title", Obj(("text", "output"))), ("constrain", "domain"))),
+            ("yaxis2", MatrixYAxis("x2")),
+            ("shapes", Shapes(0, 0)),
+            ("sliders", new object[]
+            {
+                Obj(("active", 0), ("steps", steps), ("currentvalue", Obj(("prefix", "output position (row, column): "))), ("pad", Obj(("t", 40)))),
+            }));
+        return Figure(layout, inputTrace, outputTrace);
+    }
+
+    /// <summary>A chart of the traces (with Plotly.NET's default style) under one layout.</summary>
+    private static GenericChart Figure(Layout layout, params Trace[] traces) =>
+        GenericChart.addLayout(layout, GenericChart.combine(traces.Select(t => GenericChart.ofTraceObject(true, t))));
+
+    private static Trace Trace(string type, params (string Key, object Value)[] properties)
+    {
+        var trace = new Trace2D(type);
+        foreach (var (key, value) in properties) trace.SetProperty(key, value);
+        return trace;
+    }
+
+    private static Layout Layout(string? title, params (string Key, object Value)[] properties)
+    {
+        var layout = new Layout();
+        if (title is not null) layout.SetProperty("title", Obj(("text", title)));
+        foreach (var (key, value) in properties) layout.SetProperty(key, value);
+        return layout;
+    }
+
+    /// <summary>A nested Plotly object (serialised as a JSON object).</summary>
+    private static Dictionary<string, object> Obj(params (string Key, object Value)[] properties) =>
+        properties.ToDictionary(p => p.Key, p => p.Value);
+
+    private static Dictionary<string, object> AxisTitle(string text) => Obj(("title", Obj(("text", text))));
+
+    /// <summary>A y axis for a matrix: row 0 on top, cells square with the x axis it is tied to.</summary>
+    private static Dictionary<string, object> MatrixYAxis(string xAxis) =>
+        Obj(("autorange", "reversed"), ("scaleanchor", xAxis), ("constrain", "domain"));
+
+    private static Dictionary<string, object> Rectangle(string xRef, string yRef, double x0, double y0, double width, double height) =>
+        Obj(("type", "rect"), ("xref", xRef), ("yref", yRef), ("x0", x0), ("y0", y0), ("x1", x0 + width), ("y1", y0 + height),
+            ("line", Obj(("color", "red"), ("width", 3))));
+
+    /// <summary>One annotation per cell, row by row, dark text on the bright half of the Viridis scale.</summary>
+    private static List<object> CellAnnotations(double[][] z)
+    {
+        double min = z.Min(row => row.Min()), max = z.Max(row => row.Max()), middle = (min + max) / 2;
+        var annotations = new List<object>(z.Length * z[0].Length);
+        for (int r = 0; r < z.Length; r++)
+            for (int col = 0; col < z[r].Length; col++)
+                annotations.Add(Obj(("x", col), ("y", r), ("text", Format(z[r][col])), ("showarrow", false),
+                    ("font", Obj(("color", z[r][col] > middle ? "black" : "white")))));
+        return annotations;
+    }
 
     private static string Format(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
 

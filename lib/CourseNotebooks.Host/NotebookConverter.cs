@@ -1,15 +1,51 @@
+using System.Text.RegularExpressions;
+using Microsoft.DotNet.Interactive.Documents;
 using Microsoft.DotNet.Interactive.Documents.Jupyter;
 
 namespace CourseNotebooks.Host;
 
 /// <summary>Turns a notebook into Jupyter's .ipynb without running it (for Jupyter users of a .dib course).</summary>
-public static class NotebookConverter
+public static partial class NotebookConverter
 {
-    /// <summary>The notebook as .ipynb JSON with the .NET (C#) kernel as default.</summary>
-    public static string ToJupyterJson(NotebookDocument notebook) =>
-        Notebook.ToJupyterJson(notebook.Document, NotebookDocument.CSharpKernel);
+    /// <summary>
+    /// The notebook as .ipynb JSON with the .NET (C#) kernel as default. When <paramref name="targetFolder"/> is
+    /// given and the notebook was read from a file, relative <c>#r "path"</c> lines are rewritten to point at the
+    /// same files from that folder: a kernel resolves them against the folder it starts in, which Jupyter makes the
+    /// notebook's own folder, so a copy written elsewhere would otherwise load nothing.
+    /// </summary>
+    public static string ToJupyterJson(NotebookDocument notebook, string? targetFolder = null)
+    {
+        string? sourceFolder = Path.GetDirectoryName(notebook.FilePath);
+        if (targetFolder is null || sourceFolder is null)
+            return Notebook.ToJupyterJson(notebook.Document, NotebookDocument.CSharpKernel);
+        string target = Path.GetFullPath(targetFolder);
+        var copy = new InteractiveDocument(notebook.Document.Elements
+            .Select(e => new InteractiveDocumentElement(RebaseReferences(e.Contents ?? "", sourceFolder, target), e.KernelName, e.Outputs)
+            {
+                Metadata = e.Metadata,
+            })
+            .ToList());
+        foreach (var (key, value) in notebook.Document.Metadata) copy.Metadata[key] = value;
+        return Notebook.ToJupyterJson(copy, NotebookDocument.CSharpKernel);
+    }
 
-    /// <summary>Writes the .ipynb copy of <paramref name="notebook"/> to <paramref name="path"/> (atomically).</summary>
+    /// <summary>
+    /// Writes the .ipynb copy of <paramref name="notebook"/> to <paramref name="path"/> (atomically), with relative
+    /// <c>#r</c> paths rewritten for the copy's folder.
+    /// </summary>
     public static void WriteJupyter(NotebookDocument notebook, string path) =>
-        AtomicFile.WriteAllText(path, ToJupyterJson(notebook));
+        AtomicFile.WriteAllText(path, ToJupyterJson(notebook, Path.GetDirectoryName(Path.GetFullPath(path))));
+
+    private static string RebaseReferences(string source, string sourceFolder, string targetFolder) =>
+        FileReference().Replace(source, m =>
+        {
+            string reference = m.Groups["path"].Value;
+            if (Path.IsPathRooted(reference)) return m.Value;
+            string rebased = Path.GetRelativePath(targetFolder, Path.GetFullPath(Path.Combine(sourceFolder, reference))).Replace('\\', '/');
+            return m.Groups["head"].Value + rebased + "\"";
+        });
+
+    /// <summary>A <c>#r "file"</c> directive at the start of a line (not <c>#r "nuget: ..."</c>).</summary>
+    [GeneratedRegex("""^(?<head>[ \t]*#r[ \t]+")(?!nuget:)(?<path>[^"\r\n]+)"(?=[ \t]*\r?$)""", RegexOptions.Multiline)]
+    private static partial Regex FileReference();
 }

@@ -47,4 +47,25 @@ public sealed class NotebookDocumentTests
 
         Assert.Equal(notebook.Cells.Select(c => (c.KernelName, c.Source.Trim())), back.Cells.Select(c => (c.KernelName, c.Source.Trim())));
     }
+
+    [Fact]
+    public void ConvertedIpynb_InAnotherFolder_RebasesRelativeFileReferences_AndKeepsTheRest()
+    {
+        string dib = """
+            #!csharp
+
+            #r "../artifacts/lib/A.dll"
+              #r "B.dll"
+            #r "nuget: Some.Package, 1.0.0"
+            #r "/abs/C.dll"
+            var x = 1;
+            """;
+        var notebook = NotebookDocument.Parse(dib, ".dib", "/course/notebooks/n.dib");
+
+        string json = NotebookConverter.ToJupyterJson(notebook, "/course/out/ipynb");
+        string source = NotebookDocument.Parse(json, ".ipynb", "/course/out/ipynb/n.ipynb").Cells.Single().Source;
+
+        Assert.Equal(["#r \"../../artifacts/lib/A.dll\"", "  #r \"../../notebooks/B.dll\"", "#r \"nuget: Some.Package, 1.0.0\"", "#r \"/abs/C.dll\"", "var x = 1;"],
+            source.Trim().Split('\n').Select(l => l.TrimEnd('\r')));
+    }
 }

@@ -101,4 +101,119 @@ public sealed class ChartsTests
         var e = Assert.Throws<ArgumentException>(() => Plots.Scatter2D(points, [1, 0]));
         Assert.Contains("3 points but 2 labels", e.Message);
     }
+
+    [Fact]
+    public void Lines_WithExplicitX_PlotsEachSeriesAgainstItsOwnX()
+    {
+        var figure = Figure(Plots.Lines("accuracy", "epoch", "accuracy", ("train", [1.0, 2, 5], [0.5, 0.7, 0.9]), ("test", [2.0, 4], [0.6, 0.8])));
+
+        var data = figure.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal([1.0, 2, 5], data[0].GetProperty("x").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal([2.0, 4], data[1].GetProperty("x").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal([0.6, 0.8], data[1].GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal("accuracy", figure.GetProperty("layout").GetProperty("yaxis").GetProperty("title").GetProperty("text").GetString());
+        var e = Assert.Throws<ArgumentException>(() => Plots.Lines(null, "x", "y", ("bad", [1.0, 2], [1.0])));
+        Assert.Contains("2 x values but 1 y values", e.Message);
+    }
+
+    [Fact]
+    public void Bars_OneBarTracePerSeries_GroupedByCategory()
+    {
+        var figure = Figure(Plots.Bars("accuracy per class", ["cat", "dog", "frog"], ("model A", [0.9, 0.8, 0.7]), ("model B", [0.6, 0.5, 0.4])));
+
+        var data = figure.GetProperty("data").EnumerateArray().ToList();
+        Assert.All(data, d => Assert.Equal("bar", d.GetProperty("type").GetString()));
+        Assert.Equal(["model A", "model B"], data.Select(d => d.GetProperty("name").GetString()));
+        Assert.Equal(["cat", "dog", "frog"], data[1].GetProperty("x").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal([0.6, 0.5, 0.4], data[1].GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal("group", figure.GetProperty("layout").GetProperty("barmode").GetString());
+        var e = Assert.Throws<ArgumentException>(() => Plots.Bars(null, ["a", "b"], ("short", [1.0])));
+        Assert.Contains("1 values but there are 2 categories", e.Message);
+    }
+
+    private static readonly float[,] SlideInput =
+    {
+        { 3, 3, 2, 1, 0 },
+        { 0, 0, 1, 3, 1 },
+        { 3, 1, 2, 2, 3 },
+        { 2, 0, 0, 2, 2 },
+        { 2, 0, 0, 0, 1 },
+    };
+
+    private static readonly float[,] SlideKernel = { { 0, 1, 2 }, { 2, 2, 0 }, { 0, 1, 2 } };
+
+    private static double?[][] NullableZ(JsonElement z) =>
+        z.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? (double?)null : v.GetDouble()).ToArray()).ToArray();
+
+    [Fact]
+    public void ConvolutionWalk_RevealsTheSlideOutputOnePositionPerSliderStep()
+    {
+        var figure = Figure(Plots.ConvolutionWalk(Tensor.FromArray(SlideInput), Tensor.FromArray(SlideKernel)));
+
+        var steps = figure.GetProperty("layout").GetProperty("sliders")[0].GetProperty("steps").EnumerateArray().ToList();
+        Assert.Equal(9, steps.Count);
+        Assert.All(steps, s => Assert.Equal("update", s.GetProperty("method").GetString()));
+        // The last step shows the whole output of the lecture's example; the second shows only its first two cells.
+        var last = NullableZ(steps[8].GetProperty("args")[0].GetProperty("z")[0]);
+        Assert.Equal([12.0, 12, 17, 10, 17, 19, 9, 6, 14], last.SelectMany(r => r).Select(v => v!.Value));
+        var second = NullableZ(steps[1].GetProperty("args")[0].GetProperty("z")[0]);
+        Assert.Equal([12.0, 12, null], second[0]);
+        Assert.All(second.Skip(1).SelectMany(r => r), v => Assert.Null(v));
+        Assert.Equal([1], steps[1].GetProperty("args")[2].EnumerateArray().Select(v => v.GetInt32()));
+        // The title spells out the first window's products (row by row, input·kernel) and the engine's sum.
+        Assert.Equal("y[0, 0] = 3·0 + 3·1 + 2·2 + 0·2 + 0·2 + 1·0 + 3·0 + 1·1 + 2·2 = 12",
+            steps[0].GetProperty("args")[1].GetProperty("title.text").GetString());
+        // The figure opens on step 0: same title, only the first output cell shown.
+        Assert.Equal(steps[0].GetProperty("args")[1].GetProperty("title.text").GetString(),
+            figure.GetProperty("layout").GetProperty("title").GetProperty("text").GetString());
+        var initial = NullableZ(figure.GetProperty("data")[1].GetProperty("z"));
+        Assert.Equal(12.0, initial[0][0]);
+        Assert.Equal(1, initial.SelectMany(r => r).Count(v => v is not null));
+    }
+
+    [Fact]
+    public void ConvolutionWalk_WithStrideAndPadding_DrawsThePaddingAndOutlinesTheWindowInPaddedCoordinates()
+    {
+        var figure = Figure(Plots.ConvolutionWalk(Tensor.FromArray(SlideInput), Tensor.FromArray(SlideKernel), stride: 2, padding: 1));
+
+        // Padded input 7×7 with indices -1..5, a zero border around the slide's input.
+        var input = figure.GetProperty("data")[0];
+        Assert.Equal([-1, 0, 1, 2, 3, 4, 5], input.GetProperty("x").EnumerateArray().Select(v => v.GetInt32()));
+        var z = Z(input);
+        Assert.Equal(7, z.Length);
+        Assert.All(z[0], v => Assert.Equal(0.0, v));
+        Assert.Equal([0.0, 3, 3, 2, 1, 0, 0], z[1]);
+
+        // Output floor((5 + 2 - 3) / 2) + 1 = 3 per side. Output (1, 2) is step 5; its window starts at padded
+        // row 1*2 - 1 = 1, column 2*2 - 1 = 3, three cells wide, drawn from cell edges (index - 0.5).
+        var steps = figure.GetProperty("layout").GetProperty("sliders")[0].GetProperty("steps").EnumerateArray().ToList();
+        Assert.Equal(9, steps.Count);
+        Assert.Equal("(1,2)", steps[5].GetProperty("label").GetString());
+        var window = steps[5].GetProperty("args")[1].GetProperty("shapes")[0];
+        Assert.Equal((2.5, 5.5, 0.5, 3.5), (window.GetProperty("x0").GetDouble(), window.GetProperty("x1").GetDouble(),
+            window.GetProperty("y0").GetDouble(), window.GetProperty("y1").GetDouble()));
+        var cell = steps[5].GetProperty("args")[1].GetProperty("shapes")[1];
+        Assert.Equal(("x2", 1.5, 0.5), (cell.GetProperty("xref").GetString(), cell.GetProperty("x0").GetDouble(), cell.GetProperty("y0").GetDouble()));
+        // y[0, 0] by hand: the window covers input rows 0..1, columns 0..1 with kernel rows/columns 1..2:
+        // 3·2 + 3·0 + 0·1 + 0·2 = 6.
+        Assert.EndsWith("= 6", steps[0].GetProperty("args")[1].GetProperty("title.text").GetString());
+    }
+
+    [Fact]
+    public void ConvolutionWalk_RejectsInputsThatAreNot2D()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Plots.ConvolutionWalk(Tensor.Zeros<float>(1, 5, 5), Tensor.FromArray(SlideKernel)));
+        Assert.Contains("[1, 5, 5]", e.Message);
+        var k = Assert.Throws<ArgumentException>(() => Plots.ConvolutionWalk(Tensor.FromArray(SlideInput), Tensor.Zeros<float>(9)));
+        Assert.Contains("[9]", k.Message);
+    }
+
+    [Fact]
+    public void ChartsLibrary_NamesNoFSharpCoreType()
+    {
+        // In dotnet-repl, dotnet-interactive and VS Code, Plotly.NET binds to the tools' FSharp.Core 10.0 while an
+        // assembly loaded with #r gets FSharp.Core 10.1 from its folder: any F# type in our signatures or calls
+        // (FSharpOption arguments, say) makes the call fail there with MissingMethodException.
+        Assert.DoesNotContain(typeof(Plots).Assembly.GetReferencedAssemblies(), a => a.Name == "FSharp.Core");
+    }
 }
