@@ -186,7 +186,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private void Run(int planes, long work, Action<int> plane)
     {
         if (Implementation == Implementation.Fast && planes > 1 && work >= 1 << 16)
-            Parallel.For(0, planes, plane);
+            Parallel.For(0, planes, EngineSettings.ParallelOptions, plane);
         else
             for (int p = 0; p < planes; p++) plane(p);
     }
