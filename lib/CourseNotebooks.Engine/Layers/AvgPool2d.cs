@@ -26,6 +26,8 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
 
     private Cache? _cache;
 
+    private readonly StepBuffers<T> _buffers = new();
+
     /// <summary>A square pool: kernel k x k, stride (default = kernelSize), zero padding.</summary>
     public AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false,
         bool countIncludePad = true, int? divisorOverride = null)
@@ -111,7 +113,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     {
         ArgumentNullException.ThrowIfNull(input);
         var outShape = OutputShape(input.Shape);
-        var output = new Tensor<T>(outShape);
+        var output = Implementation == Implementation.Fast ? _buffers.Output(outShape) : new Tensor<T>(outShape);
         int h = input.Shape[^2], w = input.Shape[^1], oh = outShape[^2], ow = outShape[^1];
         var rows = Windows(oh, h, KernelSize.H, Stride.H, Padding.H);
         var cols = Windows(ow, w, KernelSize.W, Stride.W, Padding.W);
@@ -152,7 +154,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         var expected = PoolGeometry.WithPlane(cache.InputShape, cache.OH, cache.OW);
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
-        var dX = new Tensor<T>(cache.InputShape);
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(cache.InputShape) : new Tensor<T>(cache.InputShape);
         int h = cache.InputShape[^2], w = cache.InputShape[^1], oh = cache.OH, ow = cache.OW;
         var rows = Windows(oh, h, KernelSize.H, Stride.H, Padding.H);
         var cols = Windows(ow, w, KernelSize.W, Stride.W, Padding.W);
@@ -160,6 +162,8 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         bool naive = Implementation == Implementation.Naive;
         void Plane(int p)
         {
+            // A reused gradient tensor holds the last step's values; each plane is cleared by its own worker.
+            if (!naive) Array.Clear(dIn, p * h * w, h * w);
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++)
                 {

@@ -98,6 +98,7 @@ internal static class ConvDirect
     /// y[o, q] = sum over r of w[o * taps + r] * x[offsets[r] + q], for o &lt; outChannels and q &lt; grid.Q
     /// (taps = offsets.Length). x holds at least grid.InputLength values, y at least outChannels * grid.Q.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Correlate<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> w, int outChannels, int q, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -186,6 +187,7 @@ internal static class ConvDirect
     /// dw[o * taps + r] += sum over q &lt; grid Q of dy[o * q + q'] * x[offsets[r] + q'], the weight gradient on
     /// the grid: dy holds zeros outside the valid outputs, so the extra grid columns add nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> dy, int outChannels, int q, Span<T> dw)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
