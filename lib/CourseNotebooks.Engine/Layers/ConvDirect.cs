@@ -34,6 +34,9 @@ internal static class ConvDirect
     /// <summary>Whether the direct path runs here: it is written for 512-bit vectors.</summary>
     public static bool Supported<T>() where T : unmanaged => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
 
+    /// <summary>Values per vector.</summary>
+    public static int Lanes<T>() where T : unmanaged => Vector512<T>.Count;
+
     /// <summary>Outputs per register tile: grid lengths are rounded up to a multiple of this.</summary>
     public static int Tile<T>() where T : unmanaged => TileVectors * Vector512<T>.Count;
 
@@ -184,20 +187,24 @@ internal static class ConvDirect
     }
 
     /// <summary>
-    /// dw[o * taps + r] += sum over q &lt; grid Q of dy[o * q + q'] * x[offsets[r] + q'], the weight gradient on
-    /// the grid: dy holds zeros outside the valid outputs, so the extra grid columns add nothing.
+    /// The weight gradient on the grid, left in vector form: acc holds one vector per weight (outChannels * taps vectors,
+    /// weight o * taps + r at vector index o * taps + r), and gets dy[o, q'] * x[offsets[r] + q'] added lane-wise
+    /// for q' &lt; q. dy holds zeros outside the valid outputs, so the extra grid columns add nothing. The lanes are
+    /// summed once at the end (<see cref="AddLaneSums{T}"/>), not once per image: with a grid of a few hundred
+    /// outputs the horizontal sums would otherwise cost as much as the multiply-adds.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> dy, int outChannels, int q, Span<T> dw)
+    public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> dy, int outChannels, int q, Span<T> acc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int taps = offsets.Length, lanes = Vector512<T>.Count;
         int maxOffset = 0;
         foreach (int o in offsets) maxOffset = Math.Max(maxOffset, o);
-        if (q % lanes != 0 || x.Length < maxOffset + q || dy.Length < outChannels * q || dw.Length < outChannels * taps)
+        if (q % lanes != 0 || x.Length < maxOffset + q || dy.Length < outChannels * q || acc.Length < outChannels * taps * lanes)
             throw new ArgumentException("ConvDirect.WeightGradient: buffer sizes do not fit the grid.");
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T dr = ref MemoryMarshal.GetReference(dy);
+        ref T ar = ref MemoryMarshal.GetReference(acc);
         int o0 = 0;
         // 4 output channels x 4 taps per register tile: 8 loads feed 16 FMAs.
         for (; o0 + 4 <= outChannels; o0 += 4)
@@ -234,25 +241,35 @@ internal static class ConvDirect
                     a30 = Fma(g, x0, a30); a31 = Fma(g, x1, a31);
                     a32 = Fma(g, x2, a32); a33 = Fma(g, x3, a33);
                 }
-                AddSums(dw, o0 * taps + r0, a00, a01, a02, a03);
-                AddSums(dw, (o0 + 1) * taps + r0, a10, a11, a12, a13);
-                AddSums(dw, (o0 + 2) * taps + r0, a20, a21, a22, a23);
-                AddSums(dw, (o0 + 3) * taps + r0, a30, a31, a32, a33);
+                AddVectors(ref Unsafe.Add(ref ar, (o0 * taps + r0) * lanes), lanes, a00, a01, a02, a03);
+                AddVectors(ref Unsafe.Add(ref ar, ((o0 + 1) * taps + r0) * lanes), lanes, a10, a11, a12, a13);
+                AddVectors(ref Unsafe.Add(ref ar, ((o0 + 2) * taps + r0) * lanes), lanes, a20, a21, a22, a23);
+                AddVectors(ref Unsafe.Add(ref ar, ((o0 + 3) * taps + r0) * lanes), lanes, a30, a31, a32, a33);
             }
             for (int o = o0; o < o0 + 4; o++)
-                for (int r = r0; r < taps; r++) dw[o * taps + r] += Dot(ref Unsafe.Add(ref dr, o * q), ref Unsafe.Add(ref xr, offsets[r]), q);
+                for (int r = r0; r < taps; r++)
+                    Dot(ref Unsafe.Add(ref dr, o * q), ref Unsafe.Add(ref xr, offsets[r]), q, ref Unsafe.Add(ref ar, (o * taps + r) * lanes));
         }
         for (; o0 < outChannels; o0++)
-            for (int r = 0; r < taps; r++) dw[o0 * taps + r] += Dot(ref Unsafe.Add(ref dr, o0 * q), ref Unsafe.Add(ref xr, offsets[r]), q);
+            for (int r = 0; r < taps; r++)
+                Dot(ref Unsafe.Add(ref dr, o0 * q), ref Unsafe.Add(ref xr, offsets[r]), q, ref Unsafe.Add(ref ar, (o0 * taps + r) * lanes));
     }
 
-    private static void AddSums<T>(Span<T> dw, int at, Vector512<T> s0, Vector512<T> s1, Vector512<T> s2, Vector512<T> s3)
+    /// <summary>dw[i] += the sum of the lanes of vector i of acc (the end of <see cref="WeightGradient{T}"/>'s accumulation).</summary>
+    public static void AddLaneSums<T>(ReadOnlySpan<T> acc, Span<T> dw) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = Vector512<T>.Count;
+        for (int i = 0; i < dw.Length; i++) dw[i] += Vector512.Sum(Vector512.Create(acc.Slice(i * lanes, lanes)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddVectors<T>(ref T at, int lanes, Vector512<T> s0, Vector512<T> s1, Vector512<T> s2, Vector512<T> s3)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        dw[at] += Vector512.Sum(s0);
-        dw[at + 1] += Vector512.Sum(s1);
-        dw[at + 2] += Vector512.Sum(s2);
-        dw[at + 3] += Vector512.Sum(s3);
+        (Vector512.LoadUnsafe(ref at) + s0).StoreUnsafe(ref at);
+        (Vector512.LoadUnsafe(ref at, (nuint)lanes) + s1).StoreUnsafe(ref at, (nuint)lanes);
+        (Vector512.LoadUnsafe(ref at, (nuint)(2 * lanes)) + s2).StoreUnsafe(ref at, (nuint)(2 * lanes));
+        (Vector512.LoadUnsafe(ref at, (nuint)(3 * lanes)) + s3).StoreUnsafe(ref at, (nuint)(3 * lanes));
     }
 
     /// <summary>x * y + z in one rounding (the generic Vector512.FusedMultiplyAdd exists only for float and double).</summary>
@@ -266,11 +283,12 @@ internal static class ConvDirect
         return x * y + z;
     }
 
-    private static T Dot<T>(ref T a, ref T b, int length) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>acc (one vector) += lane-wise products of a and b over length elements.</summary>
+    private static void Dot<T>(ref T a, ref T b, int length, ref T acc) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var sum = Vector512<T>.Zero;
+        var sum = Vector512.LoadUnsafe(ref acc);
         for (nuint i = 0; i < (nuint)length; i += (nuint)Vector512<T>.Count)
             sum = Fma(Vector512.LoadUnsafe(ref a, i), Vector512.LoadUnsafe(ref b, i), sum);
-        return Vector512.Sum(sum);
+        sum.StoreUnsafe(ref acc);
     }
 }
