@@ -67,10 +67,13 @@ public static class Harness
 {
     public static Timing Measure(Action action, TimeSpan budget, int minSamples = 5, int maxSamples = 40)
     {
-        // Warm-up: tiered compilation promotes hot methods after ~30 calls plus a background delay.
+        // Warm-up: tiered compilation promotes a method after ~30 calls plus a background delay, so a case whose call
+        // takes tens of ms needs more than a fixed time: at least 60 calls unless that takes over 3 s (an epoch calls the
+        // layers hundreds of times per call, so its 3 calls are enough).
         var warm = Stopwatch.StartNew();
         int warmCalls = 0;
-        while (warmCalls < 3 || (warm.Elapsed < TimeSpan.FromMilliseconds(400) && warmCalls < 200))
+        while (warmCalls < 3 || (warm.Elapsed < TimeSpan.FromMilliseconds(400) && warmCalls < 200)
+            || (warmCalls < 60 && warm.Elapsed < TimeSpan.FromSeconds(3)))
         {
             action();
             warmCalls++;
