@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CourseNotebooks.Engine;
 
@@ -173,8 +174,9 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private bool IsPlain2x2 => KernelSize == (2, 2) && Stride == (2, 2) && Padding == (0, 0) && Dilation == (1, 1);
 
     /// <summary>
-    /// The 2x2 / stride 2 forward without range tables or inner loops: the four taps in row-major order, the same
-    /// comparisons as the general path (first maximum wins, a NaN takes over), planes in parallel.
+    /// The 2x2 / stride 2 forward without range tables or inner loops: the four taps in row-major order, the same rule
+    /// as the general path (first maximum wins, a NaN takes over), planes in parallel. Branch-free: on real feature maps
+    /// each comparison is close to a coin toss, and a mispredicted branch per tap made this loop 3x slower.
     /// </summary>
     private static void Forward2x2(T[] src, T[] dst, int[] indices, int planes, int h, int w, int oh, int ow)
     {
@@ -183,24 +185,15 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             int inBase = p * h * w, outBase = p * oh * ow;
             for (int i = 0; i < oh; i++)
             {
-                int top = 2 * i * w, o = outBase + i * ow;
-                var row0 = new ReadOnlySpan<T>(src, inBase + top, 2 * ow);
-                var row1 = new ReadOnlySpan<T>(src, inBase + top + w, 2 * ow);
-                var outRow = new Span<T>(dst, o, ow);
-                var outIndex = new Span<int>(indices, o, ow);
+                int top = inBase + 2 * i * w, o = outBase + i * ow;
                 for (int j = 0; j < ow; j++)
                 {
-                    int a = 2 * j;
-                    T max = row0[a];
-                    int argmax = top + a;
-                    T v = row0[a + 1];
-                    if (v > max || T.IsNaN(v)) { max = v; argmax = top + a + 1; }
-                    v = row1[a];
-                    if (v > max || T.IsNaN(v)) { max = v; argmax = top + w + a; }
-                    v = row1[a + 1];
-                    if (v > max || T.IsNaN(v)) { max = v; argmax = top + w + a + 1; }
-                    outRow[j] = max;
-                    outIndex[j] = argmax;
+                    int at = top + 2 * j;
+                    int best = Pick(src, at, at + 1);
+                    best = Pick(src, best, at + w);
+                    best = Pick(src, best, at + w + 1);
+                    dst[o + j] = src[best];
+                    indices[o + j] = best - inBase;
                 }
             }
         }
@@ -208,6 +201,16 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);
+    }
+
+    /// <summary>The candidate's offset if src[candidate] &gt; src[best] or is NaN, else best; selected with a mask, not a branch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Pick(T[] src, int best, int candidate)
+    {
+        T v = src[candidate];
+        bool take = v > src[best] | T.IsNaN(v);
+        int mask = -Unsafe.As<bool, byte>(ref take);
+        return best ^ ((best ^ candidate) & mask);
     }
 
     /// <summary>
