@@ -24,6 +24,7 @@ public class FastPathTests
     [InlineData(9, 3, 7, 3, 11, 13, 1, 1, 1)]    // 7 output channels, 27 taps: remainders in both tile directions
     [InlineData(6, 4, 6, 3, 9, 10, 2, 2, 2)]     // dilation 2, groups 2
     [InlineData(5, 2, 5, 3, 8, 7, 0, 1, 1)]      // no padding: the backward grid pads by K - 1
+    [InlineData(3, 3, 5, 3, 40, 40, 1, 1, 1)]    // a grid over 1024 outputs: weight gradient summed per image
     public void DirectConvolution_MatchesNaive_ForwardAndBothGradients(int n, int c, int outC, int k, int h, int w, int padding, int dilation, int groups)
     {
         var random = new Random(11);

@@ -32,9 +32,12 @@ internal static class ConvCore
     // Below this many multiply-adds a call stays on one thread: the Parallel.For overhead would dominate.
     private const long ParallelThreshold = 1 << 18;
 
-    // Largest OCg * Cg*KH*KW for which the direct weight gradient is used: each worker keeps one vector per weight
-    // (64 bytes for float), 4 MiB at this limit. Measured faster than im2col + GEMM at 16 x 200 and at 64 x 576.
+    // Largest OCg * Cg*KH*KW for which the direct weight gradient is used: on small grids each worker keeps one vector
+    // per weight (64 bytes for float), 4 MiB at this limit. Measured faster than im2col + GEMM at 16 x 200 and 64 x 576.
     private const int DirectWeightGradientLimit = 65536;
+
+    // Grids (outputs per image, padded) below this keep the direct weight gradient in vector form across the batch.
+    private const int VectorSumsGridLimit = 1024;
 
     // ---------- im2col / col2im ----------
 
@@ -384,8 +387,9 @@ internal static class ConvCore
         var offsets = new int[g.ColRows];
         grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, offsets);
         int plane = oh * ow;
-        // Per worker: dW as one vector per weight (lanes summed once, at the end), then dB.
-        int lanes = ConvDirect.Lanes<T>(), vectorLength = dW.Length * lanes;
+        // Per worker: dW (on small grids as one vector per weight, lanes summed once at the end), then dB.
+        bool vectorSums = grid.Q < VectorSumsGridLimit;
+        int lanes = vectorSums ? ConvDirect.Lanes<T>() : 1, vectorLength = dW.Length * lanes;
         var gate = new object();
         ForEachSample(n, (long)g.OutC * g.ColRows * plane,
             () => new DirectScratch<T>(grid.InputLength, g.OCg * grid.Q, vectorLength + g.OutC),
@@ -396,7 +400,7 @@ internal static class ConvCore
                     ConvDirect.Place<T>(x.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w), g.Cg, h, w, s.X, grid.Hp * grid.Wp, grid.Wp, g.PH, g.PW);
                     // dY on the grid, zeros in the extra columns, so they add nothing to the dot products.
                     ConvDirect.Place<T>(dY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), g.OCg, oh, ow, s.Y, grid.Q, grid.Wp, 0, 0);
-                    ConvDirect.WeightGradient<T>(s.X, offsets, s.Y, g.OCg, grid.Q, s.Sums.Slice(grp * g.OCg * g.ColRows * lanes, g.OCg * g.ColRows * lanes));
+                    ConvDirect.WeightGradient<T>(s.X, offsets, s.Y, g.OCg, grid.Q, s.Sums.Slice(grp * g.OCg * g.ColRows * lanes, g.OCg * g.ColRows * lanes), vectorSums);
                 }
                 if (dB is not null)
                     for (int oc = 0; oc < g.OutC; oc++)
@@ -406,7 +410,8 @@ internal static class ConvCore
             {
                 lock (gate)
                 {
-                    ConvDirect.AddLaneSums<T>(s.Sums[..vectorLength], dW);
+                    if (vectorSums) ConvDirect.AddLaneSums<T>(s.Sums[..vectorLength], dW);
+                    else TensorPrimitives.Add(dW, s.Sums[..vectorLength], dW);
                     if (dB is not null) TensorPrimitives.Add(dB, s.Sums.Slice(vectorLength, g.OutC), dB);
                 }
                 s.Return();

@@ -187,20 +187,22 @@ internal static class ConvDirect
     }
 
     /// <summary>
-    /// The weight gradient on the grid, left in vector form: acc holds one vector per weight (outChannels * taps vectors,
-    /// weight o * taps + r at vector index o * taps + r), and gets dy[o, q'] * x[offsets[r] + q'] added lane-wise
-    /// for q' &lt; q. dy holds zeros outside the valid outputs, so the extra grid columns add nothing. The lanes are
-    /// summed once at the end (<see cref="AddLaneSums{T}"/>), not once per image: with a grid of a few hundred
-    /// outputs the horizontal sums would otherwise cost as much as the multiply-adds.
+    /// The weight gradient on the grid: dW[o, r] += sum over q' &lt; q of dy[o, q'] * x[offsets[r] + q']. dy holds zeros
+    /// outside the valid outputs, so the extra grid columns add nothing. With <paramref name="vectorSums"/> the result
+    /// stays in vector form: acc holds one vector per weight (vector index o * taps + r) and the lanes are summed once
+    /// at the end (<see cref="AddLaneSums{T}"/>), not once per image, which pays off on small grids (a few hundred
+    /// outputs: the horizontal sums would cost as much as the multiply-adds). Without it acc is dW itself: on large
+    /// grids the sums are cheap and a vector per weight would be megabytes of accumulator traffic.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> dy, int outChannels, int q, Span<T> acc)
+    public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> dy, int outChannels, int q, Span<T> acc, bool vectorSums)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int taps = offsets.Length, lanes = Vector512<T>.Count;
+        int width = vectorSums ? lanes : 1;
         int maxOffset = 0;
         foreach (int o in offsets) maxOffset = Math.Max(maxOffset, o);
-        if (q % lanes != 0 || x.Length < maxOffset + q || dy.Length < outChannels * q || acc.Length < outChannels * taps * lanes)
+        if (q % lanes != 0 || x.Length < maxOffset + q || dy.Length < outChannels * q || acc.Length < outChannels * taps * width)
             throw new ArgumentException("ConvDirect.WeightGradient: buffer sizes do not fit the grid.");
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T dr = ref MemoryMarshal.GetReference(dy);
@@ -241,18 +243,18 @@ internal static class ConvDirect
                     a30 = Fma(g, x0, a30); a31 = Fma(g, x1, a31);
                     a32 = Fma(g, x2, a32); a33 = Fma(g, x3, a33);
                 }
-                AddVectors(ref Unsafe.Add(ref ar, (o0 * taps + r0) * lanes), lanes, a00, a01, a02, a03);
-                AddVectors(ref Unsafe.Add(ref ar, ((o0 + 1) * taps + r0) * lanes), lanes, a10, a11, a12, a13);
-                AddVectors(ref Unsafe.Add(ref ar, ((o0 + 2) * taps + r0) * lanes), lanes, a20, a21, a22, a23);
-                AddVectors(ref Unsafe.Add(ref ar, ((o0 + 3) * taps + r0) * lanes), lanes, a30, a31, a32, a33);
+                Accumulate(ref Unsafe.Add(ref ar, (o0 * taps + r0) * width), vectorSums, a00, a01, a02, a03);
+                Accumulate(ref Unsafe.Add(ref ar, ((o0 + 1) * taps + r0) * width), vectorSums, a10, a11, a12, a13);
+                Accumulate(ref Unsafe.Add(ref ar, ((o0 + 2) * taps + r0) * width), vectorSums, a20, a21, a22, a23);
+                Accumulate(ref Unsafe.Add(ref ar, ((o0 + 3) * taps + r0) * width), vectorSums, a30, a31, a32, a33);
             }
             for (int o = o0; o < o0 + 4; o++)
                 for (int r = r0; r < taps; r++)
-                    Dot(ref Unsafe.Add(ref dr, o * q), ref Unsafe.Add(ref xr, offsets[r]), q, ref Unsafe.Add(ref ar, (o * taps + r) * lanes));
+                    Dot(ref Unsafe.Add(ref dr, o * q), ref Unsafe.Add(ref xr, offsets[r]), q, ref Unsafe.Add(ref ar, (o * taps + r) * width), vectorSums);
         }
         for (; o0 < outChannels; o0++)
             for (int r = 0; r < taps; r++)
-                Dot(ref Unsafe.Add(ref dr, o0 * q), ref Unsafe.Add(ref xr, offsets[r]), q, ref Unsafe.Add(ref ar, (o0 * taps + r) * lanes));
+                Dot(ref Unsafe.Add(ref dr, o0 * q), ref Unsafe.Add(ref xr, offsets[r]), q, ref Unsafe.Add(ref ar, (o0 * taps + r) * width), vectorSums);
     }
 
     /// <summary>dw[i] += the sum of the lanes of vector i of acc (the end of <see cref="WeightGradient{T}"/>'s accumulation).</summary>
@@ -262,14 +264,24 @@ internal static class ConvDirect
         for (int i = 0; i < dw.Length; i++) dw[i] += Vector512.Sum(Vector512.Create(acc.Slice(i * lanes, lanes)));
     }
 
+    /// <summary>Adds four accumulators to four consecutive weights: lane-wise (four vectors at <paramref name="at"/>) or summed (four values).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddVectors<T>(ref T at, int lanes, Vector512<T> s0, Vector512<T> s1, Vector512<T> s2, Vector512<T> s3)
+    private static void Accumulate<T>(ref T at, bool vectorSums, Vector512<T> s0, Vector512<T> s1, Vector512<T> s2, Vector512<T> s3)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        (Vector512.LoadUnsafe(ref at) + s0).StoreUnsafe(ref at);
-        (Vector512.LoadUnsafe(ref at, (nuint)lanes) + s1).StoreUnsafe(ref at, (nuint)lanes);
-        (Vector512.LoadUnsafe(ref at, (nuint)(2 * lanes)) + s2).StoreUnsafe(ref at, (nuint)(2 * lanes));
-        (Vector512.LoadUnsafe(ref at, (nuint)(3 * lanes)) + s3).StoreUnsafe(ref at, (nuint)(3 * lanes));
+        if (vectorSums)
+        {
+            nuint lanes = (nuint)Vector512<T>.Count;
+            (Vector512.LoadUnsafe(ref at) + s0).StoreUnsafe(ref at);
+            (Vector512.LoadUnsafe(ref at, lanes) + s1).StoreUnsafe(ref at, lanes);
+            (Vector512.LoadUnsafe(ref at, 2 * lanes) + s2).StoreUnsafe(ref at, 2 * lanes);
+            (Vector512.LoadUnsafe(ref at, 3 * lanes) + s3).StoreUnsafe(ref at, 3 * lanes);
+            return;
+        }
+        at += Vector512.Sum(s0);
+        Unsafe.Add(ref at, 1) += Vector512.Sum(s1);
+        Unsafe.Add(ref at, 2) += Vector512.Sum(s2);
+        Unsafe.Add(ref at, 3) += Vector512.Sum(s3);
     }
 
     /// <summary>x * y + z in one rounding (the generic Vector512.FusedMultiplyAdd exists only for float and double).</summary>
@@ -283,12 +295,13 @@ internal static class ConvDirect
         return x * y + z;
     }
 
-    /// <summary>acc (one vector) += lane-wise products of a and b over length elements.</summary>
-    private static void Dot<T>(ref T a, ref T b, int length, ref T acc) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>acc += the products of a and b over length elements: lane-wise into one vector, or summed into one value.</summary>
+    private static void Dot<T>(ref T a, ref T b, int length, ref T acc, bool vectorSums) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var sum = Vector512.LoadUnsafe(ref acc);
+        var sum = Vector512<T>.Zero;
         for (nuint i = 0; i < (nuint)length; i += (nuint)Vector512<T>.Count)
             sum = Fma(Vector512.LoadUnsafe(ref a, i), Vector512.LoadUnsafe(ref b, i), sum);
-        sum.StoreUnsafe(ref acc);
+        if (vectorSums) (Vector512.LoadUnsafe(ref acc) + sum).StoreUnsafe(ref acc);
+        else acc += Vector512.Sum(sum);
     }
 }
