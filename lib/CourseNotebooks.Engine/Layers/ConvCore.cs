@@ -23,7 +23,8 @@ internal readonly record struct ConvGeometry(int C, int OutC, int Groups, int KH
 /// <summary>
 /// The arithmetic shared by Conv2d, Conv1d (H = 1) and ConvTranspose2d: forward, gradient with respect to the input
 /// ("backward data") and with respect to weight and bias ("backward weights"), each as a naive loop over the
-/// defining formula and as a fast im2col + GEMM path. Shapes: x [N, C, H, W], weight [OutC, C/G, KH, KW],
+/// defining formula and as a fast path: for stride 1 a direct convolution on the padded grid (<see cref="ConvDirect"/>),
+/// otherwise im2col + GEMM. Shapes: x [N, C, H, W], weight [OutC, C/G, KH, KW],
 /// y [N, OutC, OH, OW]. OH and OW are passed in, not recomputed: ConvTranspose2d uses this core with its output as
 /// the convolution's input, and there output_padding may add rows that no output position reaches.
 /// </summary>
