@@ -23,6 +23,24 @@ public static class Cases
         yield return Gemm<float>("gemm f32 linear 128x512x1024 NT", 128, 512, 1024, false, true, naive: false);
         yield return Gemm<float>("gemm f32 32x32x32 NN", 32, 32, 32, false, false, naive: true);
         yield return Gemm<double>("gemm f64 512x512x512 NN", 512, 512, 512, false, false, naive: false);
+
+        // Layers at the reference shapes (libtorch 2.10 CPU, 2 threads, medians, as the "torch ms" column); naiveBatch
+        // runs the naive reference on fewer images and scales its time up to the full batch.
+        yield return LayerCases.Forward("conv 64x1x28x28 ->8 k5 p2 fwd", () => new Conv2d<float>(1, 8, 5, padding: 2, seed: 1), [64, 1, 28, 28]);
+        yield return LayerCases.ForwardBackward("conv 64x1x28x28 ->8 k5 p2 fwd+bwd", () => new Conv2d<float>(1, 8, 5, padding: 2, seed: 1), [64, 1, 28, 28], torchMs2: 3.5);
+        yield return LayerCases.ForwardBackward("conv 64x8x14x14 ->16 k5 p2 fwd+bwd", () => new Conv2d<float>(8, 16, 5, padding: 2, seed: 1), [64, 8, 14, 14]);
+        yield return LayerCases.Forward("conv 8x64x56x56 ->64 k3 p1 fwd", () => new Conv2d<float>(64, 64, 3, padding: 1, seed: 1), [8, 64, 56, 56], naiveBatch: 1, torchMs2: 8.4);
+        yield return LayerCases.ForwardBackward("conv 8x64x56x56 ->64 k3 p1 fwd+bwd", () => new Conv2d<float>(64, 64, 3, padding: 1, seed: 1), [8, 64, 56, 56], naiveBatch: 1, torchMs2: 26.7);
+        yield return LayerCases.Forward("conv 8x96x27x27 ->256 k5 p2 fwd", () => new Conv2d<float>(96, 256, 5, padding: 2, seed: 1), [8, 96, 27, 27], naiveBatch: 1, torchMs2: 30);
+        yield return LayerCases.Forward("maxpool 2x2 64x8x28x28 fwd", () => new MaxPool2d<float>(2), [64, 8, 28, 28]);
+        yield return LayerCases.ForwardBackward("maxpool 2x2 64x8x28x28 fwd+bwd", () => new MaxPool2d<float>(2), [64, 8, 28, 28], torchMs2: 1.3);
+        yield return LayerCases.ForwardBackward("avgpool 2x2 64x8x28x28 fwd+bwd", () => new AvgPool2d<float>(2), [64, 8, 28, 28]);
+        yield return LayerCases.ForwardBackward("relu 64x8x28x28 fwd+bwd", () => new ReLU<float>(), [64, 8, 28, 28]);
+        yield return LayerCases.Forward("linear 256x784 ->256 fwd", () => new Linear<float>(784, 256, seed: 1), [256, 784]);
+        yield return LayerCases.ForwardBackward("linear 256x784 ->256 fwd+bwd", () => new Linear<float>(784, 256, seed: 1), [256, 784], torchMs2: 2.3);
+        yield return LayerCases.LeNetStep("lenet train step b64");
+        yield return LayerCases.AutoencoderStep("conv autoencoder train step b64");
+        yield return LayerCases.LeNetEpoch("lenet epoch 10000 random images", 10_000, torchMs1: 1350, torchMs2: 820);
     }
 
     /// <summary>C = A B with random A and B (op(A) m x k, op(B) k x n, dense leading dimensions).</summary>

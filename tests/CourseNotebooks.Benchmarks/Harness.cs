@@ -11,12 +11,17 @@ public sealed class BenchmarkCase
 {
     private readonly Func<(Action Run, Action? Naive)> _prepare;
 
-    private BenchmarkCase(string name, double flops, Func<(Action, Action?)> prepare)
+    private BenchmarkCase(string name, double flops, Func<(Action, Action?)> prepare, double naiveScale,
+        double? torchMs1, double? torchMs2)
     {
         Name = name;
         Flops = flops;
         _prepare = prepare;
+        NaiveScale = naiveScale;
+        _torch = (torchMs1, torchMs2);
     }
+
+    private readonly (double? One, double? Two) _torch;
 
     public string Name { get; }
 
@@ -24,16 +29,25 @@ public sealed class BenchmarkCase
     public double Flops { get; }
 
     /// <summary>
+    /// The naive run does 1/NaiveScale of the work (e.g. one image of a batch of 8: scale 8) because the full work
+    /// would take seconds per run; its time is multiplied by this factor before the speed-up is computed.
+    /// </summary>
+    public double NaiveScale { get; }
+
+    /// <summary>The libtorch 2.10 CPU median (ms) for the same work on 1 or 2 threads, where one was measured.</summary>
+    public double? TorchMs(int threads) => threads == 1 ? _torch.One : threads == 2 ? _torch.Two : null;
+
+    /// <summary>
     /// A case whose state is built by <paramref name="setup"/>, e.g.
     /// <c>BenchmarkCase.Create("conv2d 3-&gt;64 k3 224", () =&gt; (layer, x), s =&gt; s.layer.Forward(s.x), flops, naive: ...)</c>.
     /// </summary>
     public static BenchmarkCase Create<TState>(string name, Func<TState> setup, Action<TState> run, double flops,
-        Action<TState>? naive = null) =>
+        Action<TState>? naive = null, double naiveScale = 1, double? torchMs1 = null, double? torchMs2 = null) =>
         new(name, flops, () =>
         {
             var state = setup();
             return (() => run(state), naive is null ? null : () => naive(state));
-        });
+        }, naiveScale, torchMs1, torchMs2);
 
     internal (Action Run, Action? Naive) Prepare() => _prepare();
 }
@@ -53,10 +67,13 @@ public static class Harness
 {
     public static Timing Measure(Action action, TimeSpan budget, int minSamples = 5, int maxSamples = 40)
     {
-        // Warm-up: tiered compilation promotes hot methods after ~30 calls plus a background delay.
+        // Warm-up: tiered compilation promotes a method after ~30 calls plus a background delay, so a case whose call
+        // takes tens of ms needs more than a fixed time: at least 60 calls unless that takes over 3 s (an epoch calls the
+        // layers hundreds of times per call, so its 3 calls are enough).
         var warm = Stopwatch.StartNew();
         int warmCalls = 0;
-        while (warmCalls < 3 || (warm.Elapsed < TimeSpan.FromMilliseconds(400) && warmCalls < 200))
+        while (warmCalls < 3 || (warm.Elapsed < TimeSpan.FromMilliseconds(400) && warmCalls < 200)
+            || (warmCalls < 60 && warm.Elapsed < TimeSpan.FromSeconds(3)))
         {
             action();
             warmCalls++;

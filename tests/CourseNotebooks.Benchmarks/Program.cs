@@ -42,31 +42,35 @@ var budget = TimeSpan.FromSeconds(1);
 Console.WriteLine();
 // GFLOP/s and % of peak from the median time, and in brackets from the minimum: on a shared machine the minimum
 // is the run that found the cores free, comparable with the peak (itself a best of many runs).
-Console.WriteLine($"{"case",-34} {"thr",3} {"median ms",10} {"min ms",9} {"cpu ms",9} {"GFLOP/s (best)",16} {"% peak (best)",14} {"naive ms",9} {"speed-up",8} {"bytes/op",9}");
+Console.WriteLine($"{"case",-40} {"thr",3} {"median ms",10} {"min ms",9} {"cpu ms",9} {"GFLOP/s (best)",16} {"% peak (best)",14} {"naive ms",9} {"speed-up",8} {"torch ms",9} {"x torch",7} {"bytes/op",9}");
 foreach (var benchmark in selected)
 {
     var (run, naive) = benchmark.Prepare();
-    // The naive reference is single-threaded whatever the setting: time it once per case.
+    // The naive reference is single-threaded whatever the setting: time it once per case (scaled up when it ran
+    // on a part of the work, see BenchmarkCase.NaiveScale).
     Timing? naiveTiming = naive is null ? null : Harness.Measure(naive, budget, minSamples: 3, maxSamples: 10);
+    double? naiveMs = naiveTiming is null ? null : naiveTiming.MedianMs * benchmark.NaiveScale;
     foreach (int t in threadCounts)
     {
-        Gemm.MaxThreads = t;
+        EngineSettings.MaxThreads = t;
         var timing = Harness.Measure(run, budget);
         double? gflops = benchmark.Flops > 0 ? benchmark.Flops / (timing.MedianMs * 1e-3) / 1e9 : null;
         double? bestGflops = benchmark.Flops > 0 ? benchmark.Flops / (timing.MinMs * 1e-3) / 1e9 : null;
-        double? speedUp = naiveTiming is null ? null : naiveTiming.MedianMs / timing.MedianMs;
+        double? speedUp = naiveMs / timing.MedianMs;
+        double? torchMs = benchmark.TorchMs(t);
         var result = new Result(benchmark.Name, t, timing.MedianMs, timing.MinMs, timing.CpuMs, gflops, bestGflops,
-            gflops / peaks[t] * 100, bestGflops / peaks[t] * 100, naiveTiming?.MedianMs, speedUp, timing.BytesPerOp,
-            timing.Samples);
+            gflops / peaks[t] * 100, bestGflops / peaks[t] * 100, naiveMs, speedUp, torchMs, timing.MedianMs / torchMs,
+            timing.BytesPerOp, timing.Samples);
         results.Add(result);
-        Console.WriteLine(string.Format(inv, "{0,-34} {1,3} {2,10:F3} {3,9:F3} {9,9:F3} {4,16} {5,14} {6,9} {7,8} {8,9:F0}",
+        Console.WriteLine(string.Format(inv, "{0,-40} {1,3} {2,10:F3} {3,9:F3} {9,9:F3} {4,16} {5,14} {6,9} {7,8} {10,9} {11,7} {8,9:F0}",
             result.Name, t, result.MedianMs, result.MinMs,
             $"{Format(gflops, "F1")} ({Format(bestGflops, "F1")})",
             $"{Format(result.PercentOfPeak, "F0")} ({Format(result.BestPercentOfPeak, "F0")})",
-            Format(result.NaiveMedianMs, "F2"), Format(speedUp, "F1"), result.BytesPerOp, result.CpuMs));
+            Format(result.NaiveMedianMs, "F2"), Format(speedUp, "F1"), result.BytesPerOp, result.CpuMs,
+            Format(torchMs, "F2"), Format(result.RatioToTorch, "F2")));
     }
 }
-Gemm.MaxThreads = Environment.ProcessorCount;
+EngineSettings.MaxThreads = Environment.ProcessorCount;
 
 Directory.CreateDirectory("benchmark-results");
 string path = Path.Combine("benchmark-results", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
@@ -82,7 +86,7 @@ static string Format(double? value, string format) =>
 
 /// <summary>One row of the table: a case on a given number of threads.</summary>
 internal sealed record Result(string Name, int Threads, double MedianMs, double MinMs, double CpuMs, double? GFlops,
-    double? BestGFlops, double? PercentOfPeak, double? BestPercentOfPeak, double? NaiveMedianMs, double? SpeedUpOverNaive, double BytesPerOp, int Samples);
+    double? BestGFlops, double? PercentOfPeak, double? BestPercentOfPeak, double? NaiveMedianMs, double? SpeedUpOverNaive, double? TorchMedianMs, double? RatioToTorch, double BytesPerOp, int Samples);
 
 /// <summary>The JSON file: the machine, the measured FMA peaks by thread count, and every result.</summary>
 internal sealed record Report(DateTime UtcTime, string Runtime, int LogicalCores, bool Vector512Accelerated,

@@ -16,6 +16,6 @@ internal static class PointLoop
             for (int i = 0; i < n; i++) body(i);
             return;
         }
-        Parallel.For(0, n, body);
+        Parallel.For(0, n, EngineSettings.ParallelOptions, body);
     }
 }

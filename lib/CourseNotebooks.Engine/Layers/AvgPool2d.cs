@@ -26,6 +26,8 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
 
     private Cache? _cache;
 
+    private readonly StepBuffers<T> _buffers = new();
+
     /// <summary>A square pool: kernel k x k, stride (default = kernelSize), zero padding.</summary>
     public AvgPool2d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false,
         bool countIncludePad = true, int? divisorOverride = null)
@@ -111,13 +113,29 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     {
         ArgumentNullException.ThrowIfNull(input);
         var outShape = OutputShape(input.Shape);
-        var output = new Tensor<T>(outShape);
+        var output = Implementation == Implementation.Fast ? _buffers.Output(outShape) : new Tensor<T>(outShape);
         int h = input.Shape[^2], w = input.Shape[^1], oh = outShape[^2], ow = outShape[^1];
         var rows = Windows(oh, h, KernelSize.H, Stride.H, Padding.H);
         var cols = Windows(ow, w, KernelSize.W, Stride.W, Padding.W);
         int planes = PoolGeometry.Planes(input.Shape);
         T[] x = input.Data, y = output.Data;
         bool naive = Implementation == Implementation.Naive;
+        if (!naive && IsPlain2x2(h, w, oh, ow))
+        {
+            T divisor = T.CreateTruncating(DivisorOverride ?? 4);
+            Run(planes, output.Length * 4L, p =>
+            {
+                // The naive path's order of additions, so both give the same bits.
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        int at = (p * h + 2 * i) * w + 2 * j;
+                        y[(p * oh + i) * ow + j] = (x[at] + x[at + 1] + x[at + w] + x[at + w + 1]) / divisor;
+                    }
+            });
+            _cache = new Cache(input.Shape.ToArray(), oh, ow);
+            return output;
+        }
         void Plane(int p)
         {
             for (int i = 0; i < oh; i++)
@@ -152,14 +170,36 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         var expected = PoolGeometry.WithPlane(cache.InputShape, cache.OH, cache.OW);
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
-        var dX = new Tensor<T>(cache.InputShape);
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(cache.InputShape) : new Tensor<T>(cache.InputShape);
         int h = cache.InputShape[^2], w = cache.InputShape[^1], oh = cache.OH, ow = cache.OW;
         var rows = Windows(oh, h, KernelSize.H, Stride.H, Padding.H);
         var cols = Windows(ow, w, KernelSize.W, Stride.W, Padding.W);
         T[] dOut = outputGradient.Data, dIn = dX.Data;
         bool naive = Implementation == Implementation.Naive;
+        if (!naive && IsPlain2x2(h, w, oh, ow))
+        {
+            T divisor = T.CreateTruncating(DivisorOverride ?? 4);
+            Run(PoolGeometry.Planes(cache.InputShape), outputGradient.Length * 4L, p =>
+            {
+                // Rows and columns no window covers (odd sizes) stay 0; every covered input gets its window's share.
+                Array.Clear(dIn, p * h * w, h * w);
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        T share = dOut[(p * oh + i) * ow + j] / divisor;
+                        int at = (p * h + 2 * i) * w + 2 * j;
+                        dIn[at] = share;
+                        dIn[at + 1] = share;
+                        dIn[at + w] = share;
+                        dIn[at + w + 1] = share;
+                    }
+            });
+            return dX;
+        }
         void Plane(int p)
         {
+            // A reused gradient tensor holds the last step's values; each plane is cleared by its own worker.
+            if (!naive) Array.Clear(dIn, p * h * w, h * w);
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++)
                 {
@@ -182,11 +222,18 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         return dX;
     }
 
+    /// <summary>
+    /// 2x2 windows, stride 2, no padding, every window inside the input (ceil mode may add one hanging over the edge):
+    /// no range tables, and the divisor is 4 (or the override) whatever count_include_pad says.
+    /// </summary>
+    private bool IsPlain2x2(int h, int w, int oh, int ow) =>
+        KernelSize == (2, 2) && Stride == (2, 2) && Padding == (0, 0) && 2 * oh <= h && 2 * ow <= w;
+
     /// <summary>Runs <paramref name="plane"/> for every plane, in parallel on the fast path when the work is large.</summary>
     private void Run(int planes, long work, Action<int> plane)
     {
         if (Implementation == Implementation.Fast && planes > 1 && work >= 1 << 16)
-            Parallel.For(0, planes, plane);
+            Parallel.For(0, planes, EngineSettings.ParallelOptions, plane);
         else
             for (int p = 0; p < planes; p++) plane(p);
     }

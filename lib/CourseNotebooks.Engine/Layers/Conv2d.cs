@@ -25,6 +25,8 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private readonly ConvGeometry _g;
     private Cache? _cache;
 
+    private readonly StepBuffers<T> _buffers = new();
+
     /// <summary>What Backward needs from the last Forward.</summary>
     private sealed record Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
 
@@ -121,7 +123,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(input);
         var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
         var x = unbatched ? input.Reshape(1, _g.C, h, w) : input;
-        var y = new Tensor<T>(n, _g.OutC, oh, ow);
+        var y = Implementation == Implementation.Fast ? _buffers.Output([n, _g.OutC, oh, ow]) : new Tensor<T>(n, _g.OutC, oh, ow);
         if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
         else ConvCore.ForwardFast(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
         _cache = new Cache(x, n, h, w, oh, ow, unbatched);
@@ -137,7 +139,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         int[] expected = c.Unbatched ? [_g.OutC, c.OH, c.OW] : [c.N, _g.OutC, c.OH, c.OW];
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
-        var dX = new Tensor<T>(c.N, _g.C, c.H, c.W);
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient([c.N, _g.C, c.H, c.W]) : new Tensor<T>(c.N, _g.C, c.H, c.W);
         if (Implementation == Implementation.Naive)
         {
             ConvCore.BackwardWeightsNaive(_g, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);

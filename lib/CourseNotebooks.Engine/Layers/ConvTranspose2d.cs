@@ -30,6 +30,8 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     private readonly (int H, int W) _outputPadding;
     private Cache? _cache;
 
+    private readonly StepBuffers<T> _buffers = new();
+
     /// <summary>What Backward needs from the last Forward.</summary>
     private sealed record Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
 
@@ -147,7 +149,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
         ArgumentNullException.ThrowIfNull(input);
         var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
         var x = unbatched ? input.Reshape(1, InChannels, h, w) : input;
-        var y = new Tensor<T>(n, OutChannels, oh, ow);
+        var y = Implementation == Implementation.Fast ? _buffers.Output([n, OutChannels, oh, ow]) : new Tensor<T>(n, OutChannels, oh, ow);
         if (Implementation == Implementation.Naive) ForwardNaive(n, h, w, oh, ow, x.Data, y.Data);
         else
         {
@@ -173,7 +175,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
         var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         int[] expected = c.Unbatched ? [OutChannels, c.OH, c.OW] : [c.N, OutChannels, c.OH, c.OW];
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
-        var dX = new Tensor<T>(c.N, InChannels, c.H, c.W);
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient([c.N, InChannels, c.H, c.W]) : new Tensor<T>(c.N, InChannels, c.H, c.W);
         if (Implementation == Implementation.Naive) BackwardNaive(c, outputGradient.Data, dX.Data);
         else
         {

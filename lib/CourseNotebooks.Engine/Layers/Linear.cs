@@ -18,6 +18,8 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
 {
     private Tensor<T>? _input;
 
+    private readonly StepBuffers<T> _buffers = new();
+
     /// <summary>A layer mapping <paramref name="inFeatures"/> to <paramref name="outFeatures"/>.</summary>
     /// <param name="inFeatures">In: size of the last input dimension.</param>
     /// <param name="outFeatures">Out: size of the last output dimension.</param>
@@ -84,7 +86,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var y = new Tensor<T>(OutputShape(input.Shape));
+        var y = Implementation == Implementation.Fast ? _buffers.Output(OutputShape(input.Shape)) : new Tensor<T>(OutputShape(input.Shape));
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
         T[] x = input.Data, w = Weight.Value.Data, yd = y.Data;
         if (Implementation == Implementation.Naive)
@@ -117,7 +119,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(outputGradient);
         var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", OutputShape(input.Shape), outputGradient.Shape);
-        var dX = input.ZerosLike();
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(input.Shape) : input.ZerosLike();
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
         T[] x = input.Data, w = Weight.Value.Data, dY = outputGradient.Data, dW = Weight.Grad.Data, dXd = dX.Data;
         if (Implementation == Implementation.Naive)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CourseNotebooks.Engine;
 
@@ -21,6 +22,10 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private sealed record Cache(int[] InputShape, IndexTensor Indices);
 
     private Cache? _cache;
+
+    private readonly StepBuffers<T> _buffers = new();
+
+    private Tensor<T>? _lastOutput;
 
     /// <summary>A square pool: kernel k x k, stride (default = kernelSize), padding, dilation.</summary>
     public MaxPool2d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false)
@@ -79,8 +84,13 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     {
         ArgumentNullException.ThrowIfNull(input);
         var outShape = OutputShape(input.Shape);
-        var output = new Tensor<T>(outShape);
-        var indices = new IndexTensor(new int[output.Length], outShape);
+        bool fast = Implementation == Implementation.Fast;
+        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape);
+        // The indices go with the output: reused exactly when the output tensor is.
+        var indices = fast && ReferenceEquals(output, _lastOutput) && _cache is not null
+            ? _cache.Indices
+            : new IndexTensor(new int[output.Length], outShape);
+        _lastOutput = fast ? output : null;
         int planes = PoolGeometry.Planes(input.Shape);
         if (Implementation == Implementation.Naive)
             ForwardNaive(input, output, indices.Data, planes);
@@ -122,6 +132,12 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private void ForwardFast(Tensor<T> input, Tensor<T> output, int[] indices, int planes)
     {
         int h = input.Shape[^2], w = input.Shape[^1], oh = output.Shape[^2], ow = output.Shape[^1];
+        // Ceil mode can add a last window hanging over the edge: the plain kernel needs all four taps inside.
+        if (IsPlain2x2 && 2 * oh <= h && 2 * ow <= w)
+        {
+            Forward2x2(input.Data, output.Data, indices, planes, h, w, oh, ow);
+            return;
+        }
         var rows = TapRanges(oh, h, KernelSize.H, Stride.H, Padding.H, Dilation.H);
         var cols = TapRanges(ow, w, KernelSize.W, Stride.W, Padding.W, Dilation.W);
         int dh = Dilation.H, dw = Dilation.W;
@@ -149,9 +165,52 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             }
         }
         if ((long)planes * oh * ow * KernelSize.H * KernelSize.W >= ParallelThreshold && planes > 1)
-            Parallel.For(0, planes, Plane);
+            Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);
+    }
+
+    /// <summary>The common case 2x2, stride 2, no padding, dilation 1: every window lies inside the input and windows do not overlap.</summary>
+    private bool IsPlain2x2 => KernelSize == (2, 2) && Stride == (2, 2) && Padding == (0, 0) && Dilation == (1, 1);
+
+    /// <summary>
+    /// The 2x2 / stride 2 forward without range tables or inner loops: the four taps in row-major order, the same rule
+    /// as the general path (first maximum wins, a NaN takes over), planes in parallel. Branch-free: on real feature maps
+    /// each comparison is close to a coin toss, and a mispredicted branch per tap made this loop 3x slower.
+    /// </summary>
+    private static void Forward2x2(T[] src, T[] dst, int[] indices, int planes, int h, int w, int oh, int ow)
+    {
+        void Plane(int p)
+        {
+            int inBase = p * h * w, outBase = p * oh * ow;
+            for (int i = 0; i < oh; i++)
+            {
+                int top = inBase + 2 * i * w, o = outBase + i * ow;
+                for (int j = 0; j < ow; j++)
+                {
+                    int at = top + 2 * j;
+                    int best = Pick(src, at, at + 1);
+                    best = Pick(src, best, at + w);
+                    best = Pick(src, best, at + w + 1);
+                    dst[o + j] = src[best];
+                    indices[o + j] = best - inBase;
+                }
+            }
+        }
+        if ((long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1)
+            Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
+        else
+            for (int p = 0; p < planes; p++) Plane(p);
+    }
+
+    /// <summary>The candidate's offset if src[candidate] &gt; src[best] or is NaN, else best; selected with a mask, not a branch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Pick(T[] src, int best, int candidate)
+    {
+        T v = src[candidate];
+        bool take = v > src[best] | T.IsNaN(v);
+        int mask = -Unsafe.As<bool, byte>(ref take);
+        return best ^ ((best ^ candidate) & mask);
     }
 
     /// <summary>
@@ -178,7 +237,8 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         ArgumentNullException.ThrowIfNull(outputGradient);
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", cache.Indices.Shape, outputGradient.Shape);
-        var dX = new Tensor<T>(cache.InputShape);
+        bool fast = Implementation == Implementation.Fast;
+        var dX = fast ? _buffers.InputGradient(cache.InputShape) : new Tensor<T>(cache.InputShape);
         int plane = cache.InputShape[^2] * cache.InputShape[^1];
         int outPlane = outputGradient.Shape[^2] * outputGradient.Shape[^1];
         int planes = PoolGeometry.Planes(cache.InputShape);
@@ -186,6 +246,8 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         T[] dOut = outputGradient.Data, dIn = dX.Data;
         void Plane(int p)
         {
+            // A reused gradient tensor holds the last step's values; each plane is cleared by its own worker.
+            if (fast) Array.Clear(dIn, p * plane, plane);
             // '+=' because overlapping windows (stride < kernel) can pick the same input more than once.
             for (int o = 0; o < outPlane; o++)
             {
@@ -193,8 +255,8 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 if (i >= 0) dIn[p * plane + i] += dOut[p * outPlane + o];
             }
         }
-        if (Implementation == Implementation.Fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold)
-            Parallel.For(0, planes, Plane);
+        if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold)
+            Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);
         return dX;

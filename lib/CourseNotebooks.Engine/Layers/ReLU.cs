@@ -16,6 +16,8 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     // The output is enough for Backward: y > 0 exactly where x > 0.
     private Tensor<T>? _output;
 
+    private readonly StepBuffers<T> _buffers = new();
+
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
 
@@ -23,7 +25,7 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var y = input.ZerosLike();
+        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
         if (Implementation == Implementation.Naive)
         {
             for (int i = 0; i < y.Length; i++)
@@ -44,14 +46,14 @@ public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
         ArgumentNullException.ThrowIfNull(outputGradient);
         var y = _output ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
-        var dX = y.ZerosLike();
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(y.Shape) : y.ZerosLike();
         if (Implementation == Implementation.Naive)
         {
             for (int i = 0; i < dX.Length; i++)
                 dX.Data[i] = y.Data[i] > T.Zero ? outputGradient.Data[i] : T.Zero;
         }
         else
-            Elementwise.SelectPositive<T>(y.Data, outputGradient.Data, dX.Data, dX.Data);
+            Elementwise.MaskPositive<T>(y.Data, outputGradient.Data, dX.Data);
         return dX;
     }
 }

@@ -16,6 +16,8 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
 {
     private Tensor<T>? _output;
 
+    private readonly StepBuffers<T> _buffers = new();
+
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
 
@@ -31,7 +33,7 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var y = input.ZerosLike();
+        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
         if (Implementation == Implementation.Naive)
             for (int i = 0; i < y.Length; i++) y.Data[i] = Scalar(input.Data[i]);
         else if (y.Length > 0) // TensorPrimitives.Sigmoid rejects empty spans.
@@ -46,7 +48,7 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
         ArgumentNullException.ThrowIfNull(outputGradient);
         var y = _output ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
-        var dX = y.ZerosLike();
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(y.Shape) : y.ZerosLike();
         if (Implementation == Implementation.Naive)
         {
             for (int i = 0; i < dX.Length; i++)

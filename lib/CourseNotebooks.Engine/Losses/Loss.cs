@@ -34,7 +34,7 @@ public interface ILoss<T, in TTarget> where T : unmanaged, IFloatingPointIeee754
 /// </summary>
 public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _losses;
+    private Tensor<T>? _losses, _weights;
 
     /// <summary>A loss with the given reduction.</summary>
     protected Loss(Reduction reduction)
@@ -76,7 +76,10 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
         var losses = _losses ?? throw new InvalidOperationException($"{Name}: Backward was called before Forward (there is no cached loss).");
         // d(mean)/d(loss_i) = 1/count; d(sum)/d(loss_i) = 1; 'none' returned the sum, so 1 as well.
         T weight = Reduction == Reduction.Mean ? T.One / T.CreateTruncating(MeanDivisor()) : T.One;
-        return Backward(Tensor.Full(weight, losses.Shape.ToArray()));
+        // dL/d(losses) is private scratch, refilled each call: reused while the shape repeats.
+        if (_weights is null || !_weights.SameShape(losses)) _weights = new Tensor<T>(losses.Shape.ToArray());
+        Array.Fill(_weights.Data, weight);
+        return Backward(_weights);
     }
 
     /// <summary>

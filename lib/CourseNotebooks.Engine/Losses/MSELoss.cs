@@ -22,7 +22,8 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
     protected override Tensor<T> ComputeLosses(Tensor<T> prediction, Tensor<T> target)
     {
         CheckSameShape(prediction, target);
-        var difference = prediction.ZerosLike();
+        // The difference is private scratch: reused while the shape repeats (every element is written below).
+        var difference = _difference is not null && _difference.SameShape(prediction) ? _difference : prediction.ZerosLike();
         var losses = prediction.ZerosLike();
         if (Implementation == Implementation.Naive)
         {

@@ -1,0 +1,43 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// A layer's output and input-gradient tensors, kept from one training step to the next so that a warmed-up step
+/// allocates no large arrays (a 64 x 8 x 28 x 28 float map is 1.6 MB: a fresh one per call lands on the large-object
+/// heap and costs a full garbage collection every few steps, which took most of a LeNet step's time).
+/// </summary>
+/// <remarks>
+/// Reuse happens only in the training rhythm Forward, Backward, Forward, ... and only when the shape repeats:
+/// <see cref="Output"/> hands back the previous output tensor if a Backward came after the Forward that returned it,
+/// and <see cref="InputGradient"/> the previous input gradient if a Forward came after the Backward that returned it.
+/// So the result of Forward is overwritten by the next Forward that follows a Backward (Clone() a result kept across
+/// training steps), while two Forward calls in a row (comparing inputs, naive against fast) always get separate
+/// tensors. Layers use it on the fast path only, so a naive reference result is always a tensor of its own.
+/// Reused tensors are not cleared: the callers overwrite every element.
+/// </remarks>
+internal sealed class StepBuffers<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Tensor<T>? _output, _inputGradient;
+    private bool _backwardSinceForward, _forwardSinceBackward;
+
+    /// <summary>The tensor for this Forward's output: the last one when the rhythm and the shape allow, else a new one.</summary>
+    public Tensor<T> Output(ReadOnlySpan<int> shape)
+    {
+        bool reuse = _backwardSinceForward && _output is not null && _output.Shape.SequenceEqual(shape);
+        if (!reuse) _output = new Tensor<T>(shape.ToArray());
+        _backwardSinceForward = false;
+        _forwardSinceBackward = true;
+        return _output!;
+    }
+
+    /// <summary>The tensor for this Backward's input gradient: the last one when the rhythm and the shape allow, else a new one.</summary>
+    public Tensor<T> InputGradient(ReadOnlySpan<int> shape)
+    {
+        bool reuse = _forwardSinceBackward && _inputGradient is not null && _inputGradient.Shape.SequenceEqual(shape);
+        if (!reuse) _inputGradient = new Tensor<T>(shape.ToArray());
+        _forwardSinceBackward = false;
+        _backwardSinceForward = true;
+        return _inputGradient!;
+    }
+}
