@@ -448,13 +448,24 @@ internal static class ConvCore
 
     /// <summary>
     /// Runs <paramref name="body"/> for samples 0..n-1 with one scratch object per worker: in parallel when there is
-    /// more than one sample and enough work, else on the calling thread.
+    /// more than one sample and enough work, else on the calling thread. Each worker takes a fixed, contiguous range of
+    /// samples and <paramref name="finish"/> runs for the workers in range order, so sums accumulated in the scratch
+    /// (the weight gradient) come out bit for bit the same on every run with the same
+    /// <see cref="EngineSettings.MaxThreads"/>; a work-stealing split would make a seeded training run drift.
     /// </summary>
     private static void ForEachSample<TLocal>(int n, long workPerSample, Func<TLocal> init, Action<int, TLocal> body, Action<TLocal> finish)
     {
-        if (n > 1 && workPerSample * n >= ParallelThreshold)
+        int workers = Math.Min(n, EngineSettings.MaxThreads);
+        if (workers > 1 && workPerSample * n >= ParallelThreshold)
         {
-            Parallel.For(0, n, EngineSettings.ParallelOptions, init, (b, _, local) => { body(b, local); return local; }, finish);
+            var locals = new TLocal[workers];
+            Parallel.For(0, workers, EngineSettings.ParallelOptions, worker =>
+            {
+                var local = init();
+                for (int b = n * worker / workers, end = n * (worker + 1) / workers; b < end; b++) body(b, local);
+                locals[worker] = local;
+            });
+            foreach (var local in locals) finish(local);
             return;
         }
         var scratch = init();
