@@ -18,26 +18,39 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 internal sealed class StepBuffers<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _output, _inputGradient;
+    // Two tensors per role: an epoch alternates between the full batch shape and the shorter last batch, and
+    // keeping both avoids reallocating every map twice per epoch.
+    private Tensor<T>? _output, _spareOutput, _inputGradient, _spareInputGradient;
     private bool _backwardSinceForward, _forwardSinceBackward;
 
-    /// <summary>The tensor for this Forward's output: the last one when the rhythm and the shape allow, else a new one.</summary>
+    /// <summary>The tensor for this Forward's output: a kept one when the rhythm and the shape allow, else a new one.</summary>
     public Tensor<T> Output(ReadOnlySpan<int> shape)
     {
-        bool reuse = _backwardSinceForward && _output is not null && _output.Shape.SequenceEqual(shape);
-        if (!reuse) _output = new Tensor<T>(shape.ToArray());
+        var output = Take(ref _output, ref _spareOutput, shape, reuse: _backwardSinceForward);
         _backwardSinceForward = false;
         _forwardSinceBackward = true;
-        return _output!;
+        return output;
     }
 
-    /// <summary>The tensor for this Backward's input gradient: the last one when the rhythm and the shape allow, else a new one.</summary>
+    /// <summary>The tensor for this Backward's input gradient: a kept one when the rhythm and the shape allow, else a new one.</summary>
     public Tensor<T> InputGradient(ReadOnlySpan<int> shape)
     {
-        bool reuse = _forwardSinceBackward && _inputGradient is not null && _inputGradient.Shape.SequenceEqual(shape);
-        if (!reuse) _inputGradient = new Tensor<T>(shape.ToArray());
+        var gradient = Take(ref _inputGradient, ref _spareInputGradient, shape, reuse: _forwardSinceBackward);
         _forwardSinceBackward = false;
         _backwardSinceForward = true;
-        return _inputGradient!;
+        return gradient;
+    }
+
+    private static Tensor<T> Take(ref Tensor<T>? current, ref Tensor<T>? spare, ReadOnlySpan<int> shape, bool reuse)
+    {
+        if (reuse && current is not null && current.Shape.SequenceEqual(shape)) return current;
+        if (reuse && spare is not null && spare.Shape.SequenceEqual(shape))
+        {
+            (current, spare) = (spare, current);
+            return current;
+        }
+        spare = current;
+        current = new Tensor<T>(shape.ToArray());
+        return current;
     }
 }
