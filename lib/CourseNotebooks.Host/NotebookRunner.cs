@@ -155,13 +155,16 @@ public static class NotebookRunner
         private readonly object _lock = new();
         private List<CellOutput> _outputs = [];
         private Dictionary<string, int> _displayIds = [];
+        // Displays not yet matched by an update: the kernel's display() helper publishes its first value under one
+        // id and its updates under another, so an update with an unknown id is matched to the latest of these.
+        private List<int> _unclaimedDisplays = [];
         private string? _error;
         private string? _errorName;
         private bool _active;
 
         public void Start()
         {
-            lock (_lock) { _outputs = []; _displayIds = []; _error = null; _errorName = null; _active = true; }
+            lock (_lock) { _outputs = []; _displayIds = []; _unclaimedDisplays = []; _error = null; _errorName = null; _active = true; }
         }
 
         public (IReadOnlyList<CellOutput> Outputs, string? Error, string? ErrorName) Stop()
@@ -187,9 +190,16 @@ public static class NotebookRunner
                     case DisplayedValueUpdated u when u.ValueId is not null && _displayIds.TryGetValue(u.ValueId, out int at):
                         _outputs[at] = ValueOutput(OutputKind.Display, u);
                         break;
+                    case DisplayedValueUpdated u when u.ValueId is not null && _unclaimedDisplays.Count > 0:
+                        int claimed = _unclaimedDisplays[^1];
+                        _unclaimedDisplays.RemoveAt(_unclaimedDisplays.Count - 1);
+                        _displayIds[u.ValueId] = claimed;
+                        _outputs[claimed] = ValueOutput(OutputKind.Display, u);
+                        break;
                     case DisplayedValueProduced or DisplayedValueUpdated:
                         var display = (DisplayEvent)e;
                         if (display.ValueId is not null) _displayIds[display.ValueId] = _outputs.Count;
+                        if (display is DisplayedValueProduced) _unclaimedDisplays.Add(_outputs.Count);
                         _outputs.Add(ValueOutput(OutputKind.Display, display));
                         break;
                     case ErrorProduced err: _outputs.Add(ValueOutput(OutputKind.StandardError, err)); break;

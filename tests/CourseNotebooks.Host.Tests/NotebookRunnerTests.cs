@@ -32,6 +32,16 @@ public sealed class NotebookRunnerTests
     }
 
     [Fact]
+    public async Task UpdatedDisplay_IsRecordedOnce_WithItsLastValue()
+    {
+        using var run = await Fixtures.RunAsync("progress.dib");
+
+        Assert.True(run.Succeeded, run.FirstFailure?.Describe());
+        var shown = Assert.Single(run.CodeCells.Single().Outputs, o => o.Kind == OutputKind.Display);
+        Assert.Equal("epoch 3 of 3", shown.Value);
+    }
+
+    [Fact]
     public async Task CellThatThrows_IsReportedWithItsNumber_AndLaterCellsStillRun()
     {
         using var run = await Fixtures.RunAsync("broken.dib");
