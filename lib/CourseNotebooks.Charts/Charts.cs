@@ -73,7 +73,7 @@ public static class Charts
         int h = z.Length, w = z[0].Length;
         var heatmap = Trace("heatmap",
             ("z", z), ("x", Enumerable.Range(0, w).ToArray()), ("y", Enumerable.Range(0, h).ToArray()), ("colorscale", "Viridis"));
-        var layout = Layout(title, ("xaxis", Obj(("constrain", "domain"))), ("yaxis", MatrixYAxis("x")));
+        var layout = Layout(title, ("xaxis", Obj(("constrain", "domain"), ("dtick", 1))), ("yaxis", MatrixYAxis("x")));
         if (annotate ?? h * w <= AnnotateUpTo)
             layout.SetProperty("annotations", CellAnnotations(z));
         return Figure(layout, heatmap);
@@ -266,8 +266,8 @@ public static class Charts
             ("xaxis", "x2"), ("yaxis", "y2"), ("name", "output"));
         if (text)
         {
-            inputTrace.SetProperty("texttemplate", "%{z:.4g}");
-            outputTrace.SetProperty("texttemplate", "%{z:.4g}");
+            inputTrace.SetProperty("texttemplate", "%{z:.4~g}");
+            outputTrace.SetProperty("texttemplate", "%{z:.4~g}");
         }
 
         var steps = new List<object>(oh * ow);
@@ -283,9 +283,9 @@ public static class Charts
                 })));
         }
         var layout = Layout(Describe(0, 0),
-            ("xaxis", Obj(("domain", new[] { 0.0, 0.48 }), ("title", Obj(("text", "input (padded)"))), ("constrain", "domain"))),
+            ("xaxis", Obj(("domain", new[] { 0.0, 0.48 }), ("title", Obj(("text", "input (padded)"))), ("constrain", "domain"), ("dtick", 1))),
             ("yaxis", MatrixYAxis("x")),
-            ("xaxis2", Obj(("domain", new[] { 0.56, 1.0 }), ("title", Obj(("text", "output"))), ("constrain", "domain"))),
+            ("xaxis2", Obj(("domain", new[] { 0.56, 1.0 }), ("title", Obj(("text", "output"))), ("constrain", "domain"), ("anchor", "y2"), ("dtick", 1))),
             ("yaxis2", MatrixYAxis("x2")),
             ("shapes", Shapes(0, 0)),
             ("sliders", new object[]
@@ -321,8 +321,10 @@ public static class Charts
     private static Dictionary<string, object> AxisTitle(string text) => Obj(("title", Obj(("text", text))));
 
     /// <summary>A y axis for a matrix: row 0 on top, cells square with the x axis it is tied to.</summary>
+    /// <remarks>Anchored to its x axis, so a second matrix's row labels sit beside that matrix, not over the first's;
+    /// ticks on whole indices (a cell's centre), not on Plotly's default half steps.</remarks>
     private static Dictionary<string, object> MatrixYAxis(string xAxis) =>
-        Obj(("autorange", "reversed"), ("scaleanchor", xAxis), ("constrain", "domain"));
+        Obj(("autorange", "reversed"), ("scaleanchor", xAxis), ("anchor", xAxis), ("constrain", "domain"), ("dtick", 1));
 
     private static Dictionary<string, object> Rectangle(string xRef, string yRef, double x0, double y0, double width, double height) =>
         Obj(("type", "rect"), ("xref", xRef), ("yref", yRef), ("x0", x0), ("y0", y0), ("x1", x0 + width), ("y1", y0 + height),
