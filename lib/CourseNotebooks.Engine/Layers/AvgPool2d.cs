@@ -123,8 +123,15 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         if (!naive && IsPlain2x2(h, w, oh, ow))
         {
             T divisor = T.CreateTruncating(DivisorOverride ?? 4);
+            // float rows of 8+ windows: the AVX-512 kernel, same order of additions, 8 windows per step.
+            bool vector = typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow);
             Run(planes, output.Length * 4L, p =>
             {
+                if (vector)
+                {
+                    Pool2x2Vector.AvgForward((float[])(object)x, p * h * w, w, (float[])(object)y, p * oh * ow, oh, ow, float.CreateTruncating(divisor));
+                    return;
+                }
                 // The naive path's order of additions, so both give the same bits.
                 for (int i = 0; i < oh; i++)
                     for (int j = 0; j < ow; j++)
@@ -179,9 +186,17 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         if (!naive && IsPlain2x2(h, w, oh, ow))
         {
             T divisor = T.CreateTruncating(DivisorOverride ?? 4);
+            bool vector = typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow);
             Run(PoolGeometry.Planes(cache.InputShape), outputGradient.Length * 4L, p =>
             {
-                // Rows and columns no window covers (odd sizes) stay 0; every covered input gets its window's share.
+                // Every covered input gets its window's share (written, not added): only rows and columns no window
+                // covers (odd sizes) need the clearing, and the vector kernel skips it when there are none.
+                if (vector)
+                {
+                    if (2 * oh < h || 2 * ow < w) Array.Clear(dIn, p * h * w, h * w);
+                    Pool2x2Vector.AvgBackward((float[])(object)dOut, p * oh * ow, oh, ow, (float[])(object)dIn, p * h * w, w, float.CreateTruncating(divisor));
+                    return;
+                }
                 Array.Clear(dIn, p * h * w, h * w);
                 for (int i = 0; i < oh; i++)
                     for (int j = 0; j < ow; j++)
