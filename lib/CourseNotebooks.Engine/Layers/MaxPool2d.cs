@@ -204,7 +204,10 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 }
             }
         }
-        if ((long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1)
+        bool parallel = (long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1;
+        if (vector)
+            Pool2x2Vector.ForPlanes(planes, parallel, Plane);
+        else if (parallel)
             Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);
@@ -272,7 +275,10 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 if (i >= 0) dIn[p * plane + i] += dOut[p * outPlane + o];
             }
         }
-        if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold)
+        bool parallel = fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold;
+        if (vector)
+            Pool2x2Vector.ForPlanes(planes, parallel, Plane);
+        else if (parallel)
             Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);
