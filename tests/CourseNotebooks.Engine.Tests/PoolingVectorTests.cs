@@ -72,9 +72,9 @@ public class PoolingVectorTests
     [Fact]
     public void Pooling_2x2FastPath_MatchesNaiveBitForBit_OnTheParallelPath()
     {
-        // 8 x 16 planes of 28 x 28: enough work to split the planes over threads.
-        AssertFastMatchesNaiveBits(() => new MaxPool2d<float>(2), 1, 8, 16, 28, 28);
-        AssertFastMatchesNaiveBits(() => new AvgPool2d<float>(2), 2, 8, 16, 27, 29);
+        // 16 x 64 planes, 2^20 window taps: enough work to split the planes over threads (blocks of 128 planes on 2 cores).
+        AssertFastMatchesNaiveBits(() => new MaxPool2d<float>(2), 1, 16, 64, 32, 32);
+        AssertFastMatchesNaiveBits(() => new AvgPool2d<float>(2), 2, 16, 64, 33, 32);
     }
 
     [Fact]

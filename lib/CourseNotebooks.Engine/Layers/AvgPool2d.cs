@@ -127,7 +127,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             if (typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow))
             {
                 float d = float.CreateTruncating(divisor);
-                Pool2x2Vector.ForPlanes(planes, output.Length * 4L >= ParallelThreshold, p =>
+                Pool2x2Vector.ForPlanes(planes, output.Length * 4L, p =>
                     Pool2x2Vector.AvgForward((float[])(object)x, p * h * w, w, (float[])(object)y, p * oh * ow, oh, ow, d));
                 _cache = new Cache(input.Shape.ToArray(), oh, ow);
                 return output;
@@ -194,7 +194,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 // no window covers (odd sizes) need clearing.
                 float d = float.CreateTruncating(divisor);
                 bool uncovered = 2 * oh < h || 2 * ow < w;
-                Pool2x2Vector.ForPlanes(PoolGeometry.Planes(cache.InputShape), outputGradient.Length * 4L >= ParallelThreshold, p =>
+                Pool2x2Vector.ForPlanes(PoolGeometry.Planes(cache.InputShape), outputGradient.Length * 4L, p =>
                 {
                     if (uncovered) Array.Clear(dIn, p * h * w, h * w);
                     Pool2x2Vector.AvgBackward((float[])(object)dOut, p * oh * ow, oh, ow, (float[])(object)dIn, p * h * w, w, d);

@@ -204,10 +204,9 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 }
             }
         }
-        bool parallel = (long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1;
         if (vector)
-            Pool2x2Vector.ForPlanes(planes, parallel, Plane);
-        else if (parallel)
+            Pool2x2Vector.ForPlanes(planes, (long)planes * oh * ow * 4, Plane);
+        else if ((long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1)
             Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);
@@ -275,10 +274,9 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 if (i >= 0) dIn[p * plane + i] += dOut[p * outPlane + o];
             }
         }
-        bool parallel = fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold;
         if (vector)
-            Pool2x2Vector.ForPlanes(planes, parallel, Plane);
-        else if (parallel)
+            Pool2x2Vector.ForPlanes(planes, (long)planes * outPlane * 4, Plane);
+        else if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold)
             Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);

@@ -10,6 +10,8 @@ namespace CourseNotebooks.Engine;
 /// one step reads 16 inputs of a window row pair (8 windows) and writes 8 outputs. Rows whose output count is not a
 /// multiple of 8 end with a step shifted back to overlap the previous one: it recomputes a few outputs to the same
 /// bits, so no scalar tail is needed. Each kernel does one plane; the layers decide about threads.
+/// The kernels are compiled fully optimised from their first call: a whole pooling call takes tens of microseconds, so
+/// tiered compilation would run the slow first-tier code for thousands of planes (hundreds of calls) before promoting it.
 /// </summary>
 /// <remarks>
 /// Every kernel gives the bits of the layer's naive reference: max pooling picks with the same rule in the same order
@@ -26,13 +28,13 @@ internal static class Pool2x2Vector
 
     /// <summary>
     /// Runs <paramref name="plane"/> for planes [0, <paramref name="planes"/>), on up to <see cref="EngineSettings.MaxThreads"/>
-    /// threads when <paramref name="parallel"/>, in contiguous blocks of planes: a vector plane of a 28 x 28 map takes well
-    /// under a microsecond, and one Parallel.For item per plane would cost about as much as its work. Each plane is
-    /// written by one thread only, so the result does not depend on the split.
+    /// threads when the call covers at least <see cref="ParallelTaps"/> window taps, in contiguous blocks of planes: a
+    /// vector plane of a 28 x 28 map takes well under a microsecond, and one Parallel.For item per plane would cost about
+    /// as much as its work. Each plane is written by one thread only, so the result does not depend on the split.
     /// </summary>
-    public static void ForPlanes(int planes, bool parallel, Action<int> plane)
+    public static void ForPlanes(int planes, long taps, Action<int> plane)
     {
-        if (!parallel || planes < 2 || EngineSettings.MaxThreads < 2)
+        if (taps < ParallelTaps || planes < 2 || EngineSettings.MaxThreads < 2)
         {
             for (int p = 0; p < planes; p++) plane(p);
             return;
@@ -45,6 +47,13 @@ internal static class Pool2x2Vector
             for (int p = (int)((long)b * planes / blocks); p < end; p++) plane(p);
         });
     }
+
+    /// <summary>
+    /// Window taps below which the vector kernels stay on one thread: about 0.1 ns a tap, so 2^20 taps are ~100 us,
+    /// where halving the work starts to beat waking a second thread (measured on 2 shared cores: a 64x8x28x28 pool,
+    /// 400k taps, ran slower on 2 threads than on 1). The scalar paths' threshold is 16 times lower.
+    /// </summary>
+    private const long ParallelTaps = 1 << 20;
 
     /// <summary>
     /// Permutation indices over (top row 16 lanes, bottom row 16 lanes): the left taps of 8 windows, top then bottom
@@ -63,6 +72,7 @@ internal static class Pool2x2Vector
     /// Max pool of one plane: <paramref name="src"/> from <paramref name="inBase"/> (h x w), outputs and flat
     /// in-plane argmax offsets from <paramref name="outBase"/> (oh x ow, 2*oh &lt;= h, 2*ow &lt;= w, ow &gt;= 8).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxForward(float[] src, int inBase, int w, float[] dst, int[] indices, int outBase, int oh, int ow)
     {
         ref float s = ref MemoryMarshal.GetArrayDataReference(src);
@@ -102,6 +112,7 @@ internal static class Pool2x2Vector
     /// Max pool backward of one plane: each input of a covered window row pair gets its window's gradient if it is
     /// the window's argmax, else 0 (windows do not overlap, so nothing adds up). Inputs no window covers are left alone.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackward(float[] dOut, int[] indices, int outBase, int oh, int ow, float[] dIn, int inBase, int w)
     {
         ref float g = ref MemoryMarshal.GetArrayDataReference(dOut);
@@ -129,6 +140,7 @@ internal static class Pool2x2Vector
     }
 
     /// <summary>Average pool of one plane: ((a + b) + c) + d over each window, divided by <paramref name="divisor"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AvgForward(float[] src, int inBase, int w, float[] dst, int outBase, int oh, int ow, float divisor)
     {
         ref float s = ref MemoryMarshal.GetArrayDataReference(src);
@@ -153,6 +165,7 @@ internal static class Pool2x2Vector
     }
 
     /// <summary>Average pool backward of one plane: each window's gradient / divisor written to its four inputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AvgBackward(float[] dOut, int outBase, int oh, int ow, float[] dIn, int inBase, int w, float divisor)
     {
         ref float g = ref MemoryMarshal.GetArrayDataReference(dOut);
