@@ -9,7 +9,7 @@ namespace CourseNotebooks.Engine;
 /// AVX-512 kernels for the plain 2x2 / stride 2 pool on float planes (<see cref="MaxPool2d{T}"/>, <see cref="AvgPool2d{T}"/>):
 /// one step reads 16 inputs of a window row pair (8 windows) and writes 8 outputs. Rows whose output count is not a
 /// multiple of 8 end with a step shifted back to overlap the previous one: it recomputes a few outputs to the same
-/// bits, so no scalar tail is needed. Each kernel does one plane; the layers decide about threads.
+/// bits, so no scalar tail is needed. Each kernel does one plane; <see cref="ForPlanes"/> spreads planes over threads.
 /// The kernels are compiled fully optimised from their first call: a whole pooling call takes tens of microseconds, so
 /// tiered compilation would run the slow first-tier code for thousands of planes (hundreds of calls) before promoting it.
 /// </summary>
