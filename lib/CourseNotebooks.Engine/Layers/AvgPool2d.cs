@@ -123,6 +123,15 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         if (!naive && IsPlain2x2(h, w, oh, ow))
         {
             T divisor = T.CreateTruncating(DivisorOverride ?? 4);
+            // float rows of 8+ windows: the AVX-512 kernel, same order of additions, 8 windows per step.
+            if (typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow))
+            {
+                float d = float.CreateTruncating(divisor);
+                Pool2x2Vector.ForPlanes(planes, output.Length * 4L, p =>
+                    Pool2x2Vector.AvgForward((float[])(object)x, p * h * w, w, (float[])(object)y, p * oh * ow, oh, ow, d));
+                _cache = new Cache(input.Shape.ToArray(), oh, ow);
+                return output;
+            }
             Run(planes, output.Length * 4L, p =>
             {
                 // The naive path's order of additions, so both give the same bits.
@@ -179,6 +188,19 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         if (!naive && IsPlain2x2(h, w, oh, ow))
         {
             T divisor = T.CreateTruncating(DivisorOverride ?? 4);
+            if (typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow))
+            {
+                // Every covered input gets its window's share (written, not added): only planes with rows or columns
+                // no window covers (odd sizes) need clearing.
+                float d = float.CreateTruncating(divisor);
+                bool uncovered = 2 * oh < h || 2 * ow < w;
+                Pool2x2Vector.ForPlanes(PoolGeometry.Planes(cache.InputShape), outputGradient.Length * 4L, p =>
+                {
+                    if (uncovered) Array.Clear(dIn, p * h * w, h * w);
+                    Pool2x2Vector.AvgBackward((float[])(object)dOut, p * oh * ow, oh, ow, (float[])(object)dIn, p * h * w, w, d);
+                });
+                return dX;
+            }
             Run(PoolGeometry.Planes(cache.InputShape), outputGradient.Length * 4L, p =>
             {
                 // Rows and columns no window covers (odd sizes) stay 0; every covered input gets its window's share.
@@ -232,9 +254,12 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     /// <summary>Runs <paramref name="plane"/> for every plane, in parallel on the fast path when the work is large.</summary>
     private void Run(int planes, long work, Action<int> plane)
     {
-        if (Implementation == Implementation.Fast && planes > 1 && work >= 1 << 16)
+        if (Implementation == Implementation.Fast && planes > 1 && work >= ParallelThreshold)
             Parallel.For(0, planes, EngineSettings.ParallelOptions, plane);
         else
             for (int p = 0; p < planes; p++) plane(p);
     }
+
+    /// <summary>Work (window taps) below which threads cost more than they save.</summary>
+    private const long ParallelThreshold = 1 << 16;
 }

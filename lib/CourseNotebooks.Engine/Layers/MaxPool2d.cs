@@ -180,9 +180,16 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     /// </summary>
     private static void Forward2x2(T[] src, T[] dst, int[] indices, int planes, int h, int w, int oh, int ow)
     {
+        // float rows of 8+ windows: the AVX-512 kernel (same picks, same bits), 8 windows per step.
+        bool vector = typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow);
         void Plane(int p)
         {
             int inBase = p * h * w, outBase = p * oh * ow;
+            if (vector)
+            {
+                Pool2x2Vector.MaxForward((float[])(object)src, inBase, w, (float[])(object)dst, indices, outBase, oh, ow);
+                return;
+            }
             for (int i = 0; i < oh; i++)
             {
                 int top = inBase + 2 * i * w, o = outBase + i * ow;
@@ -197,7 +204,9 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 }
             }
         }
-        if ((long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1)
+        if (vector)
+            Pool2x2Vector.ForPlanes(planes, (long)planes * oh * ow * 4, Plane);
+        else if ((long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1)
             Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);
@@ -244,8 +253,18 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         int planes = PoolGeometry.Planes(cache.InputShape);
         int[] idx = cache.Indices.Data;
         T[] dOut = outputGradient.Data, dIn = dX.Data;
+        int h = cache.InputShape[^2], w = cache.InputShape[^1], oh = outputGradient.Shape[^2], ow = outputGradient.Shape[^1];
+        // The plain 2x2 float case: the AVX-512 kernel writes every covered input (argmax gets the gradient, the rest 0),
+        // so only planes with an uncovered last row or column need clearing first.
+        bool vector = fast && typeof(T) == typeof(float) && IsPlain2x2 && 2 * oh <= h && 2 * ow <= w && Pool2x2Vector.Applies(ow);
         void Plane(int p)
         {
+            if (vector)
+            {
+                if (2 * oh < h || 2 * ow < w) Array.Clear(dIn, p * plane, plane);
+                Pool2x2Vector.MaxBackward((float[])(object)dOut, idx, p * outPlane, oh, ow, (float[])(object)dIn, p * plane, w);
+                return;
+            }
             // A reused gradient tensor holds the last step's values; each plane is cleared by its own worker.
             if (fast) Array.Clear(dIn, p * plane, plane);
             // '+=' because overlapping windows (stride < kernel) can pick the same input more than once.
@@ -255,7 +274,9 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 if (i >= 0) dIn[p * plane + i] += dOut[p * outPlane + o];
             }
         }
-        if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold)
+        if (vector)
+            Pool2x2Vector.ForPlanes(planes, (long)planes * outPlane * 4, Plane);
+        else if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold)
             Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
         else
             for (int p = 0; p < planes; p++) Plane(p);
