@@ -8,11 +8,13 @@ internal interface ISampleRange
 }
 
 /// <summary>
-/// Threads kept for the life of the process that run <see cref="ConvCore"/>'s per-sample loops: worker 0 runs on the
-/// calling thread, workers 1 .. W-1 on the kept threads, each on its fixed range of samples, exactly the split a
-/// Parallel.For over the workers would make. Unlike Parallel.For (about a kilobyte of task and closure objects per
-/// call, a dozen calls per training step) a warmed-up call allocates nothing. The pool serves one caller at a time;
-/// a second thread that finds it busy runs the same ranges with Parallel.For, so the results are the same either way.
+/// Threads kept for the life of the process that run <see cref="ConvCore"/>'s per-sample loops. The samples are split
+/// into W fixed ranges, worker w taking [n*w/W, n*(w+1)/W) with its own scratch, exactly the split a Parallel.For over
+/// the workers would make; the calling thread and W-1 kept threads take the ranges in turn, so a thread woken late
+/// (the cores are shared) leaves its range to the others, and which thread ran a range never changes its result.
+/// Unlike Parallel.For (about a kilobyte of task and closure objects per call, a dozen calls per training step) a
+/// warmed-up call allocates nothing. The pool serves one caller at a time; a second thread that finds it busy runs
+/// the same ranges with Parallel.For, so the results are the same either way.
 /// </summary>
 internal static class WorkerPool
 {
@@ -37,7 +39,7 @@ internal static class WorkerPool
             s_done.Reset(workers - 1);
             for (int worker = 1; worker < workers; worker++) s_helpers[worker - 1].Start(item);
             Exception? error = null;
-            try { item.Run(0); }
+            try { item.RunRanges(); }
             catch (Exception e) { error = e; }
             s_done.Wait();
             // Drop the body's array references, so the pool does not keep a batch alive between calls.
@@ -62,7 +64,8 @@ internal static class WorkerPool
 
     private abstract class WorkItem
     {
-        public abstract void Run(int worker);
+        /// <summary>Takes the next range not yet taken and runs it, until none is left.</summary>
+        public abstract void RunRanges();
     }
 
     /// <summary>The current loop of one body type; one object per type, reused because the pool serves one caller at a time.</summary>
@@ -71,23 +74,25 @@ internal static class WorkerPool
         public static readonly WorkItem<TBody> Shared = new();
 
         private TBody _body;
-        private int _n, _workers = 1;
+        private int _n, _workers = 1, _taken;
 
-        public void Set(TBody body, int n, int workers) => (_body, _n, _workers) = (body, n, workers);
+        public void Set(TBody body, int n, int workers) => (_body, _n, _workers, _taken) = (body, n, workers, 0);
 
-        public override void Run(int worker) => _body.Run(worker, Start(_n, _workers, worker), Start(_n, _workers, worker + 1));
+        public override void RunRanges()
+        {
+            for (int worker; (worker = Interlocked.Increment(ref _taken) - 1) < _workers;)
+                _body.Run(worker, Start(_n, _workers, worker), Start(_n, _workers, worker + 1));
+        }
     }
 
-    /// <summary>One kept thread: waits for a work item, runs its worker's share, signals the caller.</summary>
+    /// <summary>One kept thread: waits for a work item, runs the ranges it gets to, signals the caller.</summary>
     private sealed class Helper
     {
         private readonly SemaphoreSlim _start = new(0);
-        private readonly int _worker;
         private WorkItem? _item;
 
         public Helper(int worker)
         {
-            _worker = worker;
             new Thread(Loop) { IsBackground = true, Name = $"CourseNotebooks sample worker {worker}" }.Start();
         }
 
@@ -106,7 +111,7 @@ internal static class WorkerPool
             while (true)
             {
                 _start.Wait();
-                try { _item!.Run(_worker); }
+                try { _item!.RunRanges(); }
                 catch (Exception e) { Error = e; }
                 finally
                 {
