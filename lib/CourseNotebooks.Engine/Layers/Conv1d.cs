@@ -18,8 +18,10 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private readonly ConvGeometry _g;
     private Cache? _cache;
 
+    private readonly ConvScratch<T> _scratch = new();
+
     /// <summary>What Backward needs from the last Forward.</summary>
-    private sealed record Cache(Tensor<T> Input, int N, int L, int OL, bool Unbatched);
+    private readonly record struct Cache(Tensor<T> Input, int N, int L, int OL, bool Unbatched);
 
     /// <summary>A 1-D convolution.</summary>
     /// <param name="inChannels">C; divisible by <paramref name="groups"/>.</param>
@@ -74,18 +76,20 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public Parameter<T>? Bias { get; }
 
     /// <inheritdoc />
-    public override string Name
+    public override string Name => _name ??= Describe();
+
+    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
+    private string? _name;
+
+    private string Describe()
     {
-        get
-        {
-            var text = $"Conv1d({_g.C}, {_g.OutC}, kernel {_g.KW}";
-            if (_g.SW != 1) text += $", stride {_g.SW}";
-            if (_g.PW != 0) text += $", padding {_g.PW}";
-            if (_g.DW != 1) text += $", dilation {_g.DW}";
-            if (_g.Groups != 1) text += $", groups {_g.Groups}";
-            if (Bias is null) text += ", no bias";
-            return text + ")";
-        }
+        var text = $"Conv1d({_g.C}, {_g.OutC}, kernel {_g.KW}";
+        if (_g.SW != 1) text += $", stride {_g.SW}";
+        if (_g.PW != 0) text += $", padding {_g.PW}";
+        if (_g.DW != 1) text += $", dilation {_g.DW}";
+        if (_g.Groups != 1) text += $", groups {_g.Groups}";
+        if (Bias is null) text += ", no bias";
+        return text + ")";
     }
 
     /// <inheritdoc />
@@ -101,7 +105,7 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         var x = input.Reshape(n, _g.C, 1, l);
         var y = new Tensor<T>(n, _g.OutC, ol);
         if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(_g, n, 1, l, 1, ol, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
-        else ConvCore.ForwardFast(_g, n, 1, l, 1, ol, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else ConvCore.ForwardFast(_g, n, 1, l, 1, ol, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, _scratch);
         _cache = new Cache(x, n, l, ol, unbatched);
         return unbatched ? y.Reshape(_g.OutC, ol) : y;
     }
@@ -113,8 +117,9 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        int[] expected = c.Unbatched ? [_g.OutC, c.OL] : [c.N, _g.OutC, c.OL];
-        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
+        // Collection expressions passed as spans live on the stack: no shape array per call.
+        if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [_g.OutC, c.OL], outputGradient.Shape);
+        else ShapeCheck.SameShape(Name, "output gradient", [c.N, _g.OutC, c.OL], outputGradient.Shape);
         var dX = new Tensor<T>(c.N, _g.C, c.L);
         if (Implementation == Implementation.Naive)
         {
@@ -123,8 +128,8 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         }
         else
         {
-            ConvCore.BackwardWeightsFast(_g, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
-            ConvCore.BackwardDataFast(_g, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
+            ConvCore.BackwardWeightsFast(_g, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, _scratch);
+            ConvCore.BackwardDataFast(_g, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data, _scratch);
         }
         return c.Unbatched ? dX.Reshape(_g.C, c.L) : dX;
     }

@@ -27,8 +27,10 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
 
     private readonly StepBuffers<T> _buffers = new();
 
+    private readonly ConvScratch<T> _scratch = new();
+
     /// <summary>What Backward needs from the last Forward.</summary>
-    private sealed record Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
+    private readonly record struct Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
 
     /// <summary>A convolution with a square kernel and the same stride, padding and dilation in both dimensions.</summary>
     /// <param name="inChannels">C; must be divisible by <paramref name="groups"/>.</param>
@@ -98,18 +100,20 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     internal ConvGeometry Geometry => _g;
 
     /// <inheritdoc />
-    public override string Name
+    public override string Name => _name ??= Describe();
+
+    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
+    private string? _name;
+
+    private string Describe()
     {
-        get
-        {
-            var text = $"Conv2d({_g.C}, {_g.OutC}, kernel {_g.KH}x{_g.KW}";
-            if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";
-            if (_g.PH != 0 || _g.PW != 0) text += $", padding {Pair(_g.PH, _g.PW)}";
-            if (_g.DH != 1 || _g.DW != 1) text += $", dilation {Pair(_g.DH, _g.DW)}";
-            if (_g.Groups != 1) text += $", groups {_g.Groups}";
-            if (Bias is null) text += ", no bias";
-            return text + ")";
-        }
+        var text = $"Conv2d({_g.C}, {_g.OutC}, kernel {_g.KH}x{_g.KW}";
+        if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";
+        if (_g.PH != 0 || _g.PW != 0) text += $", padding {Pair(_g.PH, _g.PW)}";
+        if (_g.DH != 1 || _g.DW != 1) text += $", dilation {Pair(_g.DH, _g.DW)}";
+        if (_g.Groups != 1) text += $", groups {_g.Groups}";
+        if (Bias is null) text += ", no bias";
+        return text + ")";
     }
 
     /// <inheritdoc />
@@ -125,7 +129,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         var x = unbatched ? input.Reshape(1, _g.C, h, w) : input;
         var y = Implementation == Implementation.Fast ? _buffers.Output([n, _g.OutC, oh, ow]) : new Tensor<T>(n, _g.OutC, oh, ow);
         if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
-        else ConvCore.ForwardFast(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else ConvCore.ForwardFast(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, _scratch);
         _cache = new Cache(x, n, h, w, oh, ow, unbatched);
         return unbatched ? y.Reshape(_g.OutC, oh, ow) : y;
     }
@@ -137,8 +141,9 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        int[] expected = c.Unbatched ? [_g.OutC, c.OH, c.OW] : [c.N, _g.OutC, c.OH, c.OW];
-        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
+        // Collection expressions passed as spans live on the stack: no shape array per call.
+        if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [_g.OutC, c.OH, c.OW], outputGradient.Shape);
+        else ShapeCheck.SameShape(Name, "output gradient", [c.N, _g.OutC, c.OH, c.OW], outputGradient.Shape);
         var dX = Implementation == Implementation.Fast ? _buffers.InputGradient([c.N, _g.C, c.H, c.W]) : new Tensor<T>(c.N, _g.C, c.H, c.W);
         if (Implementation == Implementation.Naive)
         {
@@ -147,8 +152,8 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         }
         else
         {
-            ConvCore.BackwardWeightsFast(_g, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
-            ConvCore.BackwardDataFast(_g, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
+            ConvCore.BackwardWeightsFast(_g, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, _scratch);
+            ConvCore.BackwardDataFast(_g, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data, _scratch);
         }
         return c.Unbatched ? dX.Reshape(_g.C, c.H, c.W) : dX;
     }

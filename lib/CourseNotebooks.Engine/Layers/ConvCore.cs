@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -136,36 +135,46 @@ internal static class ConvCore
     }
 
     /// <summary>Per sample and group: cols = im2col(x), Y_g [OCg, OH*OW] = W_g [OCg, Cg*KH*KW] cols, then + bias.</summary>
-    public static void ForwardFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y)
+    public static void ForwardFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y, ConvScratch<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (DirectGrid<T>(g, h, w, oh, ow) is { } grid)
         {
-            ForwardDirect(g, grid, n, h, w, oh, ow, x, weight, bias, y);
+            ForwardDirect(g, grid, n, h, w, oh, ow, x, weight, bias, y, scratch);
             return;
         }
-        int plane = oh * ow, colLength = g.ColRows * plane;
-        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
-            () => ArrayPool<T>.Shared.Rent(colLength),
-            (b, cols) =>
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new ForwardIm2Col<T>(g, h, w, oh, ow, x, weight, bias, y, scratch));
+    }
+
+    private readonly record struct ForwardIm2Col<T>(ConvGeometry G, int H, int W, int OH, int OW, T[] X, T[] Weight, T[]? Bias, T[] Y, ConvScratch<T> Scratch)
+        : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var g = G;
+            int plane = OH * OW;
+            var cols = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, g.ColRows * plane);
+            for (int b = from; b < to; b++)
             {
                 for (int grp = 0; grp < g.Groups; grp++)
                 {
-                    Im2Col(g, x.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w), g.Cg, h, w, oh, ow, cols.AsSpan(0, colLength));
+                    Im2Col(g, X.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W), g.Cg, H, W, OH, OW, cols);
                     Gemm.Multiply(false, false, g.OCg, plane, g.ColRows, T.One,
-                        weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows,
-                        cols.AsSpan(0, colLength), plane, T.Zero,
-                        y.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane);
+                        Weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows,
+                        cols, plane, T.Zero,
+                        Y.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane);
                 }
-                if (bias is not null)
+                if (Bias is not null)
                     for (int oc = 0; oc < g.OutC; oc++)
                     {
-                        var row = y.AsSpan((b * g.OutC + oc) * plane, plane);
-                        TensorPrimitives.Add(row, bias[oc], row);
+                        var row = Y.AsSpan((b * g.OutC + oc) * plane, plane);
+                        TensorPrimitives.Add(row, Bias[oc], row);
                     }
-            },
-            cols => ArrayPool<T>.Shared.Return(cols));
+            }
+        }
     }
+
+    // ---------- backward data: dX = W^T dY, folded back ----------
 
     // ---------- backward data: dX = W^T dY, folded back ----------
 
@@ -194,32 +203,41 @@ internal static class ConvCore
             }
     }
 
+
     /// <summary>Per sample and group: dCols [Cg*KH*KW, OH*OW] = W_g^T dY_g, then col2im into dX. Overwrites dX.</summary>
-    public static void BackwardDataFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX)
+    public static void BackwardDataFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX, ConvScratch<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (DirectGrid<T>(g, h, w, oh, ow) is not null && DirectBackwardGrid<T>(g, h, w, oh, ow) is { } grid)
         {
-            BackwardDataDirect(g, grid, n, h, w, oh, ow, dY, weight, dX);
+            BackwardDataDirect(g, grid, n, h, w, oh, ow, dY, weight, dX, scratch);
             return;
         }
         Array.Clear(dX);
-        int plane = oh * ow, colLength = g.ColRows * plane;
-        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
-            () => ArrayPool<T>.Shared.Rent(colLength),
-            (b, dCols) =>
-            {
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new BackwardDataIm2Col<T>(g, h, w, oh, ow, dY, weight, dX, scratch));
+    }
+
+    private readonly record struct BackwardDataIm2Col<T>(ConvGeometry G, int H, int W, int OH, int OW, T[] DY, T[] Weight, T[] DX, ConvScratch<T> Scratch)
+        : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var g = G;
+            int plane = OH * OW;
+            var dCols = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, g.ColRows * plane);
+            for (int b = from; b < to; b++)
                 for (int grp = 0; grp < g.Groups; grp++)
                 {
                     Gemm.Multiply(true, false, g.ColRows, plane, g.OCg, T.One,
-                        weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows,
-                        dY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane, T.Zero,
-                        dCols.AsSpan(0, colLength), plane);
-                    Col2Im(g, dCols.AsSpan(0, colLength), g.Cg, h, w, oh, ow, dX.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w));
+                        Weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows,
+                        DY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane, T.Zero,
+                        dCols, plane);
+                    Col2Im(g, dCols, g.Cg, H, W, OH, OW, DX.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W));
                 }
-            },
-            dCols => ArrayPool<T>.Shared.Return(dCols));
+        }
     }
+
+    // ---------- backward weights: dW += dY x^T (as cols), dB += sum dY ----------
 
     // ---------- backward weights: dW += dY x^T (as cols), dB += sum dY ----------
 
@@ -248,66 +266,54 @@ internal static class ConvCore
             }
     }
 
+
     /// <summary>
-    /// Per sample and group: dW_g [OCg, Cg*KH*KW] += dY_g [OCg, OH*OW] cols^T. Samples run in parallel, each thread
-    /// accumulating into its own dW/dB buffer; the buffers are added into dW/dB once per thread at the end.
+    /// Per sample and group: dW_g [OCg, Cg*KH*KW] += dY_g [OCg, OH*OW] cols^T. Workers take fixed sample ranges, each
+    /// accumulating into its own dW/dB sums; the sums are added into dW/dB in worker order at the end.
     /// </summary>
-    public static void BackwardWeightsFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB)
+    public static void BackwardWeightsFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB, ConvScratch<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Larger layers (AlexNet's 384 x 3456) would need too much per-worker accumulator memory: im2col + GEMM there.
         if (g.OCg * g.ColRows <= DirectWeightGradientLimit && DirectGrid<T>(g, h, w, oh, ow) is { } grid)
         {
-            BackwardWeightsDirect(g, grid, n, h, w, oh, ow, x, dY, dW, dB);
+            BackwardWeightsDirect(g, grid, n, h, w, oh, ow, x, dY, dW, dB, scratch);
             return;
         }
-        int plane = oh * ow, colLength = g.ColRows * plane;
-        var gate = new object();
-        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
-            () => new WeightScratch<T>(colLength, dW.Length, g.OutC),
-            (b, s) =>
+        int workers = ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new BackwardWeightsIm2Col<T>(g, h, w, oh, ow, x, dY, dW.Length, scratch));
+        for (int worker = 0; worker < workers; worker++)
+        {
+            var sums = scratch.Buffer(worker, ConvScratch<T>.SumSlot, dW.Length + g.OutC);
+            TensorPrimitives.Add(dW, sums[..dW.Length], dW);
+            if (dB is not null) TensorPrimitives.Add(dB, sums[dW.Length..], dB);
+        }
+    }
+
+    /// <summary>One worker's share of <see cref="BackwardWeightsFast{T}"/>: its sums hold dW, then dB (OutC values).</summary>
+    private readonly record struct BackwardWeightsIm2Col<T>(ConvGeometry G, int H, int W, int OH, int OW, T[] X, T[] DY, int WeightLength, ConvScratch<T> Scratch)
+        : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var g = G;
+            int plane = OH * OW;
+            var cols = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, g.ColRows * plane);
+            var sums = Scratch.Buffer(worker, ConvScratch<T>.SumSlot, WeightLength + g.OutC);
+            sums.Clear();
+            for (int b = from; b < to; b++)
             {
                 for (int grp = 0; grp < g.Groups; grp++)
                 {
-                    Im2Col(g, x.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w), g.Cg, h, w, oh, ow, s.Cols);
+                    Im2Col(g, X.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W), g.Cg, H, W, OH, OW, cols);
                     Gemm.Multiply(false, true, g.OCg, g.ColRows, plane, T.One,
-                        dY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane,
-                        s.Cols, plane, T.One,
-                        s.DW.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows);
+                        DY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), plane,
+                        cols, plane, T.One,
+                        sums.Slice(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.ColRows);
                 }
-                if (dB is not null)
-                    for (int oc = 0; oc < g.OutC; oc++)
-                        s.DB[oc] += TensorPrimitives.Sum<T>(dY.AsSpan((b * g.OutC + oc) * plane, plane));
-            },
-            s =>
-            {
-                lock (gate)
-                {
-                    TensorPrimitives.Add(dW, s.DW, dW);
-                    if (dB is not null) TensorPrimitives.Add(dB, s.DB, dB);
-                }
-                s.Return();
-            });
-    }
-
-    /// <summary>One thread's buffers for <see cref="BackwardWeightsFast{T}"/>, rented from the shared pool.</summary>
-    private sealed class WeightScratch<T> where T : unmanaged
-    {
-        private readonly T[] _cols, _dW, _dB;
-        private readonly int _colLength;
-
-        public WeightScratch(int colLength, int weightLength, int outChannels)
-        {
-            _colLength = colLength;
-            _cols = ArrayPool<T>.Shared.Rent(colLength);
-            _dW = new T[weightLength];
-            _dB = new T[outChannels];
+                for (int oc = 0; oc < g.OutC; oc++)
+                    sums[WeightLength + oc] += TensorPrimitives.Sum<T>(DY.AsSpan((b * g.OutC + oc) * plane, plane));
+            }
         }
-
-        public Span<T> Cols => _cols.AsSpan(0, _colLength);
-        public T[] DW => _dW;
-        public T[] DB => _dB;
-        public void Return() => ArrayPool<T>.Shared.Return(_cols);
     }
 
     // ---------- stride 1: direct convolution on the padded grid (see ConvDirect) ----------
@@ -332,144 +338,186 @@ internal static class ConvCore
         return grid.OH == h && grid.OW == w ? grid : null;
     }
 
-    private static void ForwardDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y)
+
+    private static void ForwardDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y, ConvScratch<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var offsets = new int[g.ColRows];
-        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, offsets);
-        int plane = oh * ow, gridLength = g.OCg * grid.Q;
-        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
-            () => new DirectScratch<T>(grid.InputLength, gridLength, 0),
-            (b, s) =>
-            {
-                for (int grp = 0; grp < g.Groups; grp++)
-                {
-                    ConvDirect.Place<T>(x.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w), g.Cg, h, w, s.X, grid.Hp * grid.Wp, grid.Wp, g.PH, g.PW);
-                    ConvDirect.Correlate<T>(s.X, offsets, weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.OCg, grid.Q, s.Y);
-                    ConvDirect.Extract<T>(s.Y, g.OCg, grid.Q, grid.Wp, oh, ow, bias is null ? default : bias.AsSpan(grp * g.OCg, g.OCg),
-                        y.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane));
-                }
-            },
-            s => s.Return());
+        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, scratch.Offsets(g.ColRows));
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new ForwardDirectRange<T>(g, grid, h, w, oh, ow, x, weight, bias, y, scratch));
     }
 
-    private static void BackwardDataDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX)
+    private readonly record struct ForwardDirectRange<T>(ConvGeometry G, ConvDirect.Grid Grid, int H, int W, int OH, int OW, T[] X, T[] Weight, T[]? Bias, T[] Y, ConvScratch<T> Scratch)
+        : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var (g, grid) = (G, Grid);
+            int plane = OH * OW;
+            var offsets = Scratch.Offsets(g.ColRows);
+            var sx = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, grid.InputLength);
+            var sy = Scratch.Buffer(worker, ConvScratch<T>.OutputSlot, g.OCg * grid.Q);
+            for (int b = from; b < to; b++)
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    ConvDirect.Place<T>(X.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W), g.Cg, H, W, sx, grid.Hp * grid.Wp, grid.Wp, g.PH, g.PW);
+                    ConvDirect.Correlate<T>(sx, offsets, Weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.OCg, grid.Q, sy);
+                    ConvDirect.Extract<T>(sy, g.OCg, grid.Q, grid.Wp, OH, OW, Bias is null ? default : Bias.AsSpan(grp * g.OCg, g.OCg),
+                        Y.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane));
+                }
+        }
+    }
+
+    private static void BackwardDataDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX, ConvScratch<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // The flipped kernel with its channel axes swapped, per group: flipped[g][c, oc, kh, kw] = W[g*OCg + oc, c, KH-1-kh, KW-1-kw].
         int taps = g.KH * g.KW, groupLength = g.OCg * g.ColRows;
-        var flipped = ArrayPool<T>.Shared.Rent(weight.Length);
+        var flipped = scratch.Flipped(weight.Length);
         for (int grp = 0; grp < g.Groups; grp++)
             for (int oc = 0; oc < g.OCg; oc++)
                 for (int c = 0; c < g.Cg; c++)
                     for (int t = 0; t < taps; t++)
                         flipped[grp * groupLength + (c * g.OCg + oc) * taps + t] = weight[grp * groupLength + (oc * g.Cg + c) * taps + taps - 1 - t];
-        var offsets = new int[g.OCg * taps];
-        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, offsets);
-        int ph = g.DH * (g.KH - 1) - g.PH, pw = g.DW * (g.KW - 1) - g.PW, plane = oh * ow;
-        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
-            () => new DirectScratch<T>(grid.InputLength, g.Cg * grid.Q, 0),
-            (b, s) =>
-            {
-                for (int grp = 0; grp < g.Groups; grp++)
-                {
-                    ConvDirect.Place<T>(dY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), g.OCg, oh, ow, s.X, grid.Hp * grid.Wp, grid.Wp, ph, pw);
-                    ConvDirect.Correlate<T>(s.X, offsets, flipped.AsSpan(grp * groupLength, groupLength), g.Cg, grid.Q, s.Y);
-                    ConvDirect.Extract<T>(s.Y, g.Cg, grid.Q, grid.Wp, h, w, default, dX.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w));
-                }
-            },
-            s => s.Return());
-        ArrayPool<T>.Shared.Return(flipped);
+        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, scratch.Offsets(g.OCg * taps));
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new BackwardDataDirectRange<T>(g, grid, h, w, oh, ow, dY, dX, scratch));
     }
 
-    private static void BackwardWeightsDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB)
+    private readonly record struct BackwardDataDirectRange<T>(ConvGeometry G, ConvDirect.Grid Grid, int H, int W, int OH, int OW, T[] DY, T[] DX, ConvScratch<T> Scratch)
+        : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var (g, grid) = (G, Grid);
+            int taps = g.KH * g.KW, groupLength = g.OCg * g.ColRows, plane = OH * OW;
+            int ph = g.DH * (g.KH - 1) - g.PH, pw = g.DW * (g.KW - 1) - g.PW;
+            var offsets = Scratch.Offsets(g.OCg * taps);
+            var flipped = Scratch.Flipped(g.Groups * groupLength);
+            var sx = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, grid.InputLength);
+            var sy = Scratch.Buffer(worker, ConvScratch<T>.OutputSlot, g.Cg * grid.Q);
+            for (int b = from; b < to; b++)
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    ConvDirect.Place<T>(DY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), g.OCg, OH, OW, sx, grid.Hp * grid.Wp, grid.Wp, ph, pw);
+                    ConvDirect.Correlate<T>(sx, offsets, flipped.Slice(grp * groupLength, groupLength), g.Cg, grid.Q, sy);
+                    ConvDirect.Extract<T>(sy, g.Cg, grid.Q, grid.Wp, H, W, default, DX.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W));
+                }
+        }
+    }
+
+    private static void BackwardWeightsDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB, ConvScratch<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var offsets = new int[g.ColRows];
-        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, offsets);
-        int plane = oh * ow;
+        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, scratch.Offsets(g.ColRows));
         // Per worker: dW (on small grids as one vector per weight, lanes summed once at the end), then dB.
         bool vectorSums = grid.Q < VectorSumsGridLimit;
-        int lanes = vectorSums ? ConvDirect.Lanes<T>() : 1, vectorLength = dW.Length * lanes;
-        var gate = new object();
-        ForEachSample(n, (long)g.OutC * g.ColRows * plane,
-            () => new DirectScratch<T>(grid.InputLength, g.OCg * grid.Q, vectorLength + g.OutC),
-            (b, s) =>
+        int vectorLength = dW.Length * (vectorSums ? ConvDirect.Lanes<T>() : 1);
+        int workers = ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch,
+            new BackwardWeightsDirectRange<T>(g, grid, h, w, oh, ow, x, dY, vectorSums, vectorLength, scratch));
+        for (int worker = 0; worker < workers; worker++)
+        {
+            var sums = scratch.Buffer(worker, ConvScratch<T>.SumSlot, vectorLength + g.OutC);
+            if (vectorSums) ConvDirect.AddLaneSums<T>(sums[..vectorLength], dW);
+            else TensorPrimitives.Add(dW, sums[..vectorLength], dW);
+            if (dB is not null) TensorPrimitives.Add(dB, sums.Slice(vectorLength, g.OutC), dB);
+        }
+    }
+
+    private readonly record struct BackwardWeightsDirectRange<T>(ConvGeometry G, ConvDirect.Grid Grid, int H, int W, int OH, int OW, T[] X, T[] DY,
+        bool VectorSums, int VectorLength, ConvScratch<T> Scratch) : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var (g, grid) = (G, Grid);
+            int plane = OH * OW, lanes = VectorSums ? ConvDirect.Lanes<T>() : 1;
+            var offsets = Scratch.Offsets(g.ColRows);
+            var sx = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, grid.InputLength);
+            var sy = Scratch.Buffer(worker, ConvScratch<T>.OutputSlot, g.OCg * grid.Q);
+            var sums = Scratch.Buffer(worker, ConvScratch<T>.SumSlot, VectorLength + g.OutC);
+            sums.Clear();
+            for (int b = from; b < to; b++)
             {
                 for (int grp = 0; grp < g.Groups; grp++)
                 {
-                    ConvDirect.Place<T>(x.AsSpan((b * g.C + grp * g.Cg) * h * w, g.Cg * h * w), g.Cg, h, w, s.X, grid.Hp * grid.Wp, grid.Wp, g.PH, g.PW);
+                    ConvDirect.Place<T>(X.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W), g.Cg, H, W, sx, grid.Hp * grid.Wp, grid.Wp, g.PH, g.PW);
                     // dY on the grid, zeros in the extra columns, so they add nothing to the dot products.
-                    ConvDirect.Place<T>(dY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), g.OCg, oh, ow, s.Y, grid.Q, grid.Wp, 0, 0);
-                    ConvDirect.WeightGradient<T>(s.X, offsets, s.Y, g.OCg, grid.Q, s.Sums.Slice(grp * g.OCg * g.ColRows * lanes, g.OCg * g.ColRows * lanes), vectorSums);
+                    ConvDirect.Place<T>(DY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), g.OCg, OH, OW, sy, grid.Q, grid.Wp, 0, 0);
+                    ConvDirect.WeightGradient<T>(sx, offsets, sy, g.OCg, grid.Q, sums.Slice(grp * g.OCg * g.ColRows * lanes, g.OCg * g.ColRows * lanes), VectorSums);
                 }
-                if (dB is not null)
-                    for (int oc = 0; oc < g.OutC; oc++)
-                        s.Sums[vectorLength + oc] += TensorPrimitives.Sum<T>(dY.AsSpan((b * g.OutC + oc) * plane, plane));
-            },
-            s =>
-            {
-                lock (gate)
-                {
-                    if (vectorSums) ConvDirect.AddLaneSums<T>(s.Sums[..vectorLength], dW);
-                    else TensorPrimitives.Add(dW, s.Sums[..vectorLength], dW);
-                    if (dB is not null) TensorPrimitives.Add(dB, s.Sums.Slice(vectorLength, g.OutC), dB);
-                }
-                s.Return();
-            });
-    }
-
-    /// <summary>One worker's buffers for the direct path, rented from the shared pool: padded input, output grid, gradient sums (zeroed).</summary>
-    private sealed class DirectScratch<T> where T : unmanaged
-    {
-        private readonly T[] _x, _y, _sums;
-        private readonly int _xLength, _yLength, _sumLength;
-
-        public DirectScratch(int xLength, int yLength, int sumLength)
-        {
-            (_xLength, _yLength, _sumLength) = (xLength, yLength, sumLength);
-            _x = ArrayPool<T>.Shared.Rent(xLength);
-            _y = ArrayPool<T>.Shared.Rent(yLength);
-            _sums = ArrayPool<T>.Shared.Rent(Math.Max(1, sumLength));
-            Sums.Clear();
-        }
-
-        public Span<T> X => _x.AsSpan(0, _xLength);
-        public Span<T> Y => _y.AsSpan(0, _yLength);
-        public Span<T> Sums => _sums.AsSpan(0, _sumLength);
-
-        public void Return()
-        {
-            ArrayPool<T>.Shared.Return(_x);
-            ArrayPool<T>.Shared.Return(_y);
-            ArrayPool<T>.Shared.Return(_sums);
+                for (int oc = 0; oc < g.OutC; oc++)
+                    sums[VectorLength + oc] += TensorPrimitives.Sum<T>(DY.AsSpan((b * g.OutC + oc) * plane, plane));
+            }
         }
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> for samples 0..n-1 with one scratch object per worker: in parallel when there is
-    /// more than one sample and enough work, else on the calling thread. Each worker takes a fixed, contiguous range of
-    /// samples and <paramref name="finish"/> runs for the workers in range order, so sums accumulated in the scratch
-    /// (the weight gradient) come out bit for bit the same on every run with the same
-    /// <see cref="EngineSettings.MaxThreads"/>; a work-stealing split would make a seeded training run drift.
+    /// Runs <paramref name="body"/> over samples 0..n-1 and returns the number of workers used: in parallel when there
+    /// is more than one sample and enough work, else on the calling thread as worker 0. Each worker takes a fixed,
+    /// contiguous range of samples and keeps its sums in its own scratch; the callers add those in worker order, so
+    /// the weight gradient comes out bit for bit the same on every run with the same
+    /// <see cref="EngineSettings.MaxThreads"/> (a work-stealing split would make a seeded training run drift). The body
+    /// is a struct and the workers are kept threads (<see cref="WorkerPool"/>), so a warmed-up loop allocates nothing.
     /// </summary>
-    private static void ForEachSample<TLocal>(int n, long workPerSample, Func<TLocal> init, Action<int, TLocal> body, Action<TLocal> finish)
+    private static int ForEachSample<T, TBody>(int n, long workPerSample, ConvScratch<T> scratch, TBody body)
+        where T : unmanaged where TBody : struct, ISampleRange
     {
         int workers = Math.Min(n, EngineSettings.MaxThreads);
-        if (workers > 1 && workPerSample * n >= ParallelThreshold)
-        {
-            var locals = new TLocal[workers];
-            Parallel.For(0, workers, EngineSettings.ParallelOptions, worker =>
-            {
-                var local = init();
-                for (int b = n * worker / workers, end = n * (worker + 1) / workers; b < end; b++) body(b, local);
-                locals[worker] = local;
-            });
-            foreach (var local in locals) finish(local);
-            return;
-        }
-        var scratch = init();
-        for (int b = 0; b < n; b++) body(b, scratch);
-        finish(scratch);
+        if (workers <= 1 || workPerSample * n < ParallelThreshold) workers = 1;
+        scratch.Prepare(workers);
+        if (workers == 1) body.Run(0, 0, n);
+        else WorkerPool.Run(n, workers, body);
+        return workers;
+    }
+}
+
+/// <summary>
+/// A convolution layer's working memory for the fast paths of <see cref="ConvCore"/>, kept across calls so that a
+/// warmed-up training step allocates nothing: per worker the padded input (or im2col matrix), the output grid and the
+/// gradient sums, plus the tap offsets and the flipped kernel. Buffers grow to the largest size asked for and are
+/// not cleared between calls (the callers overwrite or clear what they read). Each worker touches only its own
+/// buffers; like the layer's cache, one scratch serves one call at a time.
+/// </summary>
+internal sealed class ConvScratch<T> where T : unmanaged
+{
+    /// <summary>Slot of a worker's padded input or im2col matrix.</summary>
+    public const int InputSlot = 0;
+
+    /// <summary>Slot of a worker's output grid.</summary>
+    public const int OutputSlot = 1;
+
+    /// <summary>Slot of a worker's gradient sums.</summary>
+    public const int SumSlot = 2;
+
+    private const int Slots = 3;
+
+    private T[]?[] _buffers = [];
+    private int[] _offsets = [];
+    private T[] _flipped = [];
+
+    /// <summary>Makes room for <paramref name="workers"/> workers; called before they start, so they never resize the table.</summary>
+    public void Prepare(int workers)
+    {
+        if (_buffers.Length < workers * Slots) Array.Resize(ref _buffers, workers * Slots);
+    }
+
+    /// <summary>The first <paramref name="length"/> elements of one worker's buffer in one slot.</summary>
+    public Span<T> Buffer(int worker, int slot, int length)
+    {
+        ref var buffer = ref _buffers[worker * Slots + slot];
+        if (buffer is null || buffer.Length < length) buffer = new T[length];
+        return buffer.AsSpan(0, length);
+    }
+
+    /// <summary>The tap offsets of the direct path (shared by the workers, filled before they start).</summary>
+    public Span<int> Offsets(int length)
+    {
+        if (_offsets.Length < length) _offsets = new int[length];
+        return _offsets.AsSpan(0, length);
+    }
+
+    /// <summary>The flipped kernel of the direct backward data pass (shared by the workers, filled before they start).</summary>
+    public Span<T> Flipped(int length)
+    {
+        if (_flipped.Length < length) _flipped = new T[length];
+        return _flipped.AsSpan(0, length);
     }
 }

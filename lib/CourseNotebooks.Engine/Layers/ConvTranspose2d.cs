@@ -32,8 +32,10 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
 
     private readonly StepBuffers<T> _buffers = new();
 
+    private readonly ConvScratch<T> _scratch = new();
+
     /// <summary>What Backward needs from the last Forward.</summary>
-    private sealed record Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
+    private readonly record struct Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
 
     /// <summary>A transposed convolution with square kernel and equal settings in both dimensions (PyTorch's argument order).</summary>
     /// <param name="inChannels">C; divisible by <paramref name="groups"/>.</param>
@@ -123,19 +125,21 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     public Parameter<T>? Bias { get; }
 
     /// <inheritdoc />
-    public override string Name
+    public override string Name => _name ??= Describe();
+
+    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
+    private string? _name;
+
+    private string Describe()
     {
-        get
-        {
-            var text = $"ConvTranspose2d({InChannels}, {OutChannels}, kernel {_g.KH}x{_g.KW}";
-            if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";
-            if (_g.PH != 0 || _g.PW != 0) text += $", padding {Pair(_g.PH, _g.PW)}";
-            if (_outputPadding != (0, 0)) text += $", output padding {Pair(_outputPadding.H, _outputPadding.W)}";
-            if (_g.DH != 1 || _g.DW != 1) text += $", dilation {Pair(_g.DH, _g.DW)}";
-            if (_g.Groups != 1) text += $", groups {_g.Groups}";
-            if (Bias is null) text += ", no bias";
-            return text + ")";
-        }
+        var text = $"ConvTranspose2d({InChannels}, {OutChannels}, kernel {_g.KH}x{_g.KW}";
+        if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";
+        if (_g.PH != 0 || _g.PW != 0) text += $", padding {Pair(_g.PH, _g.PW)}";
+        if (_outputPadding != (0, 0)) text += $", output padding {Pair(_outputPadding.H, _outputPadding.W)}";
+        if (_g.DH != 1 || _g.DW != 1) text += $", dilation {Pair(_g.DH, _g.DW)}";
+        if (_g.Groups != 1) text += $", groups {_g.Groups}";
+        if (Bias is null) text += ", no bias";
+        return text + ")";
     }
 
     /// <inheritdoc />
@@ -153,7 +157,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
         if (Implementation == Implementation.Naive) ForwardNaive(n, h, w, oh, ow, x.Data, y.Data);
         else
         {
-            ConvCore.BackwardDataFast(_g, n, oh, ow, h, w, x.Data, Weight.Value.Data, y.Data);
+            ConvCore.BackwardDataFast(_g, n, oh, ow, h, w, x.Data, Weight.Value.Data, y.Data, _scratch);
             if (Bias is not null)
                 for (int b = 0; b < n; b++)
                     for (int oc = 0; oc < OutChannels; oc++)
@@ -173,14 +177,15 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        int[] expected = c.Unbatched ? [OutChannels, c.OH, c.OW] : [c.N, OutChannels, c.OH, c.OW];
-        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
+        // Collection expressions passed as spans live on the stack: no shape array per call.
+        if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [OutChannels, c.OH, c.OW], outputGradient.Shape);
+        else ShapeCheck.SameShape(Name, "output gradient", [c.N, OutChannels, c.OH, c.OW], outputGradient.Shape);
         var dX = Implementation == Implementation.Fast ? _buffers.InputGradient([c.N, InChannels, c.H, c.W]) : new Tensor<T>(c.N, InChannels, c.H, c.W);
         if (Implementation == Implementation.Naive) BackwardNaive(c, outputGradient.Data, dX.Data);
         else
         {
-            ConvCore.ForwardFast(_g, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, Weight.Value.Data, null, dX.Data);
-            ConvCore.BackwardWeightsFast(_g, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, c.Input.Data, Weight.Grad.Data, null);
+            ConvCore.ForwardFast(_g, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, Weight.Value.Data, null, dX.Data, _scratch);
+            ConvCore.BackwardWeightsFast(_g, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, c.Input.Data, Weight.Grad.Data, null, _scratch);
             if (Bias is not null)
                 for (int b = 0; b < c.N; b++)
                     for (int oc = 0; oc < OutChannels; oc++)

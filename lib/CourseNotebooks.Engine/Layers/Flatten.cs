@@ -12,7 +12,8 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private int[]? _inputShape;
+    // The last input and its flattened view, the last output gradient and its view in the input shape.
+    private Tensor<T>? _input, _output, _outputGradient, _inputGradient;
 
     /// <summary>Flattens dimensions <paramref name="startDim"/> through <paramref name="endDim"/> (inclusive).</summary>
     public Flatten(int startDim = 1, int endDim = -1)
@@ -28,7 +29,10 @@ public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public int EndDim { get; }
 
     /// <inheritdoc />
-    public override string Name => $"Flatten({StartDim}, {EndDim})";
+    public override string Name => _name ??= $"Flatten({StartDim}, {EndDim})";
+
+    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
+    private string? _name;
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A dimension is out of range for the input rank, or start comes after end.</exception>
@@ -63,17 +67,27 @@ public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var output = input.Reshape(OutputShape(input.Shape));
-        _inputShape = input.Shape.ToArray();
-        return output;
+        // The layer before hands back the same tensor every training step (StepBuffers), so its view is kept rather
+        // than rebuilt: a warmed-up step allocates nothing here.
+        if (!ReferenceEquals(input, _input) || _output is null)
+        {
+            _output = input.Reshape(OutputShape(input.Shape));
+            _input = input;
+        }
+        return _output;
     }
 
     /// <inheritdoc />
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", OutputShape(inputShape), outputGradient.Shape);
-        return outputGradient.Reshape(inputShape);
+        var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", _output!.Shape, outputGradient.Shape);
+        if (!ReferenceEquals(outputGradient, _outputGradient) || _inputGradient is null || !_inputGradient.Shape.SequenceEqual(input.Shape))
+        {
+            _inputGradient = outputGradient.Reshape(input.Shape.ToArray());
+            _outputGradient = outputGradient;
+        }
+        return _inputGradient;
     }
 }

@@ -51,7 +51,10 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public Parameter<T>? Bias { get; }
 
     /// <inheritdoc />
-    public override string Name => $"Linear({InFeatures}, {OutFeatures})";
+    public override string Name => _name ??= $"Linear({InFeatures}, {OutFeatures})";
+
+    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
+    private string? _name;
 
     /// <inheritdoc />
     protected override IEnumerable<Parameter<T>> OwnParameters() => Bias is null ? [Weight] : [Weight, Bias];
@@ -59,11 +62,8 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape)
     {
-        if (inputShape.Length < 1)
-            throw new ArgumentException($"{Name}: input rank: expected at least 1 (*, In), got 0 (input shape []).");
-        ShapeCheck.Dim(Name, "input features (last dimension)", InFeatures, inputShape[^1], inputShape);
         var shape = inputShape.ToArray();
-        shape[^1] = OutFeatures;
+        OutputShape(inputShape, shape);
         return shape;
     }
 
@@ -75,6 +75,16 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>M: the product of the leading dimensions (the batch of rows the matrix product sees).</summary>
+    /// <summary>Checks the input shape and writes the output shape (the input's, last dimension Out) into <paramref name="shape"/>.</summary>
+    private void OutputShape(ReadOnlySpan<int> inputShape, Span<int> shape)
+    {
+        if (inputShape.Length < 1)
+            throw new ArgumentException($"{Name}: input rank: expected at least 1 (*, In), got 0 (input shape []).");
+        ShapeCheck.Dim(Name, "input features (last dimension)", InFeatures, inputShape[^1], inputShape);
+        inputShape.CopyTo(shape);
+        shape[^1] = OutFeatures;
+    }
+
     private static int Rows(ReadOnlySpan<int> shape)
     {
         int rows = 1;
@@ -86,7 +96,10 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var y = Implementation == Implementation.Fast ? _buffers.Output(OutputShape(input.Shape)) : new Tensor<T>(OutputShape(input.Shape));
+        // The output shape on the stack: a warmed-up fast call allocates nothing.
+        Span<int> shape = stackalloc int[Math.Max(1, input.Rank)];
+        OutputShape(input.Shape, shape);
+        var y = Implementation == Implementation.Fast ? _buffers.Output(shape) : new Tensor<T>(shape.ToArray());
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
         T[] x = input.Data, w = Weight.Value.Data, yd = y.Data;
         if (Implementation == Implementation.Naive)
@@ -118,7 +131,9 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", OutputShape(input.Shape), outputGradient.Shape);
+        Span<int> expected = stackalloc int[input.Rank];
+        OutputShape(input.Shape, expected);
+        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
         var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(input.Shape) : input.ZerosLike();
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
         T[] x = input.Data, w = Weight.Value.Data, dY = outputGradient.Data, dW = Weight.Grad.Data, dXd = dX.Data;

@@ -27,7 +27,10 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     private Implementation _implementation = Implementation.Fast;
 
     /// <summary>A short name for summaries and error messages, e.g. "Conv2d(1, 8, kernel 5x5)".</summary>
-    public virtual string Name => GetType().Name.Split('`')[0];
+    public virtual string Name => _typeName ??= GetType().Name.Split('`')[0];
+
+    // Built once: the name goes into every argument check, and a string per call would be garbage per step.
+    private string? _typeName;
 
     /// <summary>Computes the output for <paramref name="input"/> and caches what Backward needs.</summary>
     /// <remarks>

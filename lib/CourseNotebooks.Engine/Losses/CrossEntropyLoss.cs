@@ -13,13 +13,16 @@ namespace CourseNotebooks.Engine;
 /// Prediction: logits (N, K) (unnormalised scores). Target: int[N], each in [0, K) or equal to
 /// <see cref="IgnoreIndex"/>, whose samples get loss 0, gradient 0 and are left out of the mean (all ignored:
 /// the mean is 0/0 = NaN, as PyTorch). <see cref="Loss{T, TTarget}.Losses"/> has shape (N).
-/// dloss_n/dx_n = softmax(x_n) - onehot(t_n).
+/// dloss_n/dx_n = softmax(x_n) - onehot(t_n). The fast path reuses Losses and the returned gradient from one training
+/// step to the next (the rhythm rule on <see cref="Loss{T, TTarget}.Losses"/>).
 /// </remarks>
 public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private sealed record Cache(Tensor<T> Probabilities, int[] Targets, int Counted);
-
-    private Cache? _cache;
+    // What Gradient needs from the last Forward: softmax of the logits, a copy of the targets, how many were counted.
+    // All three are private scratch, reused while the batch shape repeats.
+    private Tensor<T>? _probabilities;
+    private int[] _targets = [];
+    private int _counted;
 
     /// <summary>A cross-entropy loss with the given reduction and ignored target value.</summary>
     public CrossEntropyLoss(Reduction reduction = Reduction.Mean, int ignoreIndex = -100) : base(reduction) => IgnoreIndex = ignoreIndex;
@@ -39,10 +42,12 @@ public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IF
             if (target[i] != IgnoreIndex && (uint)target[i] >= (uint)k)
                 throw new ArgumentException($"{Name}: target at batch index {i}: expected a class in [0, {k - 1}] (K = {k}), got {target[i]}.");
 
-        var losses = new Tensor<T>(n);
-        var probabilities = prediction.ZerosLike();
-        int counted = 0;
         bool naive = Implementation == Implementation.Naive;
+        // Ignored samples keep loss 0: a reused tensor is cleared first.
+        var losses = naive ? new Tensor<T>(n) : Buffers.Output([n]);
+        if (!naive) Array.Clear(losses.Data);
+        var probabilities = _probabilities is not null && _probabilities.SameShape(prediction) ? _probabilities : prediction.ZerosLike();
+        int counted = 0;
         for (int i = 0; i < n; i++)
         {
             var row = new ReadOnlySpan<T>(prediction.Data, i * k, k);
@@ -52,27 +57,32 @@ public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IF
             losses.Data[i] = logSumExp - row[target[i]];
             counted++;
         }
-        _cache = new Cache(probabilities, (int[])target.Clone(), counted);
+        if (_targets.Length != n) _targets = new int[n];
+        target.CopyTo(_targets, 0);
+        (_probabilities, _counted) = (probabilities, counted);
         return losses;
     }
 
     /// <inheritdoc />
-    protected override int MeanDivisor() => _cache!.Counted;
+    protected override int MeanDivisor() => _counted;
 
     /// <inheritdoc />
     protected override Tensor<T> Gradient(Tensor<T> lossGradient)
     {
-        var cache = _cache!;
-        var dX = cache.Probabilities.ZerosLike();
+        var probabilities = _probabilities!;
+        bool naive = Implementation == Implementation.Naive;
+        // Rows of ignored samples stay 0: a reused tensor is cleared first.
+        var dX = naive ? probabilities.ZerosLike() : Buffers.InputGradient(probabilities.Shape);
+        if (!naive) Array.Clear(dX.Data);
         int n = dX.Shape[0], k = dX.Shape[1];
         for (int i = 0; i < n; i++)
         {
-            int t = cache.Targets[i];
+            int t = _targets[i];
             if (t == IgnoreIndex) continue;
             T g = lossGradient.Data[i];
-            var p = new ReadOnlySpan<T>(cache.Probabilities.Data, i * k, k);
+            var p = new ReadOnlySpan<T>(probabilities.Data, i * k, k);
             var d = new Span<T>(dX.Data, i * k, k);
-            if (Implementation == Implementation.Naive)
+            if (naive)
                 for (int j = 0; j < k; j++) d[j] = g * p[j];
             else
                 TensorPrimitives.Multiply(p, g, d);

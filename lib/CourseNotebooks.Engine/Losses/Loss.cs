@@ -36,6 +36,9 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
 {
     private Tensor<T>? _losses, _weights;
 
+    /// <summary>The reused Losses (as the output) and prediction gradient (as the input gradient) of the fast path.</summary>
+    private protected StepBuffers<T> Buffers { get; } = new();
+
     /// <summary>A loss with the given reduction.</summary>
     protected Loss(Reduction reduction)
     {
@@ -51,12 +54,21 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
     public Implementation Implementation { get; set; } = Implementation.Fast;
 
     /// <summary>A short name for error messages.</summary>
-    public virtual string Name => GetType().Name.Split('`')[0];
+    public virtual string Name => _typeName ??= GetType().Name.Split('`')[0];
+
+    // Built once: the name goes into every argument check, and a string per call would be garbage per step.
+    private string? _typeName;
 
     /// <summary>
     /// The unreduced losses of the last Forward (one per sample for cross-entropy, one per element otherwise):
     /// PyTorch's result with reduction='none'. Throws before the first Forward.
     /// </summary>
+    /// <remarks>
+    /// Same rhythm rule as the layers' results (see Module.Forward): in a training loop (Forward, Backward, Forward,
+    /// ...) the fast implementation reuses this tensor and the gradient Backward returns when the shape repeats, so a
+    /// warmed-up step allocates nothing. The Losses of one Forward are overwritten by the next Forward that follows a
+    /// Backward, and the gradient of one Backward by the next Backward that follows a Forward: Clone() what you keep.
+    /// </remarks>
     public Tensor<T> Losses => _losses ?? throw new InvalidOperationException($"{Name}: Losses was read before Forward.");
 
     /// <inheritdoc />

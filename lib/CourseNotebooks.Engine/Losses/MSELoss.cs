@@ -9,7 +9,8 @@ namespace CourseNotebooks.Engine;
 /// </summary>
 /// <remarks>
 /// PyTorch broadcasts mismatched shapes with a warning; here they must be equal, because a silent broadcast is
-/// almost always a bug in course code. dloss_i/dx_i = 2 (x_i - y_i).
+/// almost always a bug in course code. dloss_i/dx_i = 2 (x_i - y_i). The fast path reuses Losses and the returned
+/// gradient from one training step to the next (the rhythm rule on <see cref="Loss{T, TTarget}.Losses"/>).
 /// </remarks>
 public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -24,7 +25,7 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
         CheckSameShape(prediction, target);
         // The difference is private scratch: reused while the shape repeats (every element is written below).
         var difference = _difference is not null && _difference.SameShape(prediction) ? _difference : prediction.ZerosLike();
-        var losses = prediction.ZerosLike();
+        var losses = Implementation == Implementation.Naive ? prediction.ZerosLike() : Buffers.Output(prediction.Shape);
         if (Implementation == Implementation.Naive)
         {
             for (int i = 0; i < losses.Length; i++)
@@ -46,7 +47,7 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
     protected override Tensor<T> Gradient(Tensor<T> lossGradient)
     {
         var difference = _difference!;
-        var dX = difference.ZerosLike();
+        var dX = Implementation == Implementation.Naive ? difference.ZerosLike() : Buffers.InputGradient(difference.Shape);
         T two = T.CreateTruncating(2);
         if (Implementation == Implementation.Naive)
             for (int i = 0; i < dX.Length; i++) dX.Data[i] = two * difference.Data[i] * lossGradient.Data[i];

@@ -51,7 +51,10 @@ public abstract class Optimizer<T> : ILearningRateOptimizer where T : unmanaged,
     }
 
     /// <summary>Name used in messages, e.g. "Sgd".</summary>
-    public virtual string Name => GetType().Name.Split('`')[0];
+    public virtual string Name => _typeName ??= GetType().Name.Split('`')[0];
+
+    // Built once: the name goes into every argument check, and a string per call would be garbage per step.
+    private string? _typeName;
 
     /// <summary>The parameters, in the order given.</summary>
     public IReadOnlyList<Parameter<T>> Parameters { get; }
@@ -84,7 +87,8 @@ public abstract class Optimizer<T> : ILearningRateOptimizer where T : unmanaged,
     /// <summary>Sets every parameter's gradient to zero. PyTorch: optimizer.zero_grad(set_to_none=False).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters) Array.Clear(p.Grad.Data);
+        // An index loop: foreach over the IReadOnlyList would box its enumerator on every call.
+        for (int i = 0; i < Parameters.Count; i++) Array.Clear(Parameters[i].Grad.Data);
     }
 
     /// <summary>

@@ -1,0 +1,204 @@
+using CourseNotebooks.Engine;
+
+namespace CourseNotebooks.Engine.Tests;
+
+/// <summary>Tests that change <see cref="EngineSettings.MaxThreads"/>, a global: they run alone.</summary>
+[CollectionDefinition(nameof(EngineSettingsCollection), DisableParallelization = true)]
+public sealed class EngineSettingsCollection;
+
+/// <summary>
+/// A warmed-up training step reuses its buffers: on one thread the layers, losses and optimizer allocate nothing
+/// (measured with GC.GetAllocatedBytesForCurrentThread), and on two threads the convolutions' per-sample loops run on
+/// kept threads instead of Parallel.For, so they allocate nothing either.
+/// </summary>
+[Collection(nameof(EngineSettingsCollection))]
+public sealed class AllocationTests
+{
+    private const int Batch = 8;
+
+    /// <summary>
+    /// Bytes allocated over <paramref name="runs"/> calls after three warm-up calls, with <paramref name="threads"/>
+    /// engine threads, counted on the calling thread (the test runner allocates on its own threads meanwhile). On two
+    /// threads the calling thread is worker 0 and hands the pool the same struct bodies it runs itself; the benchmark
+    /// (bytes/op, all threads) covers the pool's side.
+    /// </summary>
+    private static long BytesAllocated(Action step, int runs = 5, int threads = 1)
+    {
+        int saved = EngineSettings.MaxThreads;
+        EngineSettings.MaxThreads = threads;
+        try
+        {
+            for (int i = 0; i < 3; i++) step();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < runs; i++) step();
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        finally
+        {
+            EngineSettings.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>Forward then Backward of one module on a fixed random input, with an upstream gradient of ones.</summary>
+    private static Action ForwardBackward(Module<float> module, params int[] inputShape)
+    {
+        var x = Tensor.Uniform<float>(new Random(3), -1, 1, inputShape);
+        var dY = new Tensor<float>(module.OutputShape(inputShape));
+        Array.Fill(dY.Data, 1f);
+        return () =>
+        {
+            module.Forward(x);
+            module.Backward(dY);
+        };
+    }
+
+    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "sigmoid", "flatten", "sequential"];
+
+    private static (Module<float> Module, int[] Shape) Layer(string name) => name switch
+    {
+        // Stride 1 takes the direct path where 512-bit vectors exist; stride 2 always takes im2col + GEMM.
+        "conv direct" => (new Conv2d<float>(3, 8, 5, padding: 2, seed: 1), [Batch, 3, 12, 12]),
+        "conv im2col" => (new Conv2d<float>(3, 8, 3, stride: 2, padding: 1, seed: 1), [Batch, 3, 12, 12]),
+        "conv grouped" => (new Conv2d<float>(4, 6, 3, groups: 2, dilation: 2, seed: 1), [Batch, 4, 11, 9]),
+        "conv transpose" => (new ConvTranspose2d<float>(4, 3, 3, stride: 2, padding: 1, outputPadding: 1, seed: 1), [Batch, 4, 5, 5]),
+        "linear" => (new Linear<float>(20, 7, seed: 1), [Batch, 20]),
+        "relu" => (new ReLU<float>(), [Batch, 3, 5, 5]),
+        "sigmoid" => (new Sigmoid<float>(), [Batch, 3, 5, 5]),
+        "flatten" => (new Flatten<float>(), [Batch, 3, 5, 5]),
+        "sequential" => (new Sequential<float>(new Conv2d<float>(2, 4, 3, padding: 1, seed: 1), new ReLU<float>(), new Flatten<float>(),
+            new Linear<float>(4 * 6 * 6, 5, seed: 2)), [Batch, 2, 6, 6]),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown layer"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Layers))]
+    public void Layer_WarmedUpForwardBackward_AllocatesNothing_OnOneThread(string name)
+    {
+        var (module, shape) = Layer(name);
+        Assert.Equal(0, BytesAllocated(ForwardBackward(module, shape)));
+    }
+
+    [Theory]
+    [InlineData("conv direct")]
+    [InlineData("conv im2col")]
+    [InlineData("conv transpose")]
+    public void Conv_WarmedUpForwardBackward_AllocatesNothing_OnTwoThreads(string name)
+    {
+        var (module, shape) = Layer(name);
+        shape[0] = 16; // enough work per call for the parallel split
+        Assert.Equal(0, BytesAllocated(ForwardBackward(module, shape), threads: 2));
+    }
+
+    [Fact]
+    public void Conv2d_WeightGradient_OnTwoThreads_RepeatsBitForBit_AndMatchesOneThread()
+    {
+        var conv = new Conv2d<float>(3, 8, 5, padding: 2, seed: 1);
+        var x = Tensor.Uniform<float>(new Random(9), -1, 1, 16, 3, 12, 12);
+        var dY = Tensor.Uniform<float>(new Random(10), -1, 1, conv.OutputShape(x.Shape));
+        float[] Gradient(int threads)
+        {
+            int saved = EngineSettings.MaxThreads;
+            EngineSettings.MaxThreads = threads;
+            try
+            {
+                conv.ZeroGrad();
+                conv.Forward(x);
+                conv.Backward(dY);
+                return (float[])conv.Weight.Grad.Data.Clone();
+            }
+            finally
+            {
+                EngineSettings.MaxThreads = saved;
+            }
+        }
+        var one = Gradient(1);
+        var first = Gradient(2);
+        Assert.Equal(first, Gradient(2));
+        for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], first[i], 1e-3f);
+    }
+
+    [Fact]
+    public void CrossEntropyLoss_WarmedUpForwardBackward_AllocatesNothing()
+    {
+        var loss = new CrossEntropyLoss<float>();
+        var logits = Tensor.Uniform<float>(new Random(4), -2, 2, Batch, 10);
+        int[] labels = [1, 0, 9, 3, 3, 7, 2, 5];
+        Assert.Equal(0, BytesAllocated(() =>
+        {
+            loss.Forward(logits, labels);
+            loss.Backward();
+        }));
+    }
+
+    [Fact]
+    public void MSELoss_WarmedUpForwardBackward_AllocatesNothing()
+    {
+        var loss = new MSELoss<float>();
+        var prediction = Tensor.Uniform<float>(new Random(5), 0, 1, Batch, 1, 6, 6);
+        var target = Tensor.Uniform<float>(new Random(6), 0, 1, Batch, 1, 6, 6);
+        Assert.Equal(0, BytesAllocated(() =>
+        {
+            loss.Forward(prediction, target);
+            loss.Backward();
+        }));
+    }
+
+    [Fact]
+    public void Sgd_WarmedUpZeroGradAndStep_AllocatesNothing()
+    {
+        var model = new Linear<float>(6, 4, seed: 1);
+        var optimizer = new Sgd<float>(model.Parameters(), 0.1, momentum: 0.9, weightDecay: 1e-4);
+        Assert.Equal(0, BytesAllocated(() =>
+        {
+            optimizer.ZeroGrad();
+            optimizer.Step();
+        }));
+    }
+
+    [Fact]
+    public void ConvAutoencoder_WarmedUpTrainingStep_AllocatesNothing_OnOneThread()
+    {
+        var model = Models.ConvAutoencoder<float>(seed: 1).Model;
+        var loss = new MSELoss<float>();
+        var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
+        var x = Tensor.Uniform<float>(new Random(8), 0, 1, 16, 1, 28, 28);
+        Assert.Equal(0, BytesAllocated(() =>
+        {
+            optimizer.ZeroGrad();
+            loss.Forward(model.Forward(x), x);
+            model.Backward(loss.Backward());
+            optimizer.Step();
+        }));
+    }
+
+    /// <remarks>
+    /// MaxPool2d is the one layer of LeNet not yet made allocation-free (its cache record, shape copy and Parallel.For
+    /// per call), so the step is asserted to allocate no more than its two pooling layers allocate on their own,
+    /// measured here on the same shapes: the rest of the step (convolutions, ReLU, Flatten, Linear, Sequential,
+    /// cross-entropy, SGD) adds nothing. Once MaxPool2d reuses its buffers both sides are 0.
+    /// </remarks>
+    [Fact]
+    public void LeNet_WarmedUpTrainingStep_AllocatesNothingBeyondItsPoolingLayers_OnOneThread()
+    {
+        const int batch = 16;
+        var random = new Random(7);
+        var model = Models.LeNet<float>(seed: 1);
+        var loss = new CrossEntropyLoss<float>();
+        var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
+        var x = Tensor.Uniform<float>(random, 0, 1, batch, 1, 28, 28);
+        var labels = Enumerable.Range(0, batch).Select(_ => random.Next(10)).ToArray();
+        long step = BytesAllocated(() =>
+        {
+            optimizer.ZeroGrad();
+            loss.Forward(model.Forward(x), labels);
+            model.Backward(loss.Backward());
+            optimizer.Step();
+        }, runs: 10);
+        long pooling = BytesAllocated(ForwardBackward(new MaxPool2d<float>(2), batch, 8, 28, 28), runs: 10)
+            + BytesAllocated(ForwardBackward(new MaxPool2d<float>(2), batch, 16, 14, 14), runs: 10);
+        // MaxPool2d's Parallel.For (even with one thread allowed) allocates more or less from run to run: its worker
+        // tasks are time-sliced, so a loaded machine makes more of them. Seen: up to 260 bytes a step apart; 1 KB a
+        // step of slack, while the layer tests above pin every other layer at exactly 0.
+        Assert.True(step <= pooling + 10 * 1024, $"LeNet: {step} bytes over 10 steps, its pooling layers alone {pooling}.");
+    }
+}
