@@ -70,7 +70,10 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     public int[]? LastInputShape => _cache?.InputShape;
 
     /// <inheritdoc />
-    public override string Name => $"MaxPool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
+    public override string Name => _name ??= $"MaxPool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
+
+    // Built once: every shape check names the layer, and a string per call would be the step's only allocation.
+    private string? _name;
 
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape)
@@ -83,20 +86,29 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var outShape = OutputShape(input.Shape);
+        var (oh, ow) = PoolGeometry.Check(Name, input.Shape, KernelSize, Stride, Padding, Dilation, CeilMode);
+        // The output shape on the stack: a warmed-up training step allocates nothing here.
+        Span<int> outShape = stackalloc int[input.Rank];
+        input.Shape.CopyTo(outShape);
+        (outShape[^2], outShape[^1]) = (oh, ow);
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape);
+        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
         // The indices go with the output: reused exactly when the output tensor is.
-        var indices = fast && ReferenceEquals(output, _lastOutput) && _cache is not null
-            ? _cache.Indices
-            : new IndexTensor(new int[output.Length], outShape);
+        bool reused = fast && ReferenceEquals(output, _lastOutput) && _cache is not null;
+        var indices = reused ? _cache!.Indices : new IndexTensor(new int[output.Length], outShape.ToArray());
         _lastOutput = fast ? output : null;
         int planes = PoolGeometry.Planes(input.Shape);
+        int h = input.Shape[^2], w = input.Shape[^1];
         if (Implementation == Implementation.Naive)
             ForwardNaive(input, output, indices.Data, planes);
+        // Ceil mode can add a last window hanging over the edge: the plain kernel needs all four taps inside.
+        // Chosen here, not inside ForwardFast, whose closure would be allocated even on this path.
+        else if (IsPlain2x2 && 2 * oh <= h && 2 * ow <= w)
+            Forward2x2(input.Data, output.Data, indices.Data, planes, h, w, oh, ow);
         else
             ForwardFast(input, output, indices.Data, planes);
-        _cache = new Cache(input.Shape.ToArray(), indices);
+        if (!reused || !_cache!.InputShape.AsSpan().SequenceEqual(input.Shape))
+            _cache = new Cache(input.Shape.ToArray(), indices);
         return output;
     }
 
@@ -132,12 +144,6 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private void ForwardFast(Tensor<T> input, Tensor<T> output, int[] indices, int planes)
     {
         int h = input.Shape[^2], w = input.Shape[^1], oh = output.Shape[^2], ow = output.Shape[^1];
-        // Ceil mode can add a last window hanging over the edge: the plain kernel needs all four taps inside.
-        if (IsPlain2x2 && 2 * oh <= h && 2 * ow <= w)
-        {
-            Forward2x2(input.Data, output.Data, indices, planes, h, w, oh, ow);
-            return;
-        }
         var rows = TapRanges(oh, h, KernelSize.H, Stride.H, Padding.H, Dilation.H);
         var cols = TapRanges(ow, w, KernelSize.W, Stride.W, Padding.W, Dilation.W);
         int dh = Dilation.H, dw = Dilation.W;
@@ -182,7 +188,19 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     {
         // float rows of 8+ windows: the AVX-512 kernel (same picks, same bits), 8 windows per step.
         bool vector = typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow);
-        void Plane(int p)
+        var job = new Forward2x2Planes(src, dst, indices, h, w, oh, ow, vector);
+        if (vector)
+            Pool2x2Vector.ForPlanes(planes, (long)planes * oh * ow * 4, job);
+        else if ((long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1 && EngineSettings.MaxThreads > 1)
+            Pool2x2Vector.InParallel(planes, job);
+        else
+            for (int p = 0; p < planes; p++) job.Run(p);
+    }
+
+    /// <summary>One plane of the 2x2 / stride 2 forward (a struct: no allocation when run on the calling thread).</summary>
+    private readonly struct Forward2x2Planes(T[] src, T[] dst, int[] indices, int h, int w, int oh, int ow, bool vector) : IPlaneJob
+    {
+        public void Run(int p)
         {
             int inBase = p * h * w, outBase = p * oh * ow;
             if (vector)
@@ -204,12 +222,6 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 }
             }
         }
-        if (vector)
-            Pool2x2Vector.ForPlanes(planes, (long)planes * oh * ow * 4, Plane);
-        else if ((long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1)
-            Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
-        else
-            for (int p = 0; p < planes; p++) Plane(p);
     }
 
     /// <summary>The candidate's offset if src[candidate] &gt; src[best] or is NaN, else best; selected with a mask, not a branch.</summary>
@@ -257,10 +269,25 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         // The plain 2x2 float case: the AVX-512 kernel writes every covered input (argmax gets the gradient, the rest 0),
         // so only planes with an uncovered last row or column need clearing first.
         bool vector = fast && typeof(T) == typeof(float) && IsPlain2x2 && 2 * oh <= h && 2 * ow <= w && Pool2x2Vector.Applies(ow);
-        void Plane(int p)
+        var job = new BackwardPlanes(dOut, idx, dIn, plane, outPlane, h, w, oh, ow, vector, fast);
+        if (vector)
+            Pool2x2Vector.ForPlanes(planes, (long)planes * outPlane * 4, job);
+        else if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold && EngineSettings.MaxThreads > 1)
+            Pool2x2Vector.InParallel(planes, job);
+        else
+            for (int p = 0; p < planes; p++) job.Run(p);
+        return dX;
+    }
+
+    /// <summary>One plane of Backward (a struct: no allocation when run on the calling thread).</summary>
+    private readonly struct BackwardPlanes(T[] dOut, int[] idx, T[] dIn, int plane, int outPlane, int h, int w, int oh, int ow, bool vector, bool fast) : IPlaneJob
+    {
+        public void Run(int p)
         {
             if (vector)
             {
+                // The AVX-512 kernel writes every covered input (argmax gets the gradient, the rest 0), so only
+                // planes with an uncovered last row or column need clearing first.
                 if (2 * oh < h || 2 * ow < w) Array.Clear(dIn, p * plane, plane);
                 Pool2x2Vector.MaxBackward((float[])(object)dOut, idx, p * outPlane, oh, ow, (float[])(object)dIn, p * plane, w);
                 return;
@@ -274,13 +301,6 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 if (i >= 0) dIn[p * plane + i] += dOut[p * outPlane + o];
             }
         }
-        if (vector)
-            Pool2x2Vector.ForPlanes(planes, (long)planes * outPlane * 4, Plane);
-        else if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold)
-            Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
-        else
-            for (int p = 0; p < planes; p++) Plane(p);
-        return dX;
     }
 
     /// <summary>Work (window taps) below which threads cost more than they save.</summary>

@@ -32,19 +32,31 @@ internal static class Pool2x2Vector
     /// vector plane of a 28 x 28 map takes well under a microsecond, and one Parallel.For item per plane would cost about
     /// as much as its work. Each plane is written by one thread only, so the result does not depend on the split.
     /// </summary>
-    public static void ForPlanes(int planes, long taps, Action<int> plane)
+    public static void ForPlanes(int planes, long taps, Action<int> plane) => ForPlanes(planes, taps, new ActionJob(plane));
+
+    /// <summary>As <see cref="ForPlanes(int, long, Action{int})"/>, for a struct job: nothing is allocated on one thread.</summary>
+    public static void ForPlanes<TJob>(int planes, long taps, TJob job) where TJob : struct, IPlaneJob
     {
         if (taps < ParallelTaps || planes < 2 || EngineSettings.MaxThreads < 2)
         {
-            for (int p = 0; p < planes; p++) plane(p);
+            for (int p = 0; p < planes; p++) job.Run(p);
             return;
         }
-        // A few blocks per thread, so a thread slowed down by another process leaves part of its share to the others.
+        InParallel(planes, job);
+    }
+
+    /// <summary>
+    /// Runs every plane of <paramref name="job"/> on the engine's threads, in a few contiguous blocks per thread (so a
+    /// thread slowed down by another process leaves part of its share to the others). Planes are independent, so
+    /// the split does not change any result. The closure is built here, only on this path.
+    /// </summary>
+    public static void InParallel<TJob>(int planes, TJob job) where TJob : struct, IPlaneJob
+    {
         int blocks = Math.Min(planes, 4 * EngineSettings.MaxThreads);
         Parallel.For(0, blocks, EngineSettings.ParallelOptions, b =>
         {
             int end = (int)((long)(b + 1) * planes / blocks);
-            for (int p = (int)((long)b * planes / blocks); p < end; p++) plane(p);
+            for (int p = (int)((long)b * planes / blocks); p < end; p++) job.Run(p);
         });
     }
 
@@ -184,4 +196,17 @@ internal static class Pool2x2Vector
             }
         }
     }
+}
+
+/// <summary>A delegate as a plane job, for callers that do not need the allocation-free path.</summary>
+internal readonly struct ActionJob(Action<int> plane) : IPlaneJob
+{
+    public void Run(int p) => plane(p);
+}
+
+/// <summary>Work on one H x W plane of a pooling layer, as a struct so the one-thread path allocates nothing.</summary>
+internal interface IPlaneJob
+{
+    /// <summary>Processes plane <paramref name="p"/> (an index over N*C).</summary>
+    void Run(int p);
 }
