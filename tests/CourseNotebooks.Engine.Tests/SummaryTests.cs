@@ -16,7 +16,7 @@ public class SummaryTests
     {
         private readonly Parameter<double> _weight = new("weight", new Tensor<double>(outFeatures, inFeatures));
         private readonly Parameter<double> _bias = new("bias", new Tensor<double>(outFeatures));
-        public override string Name => $"Dense({inFeatures}, {outFeatures})";
+        protected override string Describe() => $"Dense({inFeatures}, {outFeatures})";
         protected override IEnumerable<Parameter<double>> OwnParameters() => [_weight, _bias];
         public override int[] OutputShape(ReadOnlySpan<int> s) => [s[0], outFeatures];
         public override long MultiplyAdds(ReadOnlySpan<int> s) => (long)s[0] * inFeatures * outFeatures;

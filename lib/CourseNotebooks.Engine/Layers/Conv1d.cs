@@ -76,12 +76,7 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public Parameter<T>? Bias { get; }
 
     /// <inheritdoc />
-    public override string Name => _name ??= Describe();
-
-    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
-    private string? _name;
-
-    private string Describe()
+    protected override string Describe()
     {
         var text = $"Conv1d({_g.C}, {_g.OutC}, kernel {_g.KW}";
         if (_g.SW != 1) text += $", stride {_g.SW}";

@@ -100,12 +100,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     internal ConvGeometry Geometry => _g;
 
     /// <inheritdoc />
-    public override string Name => _name ??= Describe();
-
-    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
-    private string? _name;
-
-    private string Describe()
+    protected override string Describe()
     {
         var text = $"Conv2d({_g.C}, {_g.OutC}, kernel {_g.KH}x{_g.KW}";
         if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";

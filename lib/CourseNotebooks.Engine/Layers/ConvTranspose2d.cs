@@ -125,12 +125,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     public Parameter<T>? Bias { get; }
 
     /// <inheritdoc />
-    public override string Name => _name ??= Describe();
-
-    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
-    private string? _name;
-
-    private string Describe()
+    protected override string Describe()
     {
         var text = $"ConvTranspose2d({InChannels}, {OutChannels}, kernel {_g.KH}x{_g.KW}";
         if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";

@@ -38,7 +38,7 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public double P { get; }
 
     /// <inheritdoc />
-    public override string Name => $"Dropout(p={P})";
+    protected override string Describe() => $"Dropout(p={P})";
 
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();

@@ -29,10 +29,7 @@ public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public int EndDim { get; }
 
     /// <inheritdoc />
-    public override string Name => _name ??= $"Flatten({StartDim}, {EndDim})";
-
-    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
-    private string? _name;
+    protected override string Describe() => $"Flatten({StartDim}, {EndDim})";
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A dimension is out of range for the input rank, or start comes after end.</exception>

@@ -20,7 +20,7 @@ public sealed class LeakyReLU<T> : Module<T> where T : unmanaged, IFloatingPoint
     public T NegativeSlope { get; }
 
     /// <inheritdoc />
-    public override string Name => $"LeakyReLU({NegativeSlope})";
+    protected override string Describe() => $"LeakyReLU({NegativeSlope})";
 
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();

@@ -51,10 +51,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public Parameter<T>? Bias { get; }
 
     /// <inheritdoc />
-    public override string Name => _name ??= $"Linear({InFeatures}, {OutFeatures})";
-
-    // Built once: layers pass their name to every shape check, and a string per call would be garbage per step.
-    private string? _name;
+    protected override string Describe() => $"Linear({InFeatures}, {OutFeatures})";
 
     /// <inheritdoc />
     protected override IEnumerable<Parameter<T>> OwnParameters() => Bias is null ? [Weight] : [Weight, Bias];

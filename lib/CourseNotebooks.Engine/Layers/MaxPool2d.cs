@@ -70,10 +70,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     public int[]? LastInputShape => _cache?.InputShape;
 
     /// <inheritdoc />
-    public override string Name => _name ??= $"MaxPool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
-
-    // Built once: every shape check names the layer, and a string per call would be the step's only allocation.
-    private string? _name;
+    protected override string Describe() => $"MaxPool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
 
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape)

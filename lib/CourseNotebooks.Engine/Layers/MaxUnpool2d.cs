@@ -65,7 +65,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     public MaxPool2d<T>? Pool { get; }
 
     /// <inheritdoc />
-    public override string Name => $"MaxUnpool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
+    protected override string Describe() => $"MaxUnpool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
 
     /// <summary>The default output plane: (in - 1) * stride - 2 * padding + kernel per axis.</summary>
     public (int H, int W) DefaultOutputSize(int inputH, int inputW)

@@ -27,10 +27,17 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     private Implementation _implementation = Implementation.Fast;
 
     /// <summary>A short name for summaries and error messages, e.g. "Conv2d(1, 8, kernel 5x5)".</summary>
-    public virtual string Name => _typeName ??= GetType().Name.Split('`')[0];
+    /// <remarks>Built once, from <see cref="Describe"/>: the name goes into every argument check, and a string per
+    /// call would be garbage per training step.</remarks>
+    public string Name => _name ??= Describe();
 
-    // Built once: the name goes into every argument check, and a string per call would be garbage per step.
-    private string? _typeName;
+    private string? _name;
+
+    /// <summary>
+    /// The text of <see cref="Name"/>: the type name unless a layer adds its settings. It may only depend on what the
+    /// constructor fixed, since it is computed once.
+    /// </summary>
+    protected virtual string Describe() => GetType().Name.Split('`')[0];
 
     /// <summary>Computes the output for <paramref name="input"/> and caches what Backward needs.</summary>
     /// <remarks>

@@ -33,7 +33,7 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
     public (int H, int W) ScaleFactor { get; }
 
     /// <inheritdoc />
-    public override string Name => $"Upsample(nearest, x{ScaleFactor.H}x{ScaleFactor.W})";
+    protected override string Describe() => $"Upsample(nearest, x{ScaleFactor.H}x{ScaleFactor.W})";
 
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape)
