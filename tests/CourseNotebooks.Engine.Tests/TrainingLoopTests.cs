@@ -37,6 +37,26 @@ public class TrainingLoopTests
     }
 
     [Fact]
+    public void Fit_ReportsEveryBatch_WithRunningMeansThatEndAtTheEpochsFigures()
+    {
+        var train = TwoBlobs(50, 3);                                   // 100 images, batch 16: 6 full batches and one of 4
+        var model = new Sequential<float>(new Flatten<float>(), new Linear<float>(784, 2, seed: 2));
+        var batches = new List<Training.BatchProgress>();
+        var history = Training.Fit(model, new Sgd<float>(model.Parameters(), 0.05), train, null, epochs: 2, batchSize: 16, seed: 5, onBatch: batches.Add);
+        Assert.Equal(2 * 7, batches.Count);
+        Assert.All(batches, b => Assert.Equal((2, 7), (b.Epochs, b.Batches)));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7], batches.Select(b => b.Batch));
+        Assert.Equal([16L, 32, 48, 64, 80, 96, 100], batches.Take(7).Select(b => b.Images));
+        for (int epoch = 1; epoch <= 2; epoch++)
+        {
+            var last = batches.Last(b => b.Epoch == epoch);
+            Assert.Equal(history[epoch - 1].Loss, last.Loss, 12);
+            Assert.Equal(history[epoch - 1].TrainAccuracy, last.Accuracy, 12);
+            Assert.True(last.Elapsed <= history[epoch - 1].Elapsed);
+        }
+    }
+
+    [Fact]
     public void Fit_WithTheSameSeed_GivesTheSameHistory()
     {
         var train = TwoBlobs(32, 1);

@@ -46,4 +46,29 @@ public sealed class Notebook01Tests(NotebookFixture fixture)
         var edges = run.GetVariable<Conv2d<float>>("edges");
         Assert.Equal([-1f, 0, 1, -2, 0, 2, -1, 0, 1], edges.Weight.Value.Data.Take(9));
     }
+
+    [Fact]
+    public async Task DesignTable_IsShownAsATable_InPlainTextAndHtml()
+    {
+        var run = await fixture.RunAsync(Name);
+        var table = run.GetVariable<object>("designTable");
+        var output = run.CodeCells.SelectMany(c => c.Outputs).Single(o => ReferenceEquals(o.Value, table));
+        string[] lines = output.TextOf("text/plain")!.Split('\n');
+        Assert.Equal(["Case", "Kernel", "Stride", "Padding", "Dilation", "Formula", "Layer"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(2 + 7, lines.Length);
+        Assert.StartsWith("dilation 2", lines[^1]);
+        Assert.Equal(7 + 1, output.TextOf("text/html")!.Split("<tr").Length - 1);
+    }
+
+    [Fact]
+    public async Task Training_EndsWithBothAccuraciesInTheProgressDisplayAndOnStandardOutput()
+    {
+        var run = await fixture.RunAsync(Name);
+        var progress = run.GetVariable<CourseNotebooks.Charts.LiveProgress>("progress");
+        var cell = run.CodeCells.Single(c => c.Cell.Source.Contains("LiveProgress.Start", StringComparison.Ordinal));
+        var display = Assert.Single(cell.Outputs, o => o.Kind == Host.OutputKind.Display);
+        Assert.Equal(progress.Text, display.PlainText.ReplaceLineEndings(Environment.NewLine));
+        Assert.Equal(2 + 2 * 3 + 1, progress.Lines.Count);              // two model headers, 3 epochs each, "done in"
+        Assert.Contains(cell.Outputs, o => o.Kind == Host.OutputKind.StandardOutput && o.PlainText.Contains(progress.Result!, StringComparison.Ordinal));
+    }
 }

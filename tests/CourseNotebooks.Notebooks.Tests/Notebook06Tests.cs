@@ -60,4 +60,37 @@ public sealed class Notebook06Tests(NotebookFixture fixture)
         Assert.True(trained > untrained + 0.3, $"untrained {untrained}, trained {trained}");
         Assert.InRange(trained, 0.7, 1.0);
     }
+
+    [Fact]
+    public async Task Summary_IsShownAsTheFullTable_WithFc8AndTheTotals()
+    {
+        var run = await fixture.RunAsync(Name);
+        var summary = run.GetVariable<ModelSummary>("summary");
+        var output = run.CodeCells.SelectMany(c => c.Outputs).Single(o => ReferenceEquals(o.Value, summary));
+        string plain = output.TextOf("text/plain")!, html = output.TextOf("text/html")!;
+        Assert.Equal(summary.ToString(), plain);
+        Assert.DoesNotContain("more)", plain);
+        Assert.Contains("4,096,000", summary.TableRows()[^1]);                    // fc8's multiply-adds, the last row
+        var htmlCells = System.Text.RegularExpressions.Regex.Matches(html, "<td[^>]*>(.*?)</td>").Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value));
+        Assert.Equal(summary.TableRows().Append(summary.TotalRow()).SelectMany(row => row), htmlCells);
+    }
+
+    [Fact]
+    public async Task Training_ShowsLiveProgress_EndingWithEveryEpochAndTheResult()
+    {
+        var run = await fixture.RunAsync(Name);
+        var history = run.GetVariable<IReadOnlyList<Training.EpochResult>>("history");
+        var progress = run.GetVariable<CourseNotebooks.Charts.LiveProgress>("progress");
+        var cell = run.CodeCells.Single(c => c.Cell.Source.Contains("LiveProgress.Start", StringComparison.Ordinal));
+        // One display, updated in place: its last state is the title, the five epoch lines and the closing line.
+        var display = Assert.Single(cell.Outputs, o => o.Kind == Host.OutputKind.Display);
+        string[] lines = display.PlainText.Split('\n');
+        Assert.Equal(progress.Title, lines[0]);
+        Assert.Equal(history.Select(e => e.ToString()), lines[1..6]);
+        Assert.StartsWith("done in ", lines[6]);
+        Assert.True(progress.Draws > history.Count, $"{progress.Draws} draws for {history.Count} epochs: batches were not shown");
+        // The result also goes to standard output, which every host keeps.
+        Assert.Contains(cell.Outputs, o => o.Kind == Host.OutputKind.StandardOutput && o.PlainText.Contains(progress.Result!, StringComparison.Ordinal));
+        Assert.Contains($"after 5 epochs {history[^1].TestAccuracy!.Value.ToString("P1", System.Globalization.CultureInfo.CurrentCulture)}", progress.Result);
+    }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Numerics;
-using System.Text;
 
 namespace CourseNotebooks.Engine;
 
@@ -113,36 +112,37 @@ public sealed class ModelSummary
         return output;
     }
 
+    /// <summary>The table's column headers, in order (shared by <see cref="ToString"/> and the display library's HTML table).</summary>
+    public static IReadOnlyList<string> ColumnHeaders { get; } = ["#", "Layer", "Output shape", "Params", "% params", "Mult-adds", "% mult-adds"];
+
+    /// <summary>Per column of <see cref="ColumnHeaders"/>: true where the column holds numbers (right-aligned).</summary>
+    public static IReadOnlyList<bool> NumericColumns { get; } = [false, false, false, true, true, true, true];
+
+    /// <summary>The body of the table, one formatted row per layer (invariant culture, thousands separators).</summary>
+    public IReadOnlyList<string[]> TableRows() =>
+        [.. Rows.Select(r => new[] { r.Path, r.Name, Tensor<float>.ShapeText(r.OutputShape), Count(r.Parameters), Percent(r.ParameterFraction),
+            Count(r.MultiplyAdds), Percent(r.MultiplyAddFraction) })];
+
+    /// <summary>The totals row of the table.</summary>
+    public string[] TotalRow() =>
+        ["", "Total", Tensor<float>.ShapeText(OutputShape), Count(TotalParameters), Percent(TotalParameters > 0 ? 1 : 0),
+            Count(TotalMultiplyAdds), Percent(TotalMultiplyAdds > 0 ? 1 : 0)];
+
+    /// <summary>The line above the table.</summary>
+    public string Caption => $"Input shape {Tensor<float>.ShapeText(InputShape)}";
+
+    /// <summary>The line below the table.</summary>
+    public string FlopsNote => $"FLOPs (2 x multiply-adds): {Count(TotalFlops)}";
+
+    private static string Count(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Percent(double f) => (100 * f).ToString("F1", CultureInfo.InvariantCulture) + "%";
+
     /// <summary>
     /// The table: one line per layer (path, name, output shape, parameters, % of parameters, multiply-adds, % of
-    /// multiply-adds), then totals; numbers right-aligned with thousands separators (invariant culture).
+    /// multiply-adds), then totals; numbers right-aligned with thousands separators (invariant culture). Every row
+    /// is shown, however many layers there are.
     /// </summary>
     public override string ToString()
-    {
-        static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
-        static string P(double f) => (100 * f).ToString("F1", CultureInfo.InvariantCulture) + "%";
-        string[] header = ["#", "Layer", "Output shape", "Params", "% params", "Mult-adds", "% mult-adds"];
-        var lines = new List<string[]> { header };
-        foreach (var r in Rows)
-            lines.Add([r.Path, r.Name, Tensor<float>.ShapeText(r.OutputShape), N(r.Parameters), P(r.ParameterFraction),
-                N(r.MultiplyAdds), P(r.MultiplyAddFraction)]);
-        lines.Add(["", "Total", Tensor<float>.ShapeText(OutputShape), N(TotalParameters), TotalParameters > 0 ? P(1) : P(0),
-            N(TotalMultiplyAdds), TotalMultiplyAdds > 0 ? P(1) : P(0)]);
-
-        var width = new int[header.Length];
-        foreach (var line in lines)
-            for (int c = 0; c < header.Length; c++) width[c] = Math.Max(width[c], line[c].Length);
-        bool[] rightAligned = [false, false, false, true, true, true, true];
-        string Format(string[] line) => string.Join("  ",
-            line.Select((cell, c) => rightAligned[c] ? cell.PadLeft(width[c]) : cell.PadRight(width[c]))).TrimEnd();
-        string rule = new('-', width.Sum() + 2 * (width.Length - 1));
-
-        var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Input shape {Tensor<float>.ShapeText(InputShape)}");
-        sb.AppendLine(Format(header)).AppendLine(rule);
-        for (int i = 1; i < lines.Count - 1; i++) sb.AppendLine(Format(lines[i]));
-        sb.AppendLine(rule).AppendLine(Format(lines[^1]));
-        sb.Append(CultureInfo.InvariantCulture, $"FLOPs (2 x multiply-adds): {N(TotalFlops)}");
-        return sb.ToString();
-    }
+        => PlainTable.Render(ColumnHeaders, NumericColumns, TableRows(), [TotalRow()], Caption, FlopsNote);
 }

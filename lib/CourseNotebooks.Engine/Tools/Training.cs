@@ -5,8 +5,8 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// The training loop of the notebooks, written once: mini-batches, softmax cross-entropy, Forward, Backward,
-/// optimizer step, a guard against NaN or infinite losses, and a progress callback after every epoch.
-/// Introduced in notebook 01-convolution (used again in 06-alexnet).
+/// optimizer step, a guard against NaN or infinite losses, and progress callbacks after every batch and every
+/// epoch (the display library's LiveProgress draws them in place). Introduced in notebook 01-convolution (used again in 06-alexnet).
 /// </summary>
 public static class Training
 {
@@ -23,12 +23,44 @@ public static class Training
     }
 
     /// <summary>
+    /// Where training stands after one mini-batch: the running mean loss and accuracy of the epoch so far, and the
+    /// throughput since the epoch began. Reported by <see cref="Fit"/> after every batch.
+    /// </summary>
+    /// <param name="Epoch">1-based epoch.</param>
+    /// <param name="Epochs">Epochs in the run.</param>
+    /// <param name="Batch">1-based batch within the epoch.</param>
+    /// <param name="Batches">Batches per epoch.</param>
+    /// <param name="Loss">Mean loss over the epoch's images so far.</param>
+    /// <param name="Accuracy">Fraction of the epoch's images so far whose arg-max logit was the label (as trained).</param>
+    /// <param name="Images">Images trained in this epoch so far.</param>
+    /// <param name="Elapsed">Wall time since the epoch began.</param>
+    public sealed record BatchProgress(int Epoch, int Epochs, int Batch, int Batches, double Loss, double Accuracy, long Images, TimeSpan Elapsed)
+    {
+        /// <summary>Images per second in this epoch so far (0 before any time has passed).</summary>
+        public double ImagesPerSecond => Elapsed > TimeSpan.Zero ? Images / Elapsed.TotalSeconds : 0;
+
+        /// <inheritdoc />
+        public override string ToString() => FormattableString.Invariant(
+            $"epoch {Epoch}/{Epochs}, batch {Batch}/{Batches}: loss {Loss:F4}, accuracy {Accuracy:P1}, {Elapsed.TotalSeconds:F1} s, {ImagesPerSecond:N0} images/s");
+    }
+
+    /// <summary>
     /// Trains <paramref name="model"/> (logits [N, classes]) with softmax cross-entropy for
     /// <paramref name="epochs"/> epochs over shuffled mini-batches (seeded).
     /// </summary>
+    /// <param name="model">The network; its output must be logits [N, classes].</param>
+    /// <param name="optimizer">Steps the parameters after each batch (only those it was given).</param>
+    /// <param name="train">Training images and labels.</param>
+    /// <param name="test">Evaluated after every epoch when given (evaluation mode).</param>
+    /// <param name="epochs">Passes over <paramref name="train"/>.</param>
+    /// <param name="batchSize">Images per optimizer step (the last batch may be smaller).</param>
+    /// <param name="seed">Seeds the shuffle of every epoch.</param>
+    /// <param name="onBatch">Called after every optimizer step (cheap: a display should throttle its redraws).</param>
+    /// <param name="onEpoch">Called after every epoch, once the test accuracy is known.</param>
     /// <exception cref="NonFiniteLossException">A batch loss is NaN or infinite (names the epoch and step).</exception>
     public static IReadOnlyList<EpochResult> Fit(Module<float> model, Optimizer<float> optimizer, LabeledImages train,
-        LabeledImages? test, int epochs, int batchSize = 64, int seed = 0, Action<EpochResult>? onEpoch = null)
+        LabeledImages? test, int epochs, int batchSize = 64, int seed = 0, Action<EpochResult>? onEpoch = null,
+        Action<BatchProgress>? onBatch = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -37,6 +69,7 @@ public static class Training
         var loss = new CrossEntropyLoss<float>();
         var loader = new DataLoader<float>(train.Images, train.Labels, batchSize, shuffle: true, seed: seed);
         var history = new List<EpochResult>();
+        int batches = (train.Count + batchSize - 1) / Math.Max(1, batchSize);
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -56,6 +89,7 @@ public static class Training
                 lossSum += value * batch.Y.Length;
                 correct += CountCorrect(logits, batch.Y);
                 seen += batch.Y.Length;
+                onBatch?.Invoke(new BatchProgress(epoch, epochs, step, batches, lossSum / seen, (double)correct / seen, seen, clock.Elapsed));
             }
             double? testAccuracy = test is null ? null : Accuracy(model, test, batchSize: 256);
             var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), testAccuracy, clock.Elapsed);

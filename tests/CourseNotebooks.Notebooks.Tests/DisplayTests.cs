@@ -1,0 +1,134 @@
+using CourseNotebooks.Charts;
+using CourseNotebooks.Engine;
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace CourseNotebooks.Notebooks.Tests;
+
+/// <summary>
+/// The display library: tables, the formatters it registers with the kernel, and live progress outside a kernel.
+/// In the notebooks' collection because the kernel's formatter registry is process-wide.
+/// </summary>
+[Collection(NotebookCollection.Name)]
+public sealed class DisplayTests
+{
+    private sealed record LayerRow(string Layer, long Parameters, double Share);
+
+    [Fact]
+    public void TextTable_AlignsNumbersRight_AndKeepsEveryRow()
+    {
+        var table = new TextTable(["Layer", "Params"], [false, true]);
+        for (int i = 0; i < 30; i++) table.AddRow($"layer{i}", (i * 1000).ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        table.AddFooter("Total", "435,000");
+        string[] lines = table.ToPlainText().Split('\n');
+        Assert.Equal(1 + 1 + 30 + 1 + 1, lines.Length);            // header, rule, 30 rows, rule, footer
+        Assert.Equal("layer29   29,000", lines[31]);
+        Assert.Equal("Total    435,000", lines[^1]);
+        Assert.Equal(30 + 1, CountOf(table.ToHtml(), "<tr>") + CountOf(table.ToHtml(), "<tr style"));
+        Assert.Contains("<td style=\"text-align:right;font-variant-numeric:tabular-nums\">435,000</td>", table.ToHtml());
+    }
+
+    [Fact]
+    public void TextTable_RejectsARowOfTheWrongWidth_NamingTheColumns()
+    {
+        var table = new TextTable(["Layer", "Params"]);
+        var error = Assert.Throws<ArgumentException>(() => table.AddRow("only one"));
+        Assert.Contains("1 cells", error.Message);
+        Assert.Contains("2 columns (Layer, Params)", error.Message);
+    }
+
+    [Fact]
+    public void TextTable_EscapesHtml()
+        => Assert.Contains("&lt;script&gt;", new TextTable(["x"]).AddRow("<script>").ToHtml());
+
+    [Fact]
+    public void Cells_AreInvariant_WithSeparatorsForCountsAndShapesInBrackets()
+    {
+        Assert.Equal("4,096,000", TextTable.Cell(4_096_000L));
+        Assert.Equal("0.123457", TextTable.Cell(0.1234567));
+        Assert.Equal("[1, 96, 55, 55]", TextTable.Cell(new[] { 1, 96, 55, 55 }));
+        Assert.Equal("253,440", TextTable.Cell(253_440.0));
+        Assert.Equal("NaN", TextTable.Cell(double.NaN));
+        Assert.Equal("true", TextTable.Cell(true));
+        Assert.Equal("", TextTable.Cell(null));
+    }
+
+    [Fact]
+    public void RecordsAndAnonymousObjects_AreRecordLike_OtherTypesAreNot()
+    {
+        Assert.True(TextTable.IsRecordLike(typeof(LayerRow)));
+        Assert.True(TextTable.IsRecordLike(new { A = 1 }.GetType()));
+        Assert.False(TextTable.IsRecordLike(typeof(string)));
+        Assert.False(TextTable.IsRecordLike(typeof(int)));
+        Assert.False(TextTable.IsRecordLike(typeof(Tensor<float>)));
+    }
+
+    [Fact]
+    public void Formatters_ShowSummariesTensorsAndRecordArraysAsTables_AndLeaveOtherValuesAlone()
+    {
+        CourseDisplay.Install();
+        var model = new Sequential<float>(new Linear<float>(4, 3), new ReLU<float>(), new Linear<float>(3, 2));
+        var summary = ModelSummary.Of(model, 1, 4);
+        Assert.Equal(summary.ToString(), Formatter.ToDisplayString(summary, PlainTextFormatter.MimeType));
+        string html = Formatter.ToDisplayString(summary, HtmlFormatter.MimeType);
+        Assert.Equal(summary.Rows.Count + 1, CountOf(html, "<tr>") + CountOf(html, "<tr style") - 1);   // minus the header row
+        Assert.Contains(">Linear(3, 2)</td>", html);
+
+        var tensor = Tensor.FromArray(new float[,] { { 1, 2 }, { 3, 4.5f } });
+        Assert.Equal(tensor.ToString(), Formatter.ToDisplayString(tensor, PlainTextFormatter.MimeType));
+        Assert.Contains(">4.5</td>", Formatter.ToDisplayString(tensor, HtmlFormatter.MimeType));
+
+        LayerRow[] rows = [.. Enumerable.Range(0, 25).Select(i => new LayerRow($"layer{i}", 1000L * i, i / 25.0))];
+        string plain = Formatter.ToDisplayString(rows, PlainTextFormatter.MimeType);
+        Assert.Equal(TextTable.FromRecords(rows, typeof(LayerRow)).ToPlainText(), plain);
+        Assert.Contains("layer24", plain);                         // no cut at the kernel's 20 items
+        Assert.StartsWith("Layer    Parameters  Share", plain);
+
+        // Values that are not tables keep the kernel's own rendering.
+        Assert.Equal("just text", Formatter.ToDisplayString("just text", PlainTextFormatter.MimeType));
+        Assert.Equal("[ 1, 2, 3 ]", Formatter.ToDisplayString(new[] { 1, 2, 3 }, PlainTextFormatter.MimeType));
+        Assert.Contains("1, 2, 3", Formatter.ToDisplayString(new List<int> { 1, 2, 3 }, HtmlFormatter.MimeType));
+    }
+
+    [Fact]
+    public void LiveProgress_OutsideAKernel_PrintsEachFinishedLineOnce_AndTheResult()
+    {
+        var previous = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        LiveProgress progress;
+        try
+        {
+            progress = LiveProgress.Start("Training");
+            for (int b = 1; b <= 10; b++)
+                progress.Report(new Training.BatchProgress(1, 2, b, 10, 1.0 / b, 0.1 * b, 32L * b, TimeSpan.FromSeconds(b)));
+            progress.Report(new Training.EpochResult(1, 0.5, 0.6, 0.7, TimeSpan.FromSeconds(2)));
+            progress.Finish("test accuracy 70.0%");
+        }
+        finally { Console.SetOut(previous); }
+
+        string[] printed = captured.ToString().TrimEnd().Split(Environment.NewLine);
+        Assert.Equal(["Training", "epoch 1: loss 0.5000, train accuracy 60.0 %, test accuracy 70.0 % (2.00 s)", "test accuracy 70.0%"], printed);
+        Assert.Equal(0, progress.Draws);
+        Assert.Equal("test accuracy 70.0%", progress.Result);
+        Assert.StartsWith("done in ", progress.Lines[^1]);
+    }
+
+    [Fact]
+    public void LiveProgress_RejectsAnEmptyTitleAndANegativeInterval()
+    {
+        Assert.Throws<ArgumentException>(() => LiveProgress.Start(" "));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiveProgress.Start("x", secondsBetweenRedraws: -1));
+    }
+
+    [Fact]
+    public void BatchProgress_ReadsAsOneLine_WithThroughput()
+        => Assert.Equal("epoch 2/5, batch 10/32: loss 0.2500, accuracy 87.5 %, 2.0 s, 320 images/s",
+            new Training.BatchProgress(2, 5, 10, 32, 0.25, 0.875, 640, TimeSpan.FromSeconds(2)).ToString());
+
+    private static int CountOf(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + 1, StringComparison.Ordinal)) count++;
+        return count;
+    }
+}
