@@ -36,7 +36,9 @@ public static partial class NotebookConverter
     public static void WriteJupyter(NotebookDocument notebook, string path) =>
         AtomicFile.WriteAllText(path, ToJupyterJson(notebook, Path.GetDirectoryName(Path.GetFullPath(path))));
 
-    private static string RebaseReferences(string source, string sourceFolder, string targetFolder) =>
+    /// <summary>Rewrites relative <c>#r "file"</c> paths of <paramref name="source"/> (relative to <paramref name="sourceFolder"/>) so they
+    /// point at the same files from <paramref name="targetFolder"/>.</summary>
+    internal static string RebaseReferences(string source, string sourceFolder, string targetFolder) =>
         FileReference().Replace(source, m =>
         {
             string reference = m.Groups["path"].Value;

@@ -5,7 +5,8 @@ namespace CourseNotebooks.Host;
 /// <c>// END SOLUTION</c>, inclusive) is replaced by one line that throws, so an exercise left unanswered fails
 /// loudly at its own cell while every other cell still runs. The replacement is a throw statement, so solutions
 /// are written as statements: the cell declares <c>int answer;</c> above the region and the region assigns it
-/// (a throw expression would not compile as a declaration's initializer).
+/// (a throw expression would not compile as a declaration's initializer). Hidden check cells (first line
+/// <c>// HIDDEN name</c>, see <see cref="ExerciseMarkup"/>) are removed whole: they belong to the grader.
 /// </summary>
 public static class StudentRelease
 {
@@ -28,6 +29,7 @@ public static class StudentRelease
     public static string StripSolutions(string text, string fileName)
     {
         ArgumentNullException.ThrowIfNull(text);
+        text = RemoveHiddenCells(text);
         string newline = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         var result = new List<string>(lines.Length);
@@ -58,22 +60,53 @@ public static class StudentRelease
         return string.Join(newline, result);
     }
 
+    /// <summary>
+    /// The .dib text without its hidden check cells: each cell runs from its <c>#!kernel</c> line to the next one,
+    /// and a cell whose first non-empty line starts with <c>// HIDDEN </c> is dropped with its header.
+    /// </summary>
+    public static string RemoveHiddenCells(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string newline = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var kept = new List<string>(lines.Count);
+        int start = 0;
+        while (start < lines.Count)
+        {
+            int end = start + 1;
+            while (end < lines.Count && !IsCellHeader(lines[end])) end++;
+            var cell = lines.GetRange(start, end - start);
+            bool hidden = IsCellHeader(cell[0]) && ExerciseMarkup.IsHidden(string.Join("\n", cell.Skip(1)));
+            if (!hidden) kept.AddRange(cell);
+            start = end;
+        }
+        return string.Join(newline, kept);
+    }
+
+    /// <summary>A .dib cell header: <c>#!</c> and a kernel name alone on the line (<c>#!csharp</c>, <c>#!markdown</c>, <c>#!meta</c>).</summary>
+    private static bool IsCellHeader(string line)
+        => line.Length > 2 && line.StartsWith("#!", StringComparison.Ordinal) && line.Skip(2).All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '-');
+
     /// <summary>Number of solution regions in <paramref name="text"/>.</summary>
     public static int CountSolutions(string text)
         => text.Split('\n').Count(l => l.Trim() == BeginSolution);
 
     /// <summary>
     /// Writes the student release of the notebook at <paramref name="path"/> into <paramref name="outDir"/>, as .dib
-    /// and as .ipynb (atomically). Returns the number of solution regions removed.
+    /// and as .ipynb (atomically), with relative <c>#r</c> paths rewritten to resolve from <paramref name="outDir"/>.
+    /// Returns the number of solution regions removed.
     /// </summary>
     public static int Write(string path, string outDir)
     {
         var source = NotebookDocument.Load(path);
-        string stripped = StripSolutions(File.ReadAllText(path), path);
         string name = Path.GetFileNameWithoutExtension(path);
         Directory.CreateDirectory(outDir);
+        string stripped = NotebookConverter.RebaseReferences(StripSolutions(File.ReadAllText(path), path),
+            Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFullPath(outDir));
         AtomicFile.WriteAllText(Path.Combine(outDir, name + ".dib"), stripped);
-        NotebookConverter.WriteJupyter(NotebookDocument.Parse(stripped, ".dib", path), Path.Combine(outDir, name + ".ipynb"));
+        // Parsed as if it sat in the release folder: its #r paths are already right for that folder.
+        NotebookConverter.WriteJupyter(NotebookDocument.Parse(stripped, ".dib", Path.Combine(Path.GetFullPath(outDir), name + ".dib")),
+            Path.Combine(outDir, name + ".ipynb"));
         return source.CodeCells.Sum(c => CountSolutions(c.Source));
     }
 }

@@ -1,3 +1,4 @@
+using CourseNotebooks.Host;
 using CourseNotebooks.Engine;
 
 namespace CourseNotebooks.Notebooks.Tests;
@@ -25,19 +26,52 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public async Task Notebook_HasAtLeastTwoExercises_WhoseSolutionsPassTheirChecks(string name)
+    public async Task Notebook_Exercises_HaveNamedChecksThatTheReferenceSolutionPasses(string name)
     {
         var run = await fixture.RunAsync(name);
-        var verdicts = NotebookAssertions.Verdicts(run);
-        Assert.True(verdicts.Count >= 2, $"{name} has {verdicts.Count} exercise checks");
-        Assert.All(verdicts, v => Assert.True(v.Correct, v.Message));
-        int solutionCells = run.CodeCells.Count(c => c.Cell.Source.Contains(Exercise.BeginSolution, StringComparison.Ordinal));
-        Assert.True(solutionCells >= verdicts.Count, $"{name}: {verdicts.Count} checks but {solutionCells} cells with a solution region");
-        foreach (var cell in run.CodeCells.Where(c => c.Cell.Source.Contains(Exercise.BeginSolution, StringComparison.Ordinal)))
-            Assert.Equal(
-                cell.Cell.Source.Split('\n').Count(l => l.Trim() == Exercise.BeginSolution),
-                cell.Cell.Source.Split('\n').Count(l => l.Trim() == Exercise.EndSolution));
+        var exercises = ExerciseMarkup.Parse(run.Notebook);
+        Assert.True(exercises.Count >= 2, $"{name} has {exercises.Count} exercises");
+        foreach (var exercise in exercises)
+        {
+            Assert.Empty(exercise.ForbiddenUses());
+            foreach (var check in exercise.CheckCells)
+            {
+                var verdict = Assert.IsType<Exercise.Verdict>(Result(run, check).ReturnValue);
+                Assert.Equal(exercise.Name, verdict.Name);
+                Assert.True(verdict.Correct, verdict.Message);
+            }
+            foreach (var hidden in exercise.HiddenCells)
+            {
+                var probes = Assert.IsType<ProbeRun>(Result(run, hidden).ReturnValue);
+                Assert.Equal(exercise.Name, probes.Name);
+                Assert.All(probes.Values, v => Assert.Null(v.Error));
+                Assert.True(Exercise.Compare(probes, probes).Correct);
+            }
+        }
+        // Every verdict the notebook shows comes from a check cell of a declared exercise.
+        Assert.Equal(exercises.Sum(e => e.CheckCells.Count), NotebookAssertions.Verdicts(run).Count);
     }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void ReleasedNotebook_HasNoSolutionNoHiddenCheckAndNoLibraryCallInItsChecks(string name)
+    {
+        string path = Path.Combine(fixture.Root, "notebooks", name + ".dib");
+        var exercises = ExerciseMarkup.Parse(NotebookDocument.Load(path));
+        string released = StudentRelease.StripSolutions(File.ReadAllText(path), path);
+        Assert.DoesNotContain(ExerciseMarkup.HiddenMarker, released);
+        Assert.DoesNotContain("Exercise.Probe", released);
+        foreach (var exercise in exercises)
+        {
+            foreach (string line in exercise.Solution.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 8))
+                Assert.DoesNotContain(line, released);
+            // Public checks compare hashes: they call no library type that could compute the answer.
+            foreach (var check in exercise.CheckCells)
+                Assert.Matches(@"^(?!.*\b(new\s+(Conv2d|MaxPool2d|AvgPool2d|Linear)|ConvArithmetic|ConvMatrix|ConvSymbolic|ParameterCount|MultiplyAdds)\b)", check.Source.Replace('\n', ' '));
+        }
+    }
+
+    private static CellResult Result(NotebookRun run, NotebookCell cell) => run.Cells.Single(c => c.Cell.Index == cell.Index);
 
     [Theory]
     [MemberData(nameof(Notebooks))]

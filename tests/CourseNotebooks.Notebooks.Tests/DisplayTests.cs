@@ -23,7 +23,7 @@ public sealed class DisplayTests
         Assert.Equal(1 + 1 + 30 + 1 + 1, lines.Length);            // header, rule, 30 rows, rule, footer
         Assert.Equal("layer29   29,000", lines[31]);
         Assert.Equal("Total    435,000", lines[^1]);
-        Assert.Equal(30 + 1, CountOf(table.ToHtml(), "<tr>") + CountOf(table.ToHtml(), "<tr style"));
+        Assert.Equal(1 + 30 + 1, CountOf(table.ToHtml(), "<tr>") + CountOf(table.ToHtml(), "<tr style"));   // header, body, footer
         Assert.Contains("<td style=\"text-align:right;font-variant-numeric:tabular-nums\">435,000</td>", table.ToHtml());
     }
 

@@ -71,4 +71,18 @@ public sealed class Notebook01Tests(NotebookFixture fixture)
         Assert.Equal(2 + 2 * 3 + 1, progress.Lines.Count);              // two model headers, 3 epochs each, "done in"
         Assert.Contains(cell.Outputs, o => o.Kind == Host.OutputKind.StandardOutput && o.PlainText.Contains(progress.Result!, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task OutputSizeExercise_ReferenceSolutionAgreesWithTheLibraryOnTheHiddenInputs()
+    {
+        var run = await fixture.RunAsync(Name);
+        var probes = run.CodeCells.Select(c => c.ReturnValue).OfType<ProbeRun>().Single(p => p.Name == "conv-output-size");
+        // The hidden cell's inputs, as (input, kernel, padding, stride).
+        (int I, int K, int P, int S)[] cases = [(57, 7, 3, 2), (224, 11, 2, 4), (1, 1, 0, 1), (28, 5, 0, 3), (10, 4, 1, 3)];
+        var library = Exercise.Probe("conv-output-size", [.. cases.Select(c => (Func<object?>)(() => ConvArithmetic.OutputSize(c.I, c.K, stride: c.S, padding: c.P)))]);
+        Assert.True(Exercise.Compare(library, probes, tolerance: 0).Correct);
+        // And a wrong formula (no padding) fails them without revealing a value.
+        var wrong = Exercise.Probe("conv-output-size", [.. cases.Select(c => (Func<object?>)(() => (c.I - c.K) / c.S + 1))]);
+        Assert.False(Exercise.Compare(library, wrong).Correct);
+    }
 }

@@ -36,4 +36,28 @@ public sealed class Notebook04Tests(NotebookFixture fixture)
         Assert.True(run.GetVariable<double>("maxError") < 1e-6);
         Assert.True(run.GetVariable<double>("avgError") < 1e-6);
     }
+
+    [Fact]
+    public async Task MaxPoolBackwardExercise_ReferenceSolutionAgreesWithMaxPool2dOnTheHiddenInputs()
+    {
+        var run = await fixture.RunAsync(Name);
+        var probes = run.CodeCells.Select(c => c.ReturnValue).OfType<ProbeRun>().Single(p => p.Name == "max-pool-backward");
+        var library = Exercise.Probe("max-pool-backward", () => LibraryBackward(6, 6, 41, 42), () => LibraryBackward(2, 8, 43, 44));
+        Assert.True(Exercise.Compare(library, probes, tolerance: 1e-7).Correct);
+    }
+
+    /// <summary>dX of MaxPool2d(2) for the hidden cell's seeded inputs (same generator, same order).</summary>
+    private static float[] LibraryBackward(int rows, int columns, int activationSeed, int upstreamSeed)
+    {
+        static Tensor<float> Grid(int r, int c, int seed)
+        {
+            var random = new Random(seed);
+            var t = new Tensor<float>(1, 1, r, c);
+            for (int i = 0; i < t.Length; i++) t.Data[i] = (float)(2 * random.NextDouble() - 1);
+            return t;
+        }
+        var pool = new MaxPool2d<float>(2);
+        pool.Forward(Grid(rows, columns, activationSeed));
+        return pool.Backward(Grid(rows / 2, columns / 2, upstreamSeed)).Data.ToArray();
+    }
 }

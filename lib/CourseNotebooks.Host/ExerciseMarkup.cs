@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+
+namespace CourseNotebooks.Host;
+
+/// <summary>
+/// One exercise of a notebook as its markup declares it: a stable name, points, the APIs its solution must not
+/// call, the cell the student edits, its public check cells and its hidden check cells.
+/// </summary>
+/// <param name="Name">Stable name (lower-case words joined by hyphens), the key of grading and feedback.</param>
+/// <param name="Points">Points it is worth.</param>
+/// <param name="Forbidden">APIs whose use in the solution region is flagged (e.g. "ConvArithmetic").</param>
+/// <param name="ExerciseCell">The cell holding the solution region.</param>
+/// <param name="Solution">The text between the solution markers.</param>
+/// <param name="CheckCells">Public check cells (released).</param>
+/// <param name="HiddenCells">Hidden check cells (never released).</param>
+public sealed record ExerciseSpec(string Name, int Points, IReadOnlyList<string> Forbidden, NotebookCell ExerciseCell, string Solution,
+    IReadOnlyList<NotebookCell> CheckCells, IReadOnlyList<NotebookCell> HiddenCells)
+{
+    /// <summary>The forbidden APIs the solution region names (as whole identifiers), in the order declared.</summary>
+    public IReadOnlyList<string> ForbiddenUses(string? solution = null)
+    {
+        string text = solution ?? Solution;
+        return [.. Forbidden.Where(api => Regex.IsMatch(text, $@"(?<![\w.]){Regex.Escape(api)}(?!\w)"))];
+    }
+}
+
+/// <summary>
+/// Reads the exercise markup of a notebook (the engine's Exercise documents it): cells are found by the marker on
+/// their first line and the exercise name after it, never by position, so reordered or repeated cells read the
+/// same. Text-level only: the host knows nothing of the engine.
+/// </summary>
+public static partial class ExerciseMarkup
+{
+    /// <summary>First-line prefix of an exercise cell: <c>// EXERCISE name (N points) [forbid: A, B]</c>.</summary>
+    public const string ExerciseMarker = "// EXERCISE ";
+
+    /// <summary>First-line prefix of a public check cell: <c>// CHECK name</c>.</summary>
+    public const string CheckMarker = "// CHECK ";
+
+    /// <summary>First-line prefix of a hidden check cell: <c>// HIDDEN name</c>.</summary>
+    public const string HiddenMarker = "// HIDDEN ";
+
+    /// <summary>
+    /// The exercises of <paramref name="notebook"/>, in the order of their exercise cells.
+    /// </summary>
+    /// <param name="notebook">A source notebook, or a student release.</param>
+    /// <param name="released">True for a student release, which has no hidden checks and no solutions.</param>
+    /// <exception cref="NotebookFormatException">A header does not parse, a name repeats, a check names no exercise,
+    /// an exercise has no check or no hidden check, or its cell has not exactly one solution region.</exception>
+    public static IReadOnlyList<ExerciseSpec> Parse(NotebookDocument notebook, bool released = false)
+    {
+        ArgumentNullException.ThrowIfNull(notebook);
+        string file = notebook.FilePath ?? notebook.Name;
+        var headers = new List<(NotebookCell Cell, string Name, int Points, string[] Forbidden)>();
+        var checks = new Dictionary<string, List<NotebookCell>>(StringComparer.Ordinal);
+        var hidden = new Dictionary<string, List<NotebookCell>>(StringComparer.Ordinal);
+        foreach (var cell in notebook.CodeCells)
+        {
+            string first = FirstLine(cell.Source);
+            if (first.StartsWith(ExerciseMarker, StringComparison.Ordinal))
+            {
+                var m = Header().Match(first);
+                if (!m.Success)
+                    throw new NotebookFormatException(file, $"{cell.Label}: '{first}' is not '{ExerciseMarker}name (N points)' optionally followed by 'forbid: Api, Api'");
+                string name = m.Groups["name"].Value;
+                if (headers.Any(h => h.Name == name))
+                    throw new NotebookFormatException(file, $"{cell.Label}: exercise '{name}' is declared twice");
+                string[] forbidden = m.Groups["forbid"].Success
+                    ? [.. m.Groups["forbid"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)]
+                    : [];
+                headers.Add((cell, name, int.Parse(m.Groups["points"].Value, System.Globalization.CultureInfo.InvariantCulture), forbidden));
+            }
+            else if (first.StartsWith(CheckMarker, StringComparison.Ordinal)) Add(checks, first[CheckMarker.Length..].Trim(), cell);
+            else if (first.StartsWith(HiddenMarker, StringComparison.Ordinal)) Add(hidden, first[HiddenMarker.Length..].Trim(), cell);
+        }
+        foreach (string name in checks.Keys.Concat(hidden.Keys).Where(n => headers.All(h => h.Name != n)).Distinct())
+            throw new NotebookFormatException(file, $"a check cell names exercise '{name}', which no '{ExerciseMarker.Trim()}' cell declares");
+
+        var result = new List<ExerciseSpec>();
+        foreach (var (cell, name, points, forbidden) in headers)
+        {
+            if (!checks.TryGetValue(name, out var publicChecks))
+                throw new NotebookFormatException(file, $"exercise '{name}' ({cell.Label}) has no '{CheckMarker}{name}' cell");
+            if (!hidden.TryGetValue(name, out var hiddenChecks) && !released)
+                throw new NotebookFormatException(file, $"exercise '{name}' ({cell.Label}) has no '{HiddenMarker}{name}' cell");
+            result.Add(new ExerciseSpec(name, points, forbidden, cell, released ? "" : SolutionOf(cell, name, file), publicChecks, hiddenChecks ?? []));
+        }
+        return result;
+    }
+
+    /// <summary>True when the cell's first line marks it as a hidden check.</summary>
+    public static bool IsHidden(string cellSource) => FirstLine(cellSource).StartsWith(HiddenMarker, StringComparison.Ordinal);
+
+    private static void Add(Dictionary<string, List<NotebookCell>> cells, string name, NotebookCell cell)
+    {
+        if (!cells.TryGetValue(name, out var list)) cells[name] = list = [];
+        list.Add(cell);
+    }
+
+    private static string SolutionOf(NotebookCell cell, string name, string file)
+    {
+        var lines = cell.Source.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        int[] begins = [.. Enumerable.Range(0, lines.Length).Where(i => lines[i].Trim() == StudentRelease.BeginSolution)];
+        int[] ends = [.. Enumerable.Range(0, lines.Length).Where(i => lines[i].Trim() == StudentRelease.EndSolution)];
+        if (begins.Length != 1 || ends.Length != 1 || ends[0] < begins[0])
+            throw new NotebookFormatException(file, $"exercise '{name}' ({cell.Label}) needs exactly one solution region, found {begins.Length} '{StudentRelease.BeginSolution}' and {ends.Length} '{StudentRelease.EndSolution}'");
+        return string.Join("\n", lines[(begins[0] + 1)..ends[0]]);
+    }
+
+    private static string FirstLine(string source)
+        => source.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+
+    [GeneratedRegex(@"^// EXERCISE (?<name>[a-z0-9]+(?:-[a-z0-9]+)*) \((?<points>[0-9]+) points?\)(?:\s+forbid:\s*(?<forbid>.+))?$")]
+    private static partial Regex Header();
+}
