@@ -12,6 +12,9 @@ public sealed class StudentReleaseNotebookTests(NotebookFixture fixture)
     {
         Assert.Equal(Exercise.BeginSolution, StudentRelease.BeginSolution);
         Assert.Equal(Exercise.EndSolution, StudentRelease.EndSolution);
+        Assert.Equal(Exercise.ExerciseMarker, ExerciseMarkup.ExerciseMarker);
+        Assert.Equal(Exercise.CheckMarker, ExerciseMarkup.CheckMarker);
+        Assert.Equal(Exercise.HiddenMarker, ExerciseMarkup.HiddenMarker);
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public static class CourseDisplay
         {
             sb.Append("<tr>");
             for (int c = 0; c < columns; c++)
-                sb.Append("<td style=\"text-align:right;font-variant-numeric:tabular-nums\">")
+                sb.Append("<td style=\"").Append(TextTable.NumericCellStyle).Append("\">")
                   .Append(tensor.Data[r * columns + c].ToString("G4", CultureInfo.InvariantCulture)).Append("</td>");
             sb.Append("</tr>");
         }

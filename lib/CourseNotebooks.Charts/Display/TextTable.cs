@@ -16,6 +16,9 @@ namespace CourseNotebooks.Charts;
 /// </summary>
 public sealed class TextTable
 {
+    /// <summary>The style of a numeric HTML cell: right-aligned, in figures of equal width.</summary>
+    internal const string NumericCellStyle = "text-align:right;font-variant-numeric:tabular-nums";
+
     private readonly List<string[]> _rows = [];
     private int _footerRows;
 
@@ -82,7 +85,7 @@ public sealed class TextTable
     public string ToHtml()
     {
         static string E(string s) => WebUtility.HtmlEncode(s);
-        string Align(int c) => RightAligned[c] ? " style=\"text-align:right;font-variant-numeric:tabular-nums\"" : " style=\"text-align:left\"";
+        string Align(int c) => RightAligned[c] ? $" style=\"{NumericCellStyle}\"" : " style=\"text-align:left\"";
         var sb = new StringBuilder("<div class=\"course-table\">");
         if (Caption is not null) sb.Append("<div>").Append(E(Caption)).Append("</div>");
         sb.Append("<table><thead><tr>");

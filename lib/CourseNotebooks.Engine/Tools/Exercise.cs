@@ -19,8 +19,8 @@ namespace CourseNotebooks.Engine;
 /// student edits; its answer sits between <c>// BEGIN SOLUTION</c> and <c>// END SOLUTION</c>, which the student
 /// release replaces by a throw statement.</item>
 /// <item><c>// CHECK name</c>: the public check, released as it is. It calls <see cref="CheckAnswer(string, long, string)"/>
-/// (or an overload) with the hash from <see cref="HashOf(string, long)"/>, or checks properties of the student's
-/// code on inputs shown on the page.</item>
+/// (or an overload) with the hash from <see cref="HashOf(string, long)"/>; for a code exercise it hashes what the
+/// student's code returns on the page's example.</item>
 /// <item><c>// HIDDEN name</c>: held by the grader, never released. Its last expression is
 /// <see cref="Probe(string, Func{object?}[])"/> over inputs the student has not seen; the grader evaluates it in the
 /// student's process and compares the values with the reference solution's in its own process
@@ -104,23 +104,6 @@ public static class Exercise
     /// <summary>Checks a text answer against its hash.</summary>
     public static Verdict CheckAnswer(string name, string answer, string hash)
         => Report(name, Matches(name, (answer ?? "").Trim(), hash), "the answer is not right");
-
-    /// <summary>A property check of the student's code: <paramref name="holds"/> or the <paramref name="hint"/>.</summary>
-    public static Verdict CheckProperty(string name, bool holds, string hint) => Report(name, holds, hint);
-
-    /// <summary>
-    /// Checks an array answer element by element (absolute tolerance), naming the first wrong element's index but
-    /// not its expected value. For checks of the student's code on inputs the page shows.
-    /// </summary>
-    public static Verdict Check(string name, ReadOnlySpan<float> answer, ReadOnlySpan<float> expected, double tolerance = 1e-4)
-    {
-        if (answer.Length != expected.Length)
-            return Report(name, false, $"your answer has {answer.Length} values, the exercise asks for {expected.Length}");
-        for (int i = 0; i < answer.Length; i++)
-            if (!(Math.Abs(answer[i] - expected[i]) <= tolerance))
-                return Report(name, false, $"element {i} is not right yet");
-        return Report(name, true, "");
-    }
 
     /// <summary>
     /// Runs the probes of a hidden check: each is called on its own, and its value (numbers, text) or the exception
