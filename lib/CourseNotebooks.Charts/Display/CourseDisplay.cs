@@ -104,12 +104,21 @@ public static class CourseDisplay
         private ITypeFormatter Fallback(object instance)
         {
             var candidates = Formatter.RegisteredFormatters(true)
-                .Where(f => f.MimeType == MimeType && f is not RecordSequenceFormatter && !f.Type.ContainsGenericParameters
+                .Where(f => f.MimeType == MimeType && !IsSequenceFormatter(f) && !f.Type.ContainsGenericParameters
                             && f.Type.IsInstanceOfType(instance))
                 .ToList();
             // The most derived type wins, as in the kernel's own choice (System.Object is always a candidate).
             return candidates.First(c => candidates.All(o => ReferenceEquals(o, c) || !c.Type.IsAssignableFrom(o.Type) || o.Type == c.Type));
         }
+
+        /// <summary>
+        /// Any copy of this formatter, matched by name: the kernel's formatter list is global to the process, and a
+        /// process that runs several notebooks (the headless run) loads this library once per notebook kernel, so
+        /// an earlier notebook's copy is a different type. Choosing it as the fallback would send the two copies
+        /// back and forth until the stack overflows.
+        /// </summary>
+        private static bool IsSequenceFormatter(ITypeFormatter formatter) =>
+            formatter.GetType().FullName == typeof(RecordSequenceFormatter).FullName;
 
         private static Type? ElementType(Type type)
         {
