@@ -55,6 +55,12 @@ public static class Charts
     public static string ChartJson(GenericChart chart) => GenericChart.toFigureJson(chart);
 
     /// <summary>
+    /// The mime type under which notebooks carry a chart as its figure JSON (<see cref="ChartJson"/>). Jupyter,
+    /// VS Code and the course's HTML reports draw it with their own copy of plotly.js, so it needs no network.
+    /// </summary>
+    public const string PlotlyMimeType = "application/vnd.plotly.v1+json";
+
+    /// <summary>
     /// A heatmap of a 2-D tensor [H, W], or of one plane of [C, H, W] or [N, C, H, W] (chosen by
     /// <paramref name="n"/> and <paramref name="c"/>). Row 0 is drawn on top, as matrices are written on the
     /// slides; x is the column index, y the row index.

@@ -80,6 +80,11 @@ public static class CourseCommand
         }
 
         string outDir = Path.GetFullPath(options.Out ?? Path.Combine(options.Root, "out"));
+        // Reports draw their charts with the plotly.js of the built library, so they need no network.
+        string? plotly = PlotlyScript.Read(library, out string? plotlyProblem);
+        if (plotly is null)
+            stderr.WriteLine($"course: charts in the HTML reports will need the network: {plotlyProblem}");
+        var assets = new ReportAssets(plotly);
         var runOptions = new NotebookRunOptions { CellTimeout = options.CellTimeout, NotebookTimeout = options.NotebookTimeout };
         var summaries = new List<NotebookSummary>();
         for (int i = 0; i < notebooks.Count; i++)
@@ -95,7 +100,7 @@ public static class CourseCommand
                 var progress = runOptions with { Progress = (j, k) => stdout.WriteLine($"{prefix}: cell {j}/{k}") };
                 using var run = await NotebookRunner.RunAsync(notebook, progress);
                 ExecutedNotebookWriter.Write(run, Path.Combine(outDir, "executed", name + ".ipynb"));
-                HtmlReportWriter.Write(run, Path.Combine(outDir, "html", name + ".html"));
+                HtmlReportWriter.Write(run, Path.Combine(outDir, "html", name + ".html"), assets);
                 summary = NotebookSummary.FromRun(run);
             }
             catch (NotebookFormatException e)

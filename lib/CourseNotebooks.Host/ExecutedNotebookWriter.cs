@@ -78,7 +78,7 @@ public static class ExecutedNotebookWriter
             lastStream = null;
             var data = new JsonObject();
             foreach (var format in output.Formats)
-                data[format.MimeType] = Lines(format.Text);
+                if (MimeData(format) is { } value) data[format.MimeType] = value;
             outputs.Add(output.Kind == OutputKind.ReturnValue
                 ? new JsonObject { ["output_type"] = "execute_result", ["execution_count"] = cell.CodeOrdinal, ["data"] = data, ["metadata"] = new JsonObject() }
                 : new JsonObject { ["output_type"] = "display_data", ["data"] = data, ["metadata"] = new JsonObject() });
@@ -107,6 +107,21 @@ public static class ExecutedNotebookWriter
             ["outputs"] = outputs,
             ["source"] = Lines(cell.Source),
         };
+    }
+
+    /// <summary>
+    /// An output's data under one mime type. nbformat keeps JSON mime types (application/json, anything ending in
+    /// +json, such as Plotly's figures) as JSON values, which is how Jupyter and VS Code find the figure to draw;
+    /// every other type is a multi-line string.
+    /// </summary>
+    private static JsonNode? MimeData(FormattedText format)
+    {
+        if (format.MimeType != "application/json" && !format.MimeType.EndsWith("+json", StringComparison.Ordinal))
+            return Lines(format.Text);
+        // A formatter that wrote broken JSON must not cost the notebook its other outputs: that form is left out
+        // and the output keeps its other renderings (every value has a text/plain one).
+        try { return JsonNode.Parse(format.Text); }
+        catch (JsonException) { return null; }
     }
 
     /// <summary>nbformat's multi-line string: a list of lines, each but the last keeping its "\n".</summary>

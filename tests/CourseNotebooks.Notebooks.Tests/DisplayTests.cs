@@ -28,6 +28,30 @@ public sealed class DisplayTests
     }
 
     [Fact]
+    public void Verdicts_ShowAsOneColouredLine_ChartsAlsoAsPlotlyJson_ProbesOnePerLine()
+    {
+        CourseDisplay.Install();
+        string hash = Exercise.HashOf("demo", 42);
+        var right = Exercise.CheckAnswer("demo", 42, hash);
+        var wrong = Exercise.CheckAnswer("demo", 41, hash);
+        Assert.Equal(right.Message, Formatter.ToDisplayString(right, PlainTextFormatter.MimeType));
+        string good = Formatter.ToDisplayString(right, HtmlFormatter.MimeType), bad = Formatter.ToDisplayString(wrong, HtmlFormatter.MimeType);
+        Assert.Contains("\u2714", good);
+        Assert.Contains("#1a7f37", good);
+        Assert.Contains("\u2718", bad);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(wrong.Message), bad);
+        Assert.DoesNotContain("Correct", bad);                       // not the record's property dump
+
+        var chart = Charts.Charts.Lines("t", "epoch", "loss", ("loss", [3.0, 2, 1]));
+        string json = Formatter.ToDisplayString(chart, Charts.Charts.PlotlyMimeType);
+        Assert.Equal(Charts.Charts.ChartJson(chart), json);
+        Assert.Contains(Charts.Charts.PlotlyMimeType, Formatter.GetPreferredMimeTypesFor(chart.GetType()));
+
+        var probes = new ProbeRun("demo", [ProbeValue.Of(3), ProbeValue.Of("x"), new ProbeValue(null, null, "DivideByZeroException: boom")]);
+        Assert.Equal("hidden probes of demo: 3\n  1. [3]\n  2. x\n  3. DivideByZeroException: boom", Formatter.ToDisplayString(probes, PlainTextFormatter.MimeType));
+    }
+
+    [Fact]
     public void TextTable_RejectsARowOfTheWrongWidth_NamingTheColumns()
     {
         var table = new TextTable(["Layer", "Params"]);

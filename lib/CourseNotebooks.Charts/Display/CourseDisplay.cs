@@ -5,13 +5,15 @@ using System.Numerics;
 using System.Text;
 using CourseNotebooks.Engine;
 using Microsoft.DotNet.Interactive.Formatting;
+using Plotly.NET;
 
 namespace CourseNotebooks.Charts;
 
 /// <summary>
 /// How the course's values look in every notebook host (VS Code, Jupyter, dotnet-repl, the headless run): tensors
 /// as grids, <see cref="ModelSummary"/> as its full table with totals, <see cref="TextTable"/>s and arrays of
-/// records (the notebooks' per-layer tables) as tables, each in text/plain and text/html, every row shown.
+/// records (the notebooks' per-layer tables) as tables, each in text/plain and text/html, every row shown; charts
+/// in Plotly's own mime type next to their HTML.
 /// Introduced in notebook 01-convolution, whose setup cell (the same in every notebook) calls <see cref="Install"/>.
 /// </summary>
 /// <remarks>
@@ -34,9 +36,15 @@ public static class CourseDisplay
         Register<Tensor<double>>(t => t.ToString(), TensorHtml);
         Register<ModelSummary>(s => s.ToString(), s => Table(s).ToHtml());
         Register<TextTable>(t => t.ToPlainText(), t => t.ToHtml());
+        Register<Exercise.Verdict>(v => v.Message, VerdictHtml);
+        Register<ProbeRun>(ProbeText, ProbeHtml);
         foreach (string mime in new[] { PlainTextFormatter.MimeType, HtmlFormatter.MimeType })
             Formatter.Register(new RecordSequenceFormatter(mime));
         Formatter.SetPreferredMimeTypesFor(typeof(IEnumerable), HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
+        // Charts keep the HTML of Plotly.NET's notebook extension (it loads plotly.js from a CDN) and gain the figure
+        // JSON under Plotly's own mime type, which Jupyter, VS Code and the HTML reports draw offline.
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(Charts.ChartJson(chart)), Charts.PlotlyMimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), HtmlFormatter.MimeType, Charts.PlotlyMimeType);
     }
 
     /// <summary>A model summary as a <see cref="TextTable"/>: every layer, then the totals row.</summary>
@@ -71,6 +79,27 @@ public static class CourseDisplay
         }
         return sb.Append("</table></div>").ToString();
     }
+
+    /// <summary>A check's verdict as one coloured line: green when right, red otherwise.</summary>
+    public static string VerdictHtml(Exercise.Verdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        (string mark, string colour, string background) = verdict.Correct ? ("\u2714", "#1a7f37", "#dafbe1") : ("\u2718", "#cf222e", "#ffebe9");
+        return $"<div class=\"course-verdict\" style=\"color:{colour};background:{background};padding:.3rem .6rem;border-radius:4px;font-weight:600\">"
+               + $"{mark} {WebUtility.HtmlEncode(verdict.Message)}</div>";
+    }
+
+    /// <summary>A hidden check's probe values, one numbered line each (the grader's view; never released).</summary>
+    public static string ProbeText(ProbeRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var sb = new StringBuilder($"hidden probes of {run.Name}: {run.Values.Count}");
+        for (int i = 0; i < run.Values.Count; i++) sb.Append($"\n  {i + 1}. {run.Values[i]}");
+        return sb.ToString();
+    }
+
+    private static string ProbeHtml(ProbeRun run) =>
+        "<pre class=\"course-probes\" style=\"white-space:pre-wrap;overflow-wrap:anywhere\">" + WebUtility.HtmlEncode(ProbeText(run)) + "</pre>";
 
     private static void Register<T>(Func<T, string> plain, Func<T, string> html)
     {
