@@ -1,3 +1,6 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.DotNet.Interactive.Documents;
 using Microsoft.DotNet.Interactive.Documents.Jupyter;
@@ -17,7 +20,7 @@ public static partial class NotebookConverter
     {
         string? sourceFolder = Path.GetDirectoryName(notebook.FilePath);
         if (targetFolder is null || sourceFolder is null)
-            return Notebook.ToJupyterJson(notebook.Document, NotebookDocument.CSharpKernel);
+            return WithCellIds(Notebook.ToJupyterJson(notebook.Document, NotebookDocument.CSharpKernel));
         string target = Path.GetFullPath(targetFolder);
         var copy = new InteractiveDocument(notebook.Document.Elements
             .Select(e => new InteractiveDocumentElement(RebaseReferences(e.Contents ?? "", sourceFolder, target), e.KernelName, e.Outputs)
@@ -26,7 +29,34 @@ public static partial class NotebookConverter
             })
             .ToList());
         foreach (var (key, value) in notebook.Document.Metadata) copy.Metadata[key] = value;
-        return Notebook.ToJupyterJson(copy, NotebookDocument.CSharpKernel);
+        return WithCellIds(Notebook.ToJupyterJson(copy, NotebookDocument.CSharpKernel));
+    }
+
+    /// <summary>
+    /// Gives every cell of the .ipynb <paramref name="json"/> the id "cell-N" (N its 1-based position, as in
+    /// <see cref="ExecutedNotebookWriter"/>, so both copies of a notebook name a cell alike) and declares nbformat 4.5.
+    /// The Documents library writes 4.5 without ids, which nbformat 4.5 requires: Jupyter tools then fill in random
+    /// ids when they open the file, and nbconvert warns that a missing id will become an error.
+    /// </summary>
+    internal static string WithCellIds(string json)
+    {
+        var notebook = JsonNode.Parse(json)?.AsObject()
+            ?? throw new InvalidOperationException("the Documents library wrote an .ipynb that is JSON null, expected an object");
+        var cells = notebook["cells"]?.AsArray()
+            ?? throw new InvalidOperationException("the Documents library wrote an .ipynb without \"cells\", expected an array of cells");
+        for (int i = 0; i < cells.Count; i++)
+        {
+            var cell = cells[i]!.AsObject();
+            cell.Remove("id");
+            // After cell_type, as ExecutedNotebookWriter writes it, so both copies read alike.
+            cell.Insert(cell.IndexOf("cell_type") + 1, "id", $"cell-{i + 1}");
+        }
+        notebook["nbformat"] = 4;
+        if ((notebook["nbformat_minor"]?.GetValue<int>() ?? 0) < 5) notebook["nbformat_minor"] = 5;
+        // Relaxed escaping keeps quotes, apostrophes and non-ASCII text (×, ∗, ·) readable in an editor and a diff;
+        // the file is a notebook, never embedded in HTML, where the default escaping would matter.
+        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        return notebook.ToJsonString(options) + "\n";
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using CourseNotebooks.Engine;
 
@@ -514,9 +515,13 @@ public sealed class DataTests : IDisposable
 }
 
 /// <summary>A fact that runs only when environment/fetch-data has written data/full/ (it is not committed).</summary>
+/// <remarks>
+/// When it skips, the reason goes into the test's display name too: `dotnet test` at its default verbosity prints the
+/// names of skipped tests but not xunit's skip reason, so a plain run would not say why or how to include them.
+/// </remarks>
 public sealed class FactWhenFullDataFetchedAttribute : FactAttribute
 {
-    public FactWhenFullDataFetchedAttribute()
+    public FactWhenFullDataFetchedAttribute([CallerMemberName] string test = "")
     {
         string full;
         try
@@ -525,12 +530,18 @@ public sealed class FactWhenFullDataFetchedAttribute : FactAttribute
         }
         catch (DirectoryNotFoundException e)
         {
-            Skip = e.Message;
+            SkipBecause(test, e.Message);
             return;
         }
         if (!File.Exists(Path.Combine(full, "fashion-mnist", "t10k-labels-idx1-ubyte.gz")) ||
             !File.Exists(Path.Combine(full, "mnist", "t10k-labels-idx1-ubyte.gz")))
-            Skip = "data/full/ is missing: run environment/fetch-data to include these tests.";
+            SkipBecause(test, "data/full/ is missing: run environment/fetch-data to include these tests.");
+    }
+
+    private void SkipBecause(string test, string reason)
+    {
+        Skip = reason;
+        DisplayName = $"{test} (not run: {reason})";
     }
 }
 
@@ -579,6 +590,26 @@ public sealed class DataDirectoryTests
             var e = Assert.Throws<DirectoryNotFoundException>(() => Datasets.FindDataDirectory());
             Assert.Contains(Datasets.DataDirectoryVariable, e.Message);
             Assert.Contains(nowhere, e.Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Datasets.DataDirectoryVariable, saved);
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void FactWhenFullDataFetched_WithoutFullData_SkipsAndPutsTheReasonInTheName()
+    {
+        string? saved = Environment.GetEnvironmentVariable(Datasets.DataDirectoryVariable);
+        string temp = Directory.CreateTempSubdirectory("course-data-dir-").FullName;
+        try
+        {
+            Environment.SetEnvironmentVariable(Datasets.DataDirectoryVariable, temp);
+            var fact = new FactWhenFullDataFetchedAttribute("SomeTest");
+
+            Assert.Contains("environment/fetch-data", fact.Skip);
+            Assert.Equal($"SomeTest (not run: {fact.Skip})", fact.DisplayName);
         }
         finally
         {

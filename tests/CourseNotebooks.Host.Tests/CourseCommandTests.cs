@@ -112,7 +112,9 @@ public sealed class CourseCommandTests : IDisposable
 
         Assert.Equal(0, await Course("convert"));
         string json = File.ReadAllText(Path.Combine(_root, "out", "ipynb", "good.ipynb"));
-        Assert.Equal(5, JsonDocument.Parse(json).RootElement.GetProperty("cells").GetArrayLength());
+        var cells = JsonDocument.Parse(json).RootElement.GetProperty("cells").EnumerateArray().ToList();
+        Assert.Equal(5, cells.Count);
+        Assert.Equal(["cell-1", "cell-2", "cell-3", "cell-4", "cell-5"], cells.Select(c => c.GetProperty("id").GetString()));
     }
 
     [Fact]

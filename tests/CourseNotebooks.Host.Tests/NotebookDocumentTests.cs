@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Host.Tests;
@@ -46,6 +47,26 @@ public sealed class NotebookDocumentTests
         var back = NotebookDocument.Parse(json, ".ipynb", "/tmp/good.ipynb");
 
         Assert.Equal(notebook.Cells.Select(c => (c.KernelName, c.Source.Trim())), back.Cells.Select(c => (c.KernelName, c.Source.Trim())));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("/course/out/ipynb")]
+    public void ConvertedIpynb_EveryCellHasAnIdThatIsValidUniqueAndTheSameOnEveryConversion(string? targetFolder)
+    {
+        var notebook = NotebookDocument.Load(Fixtures.Path("good.dib"));
+
+        using var json = JsonDocument.Parse(NotebookConverter.ToJupyterJson(notebook, targetFolder));
+        var ids = json.RootElement.GetProperty("cells").EnumerateArray()
+            .Select(c => c.TryGetProperty("id", out var id) ? id.GetString() : null).ToList();
+
+        // nbformat 4.5: every cell has an id of 1 to 64 letters, digits, '-' or '_', unique in the notebook.
+        Assert.Equal(4, json.RootElement.GetProperty("nbformat").GetInt32());
+        Assert.True(json.RootElement.GetProperty("nbformat_minor").GetInt32() >= 5);
+        Assert.All(ids, id => Assert.Matches("^[a-zA-Z0-9_-]{1,64}$", id));
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        // The same ids as the executed copy (ExecutedNotebookWriter), whatever run wrote them.
+        Assert.Equal(notebook.Cells.Select(c => $"cell-{c.Index}"), ids);
     }
 
     [Fact]
