@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CourseNotebooks.Notebooks.Tests.Browser;
 
 /// <summary>
@@ -10,9 +12,13 @@ public sealed class FactWhenBrowserAttribute : FactAttribute
     /// <summary>The variable that turns a missing browser from a skip into a failure.</summary>
     public const string RequireVariable = "COURSE_REQUIRE_BROWSER";
 
-    public FactWhenBrowserAttribute()
+    public FactWhenBrowserAttribute([CallerMemberName] string test = "")
     {
         if (HeadlessChromium.Find() is null && Environment.GetEnvironmentVariable(RequireVariable) != "1")
+        {
             Skip = "no Chromium on this machine (apt-get install chromium, or set COURSE_CHROMIUM): the reports were not opened in a browser";
+            // A plain `dotnet test` prints skipped tests' names but not their reasons: the name carries it.
+            DisplayName = $"{test} (not run: {Skip})";
+        }
     }
 }
