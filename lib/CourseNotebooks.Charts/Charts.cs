@@ -179,6 +179,33 @@ public static class Charts
     }
 
     /// <summary>
+    /// One series of bars with each value written above its bar, one bar drawn in an accent colour with
+    /// <paramref name="note"/> pointing at it (the year AlexNet won, say).
+    /// </summary>
+    /// <param name="title">Chart title.</param>
+    /// <param name="yTitle">The value axis' title.</param>
+    /// <param name="categories">One label per bar, left to right.</param>
+    /// <param name="values">One value per bar.</param>
+    /// <param name="highlight">The index of the bar to accent.</param>
+    /// <param name="note">Text of the arrow pointing at the accented bar (none when null).</param>
+    /// <exception cref="ArgumentException">Values and categories differ in count, or highlight is out of range.</exception>
+    public static GenericChart HighlightedBars(string? title, string yTitle, IReadOnlyList<string> categories, IReadOnlyList<double> values, int highlight, string? note = null)
+    {
+        if (values.Count != categories.Count)
+            throw new ArgumentException($"Charts.HighlightedBars: {values.Count} values but {categories.Count} categories.", nameof(values));
+        if (highlight < 0 || highlight >= values.Count)
+            throw new ArgumentException($"Charts.HighlightedBars: highlight {highlight} is outside the {values.Count} bars.", nameof(highlight));
+        string[] colours = Enumerable.Range(0, values.Count).Select(i => i == highlight ? "#d62728" : "#9fb3c8").ToArray();
+        var bars = Trace("bar", ("x", categories.ToArray()), ("y", values.ToArray()), ("marker", Obj(("color", colours))),
+            ("text", values.Select(v => v.ToString("0.##", CultureInfo.InvariantCulture)).ToArray()), ("textposition", "outside"));
+        var layout = Layout(title, ("yaxis", Obj(("title", Obj(("text", yTitle))), ("rangemode", "tozero"))), ("showlegend", false));
+        if (note is not null)
+            layout.SetProperty("annotations", new[] { Obj(("x", categories[highlight]), ("y", values[highlight]), ("text", note),
+                ("showarrow", true), ("arrowhead", 2), ("ax", 70), ("ay", -40), ("font", Obj(("color", "#d62728")))) });
+        return Figure(layout, bars);
+    }
+
+    /// <summary>
     /// Scatter plot of 2-D points [N, 2] (a PCA or t-SNE map), one colour and legend entry per label.
     /// </summary>
     /// <exception cref="ArgumentException">Points not [N, 2], or labels not of length N.</exception>

@@ -229,7 +229,7 @@ public sealed class DataTests : IDisposable
     {
         string dataDir = Datasets.FindDataDirectory();
         var recorded = ReadChecksums(dataDir);
-        Assert.Equal(8, recorded.Count);
+        Assert.Equal(9, recorded.Count);
         foreach (var (file, expected) in recorded)
         {
             string path = Path.Combine(dataDir, file);
@@ -242,11 +242,41 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void IlsvrcWinners_AreTheEightPublishedYears_InOrder()
+    {
+        var winners = Ilsvrc.Top5Winners();
+        Assert.Equal(Enumerable.Range(2010, 8), winners.Select(w => w.Year));
+        var alexNet = Assert.Single(winners, w => w.Team == "SuperVision");
+        Assert.Equal((2012, 15.3), (alexNet.Year, alexNet.Top5ErrorPercent));
+        Assert.Equal(28.2, winners[0].Top5ErrorPercent);
+        Assert.All(winners, w => Assert.False(string.IsNullOrWhiteSpace(w.Source)));
+        // Sources named in the table are explained in data/README.md.
+        string readme = File.ReadAllText(Path.Combine(Datasets.FindDataDirectory(), "README.md"));
+        Assert.All(winners.Select(w => w.Source).Distinct(), source => Assert.Contains($"`{source}`", readme));
+    }
+
+    [Fact]
+    public void IlsvrcWinners_ABadLine_IsNamedWithItsNumber()
+    {
+        string dir = Directory.CreateTempSubdirectory("ilsvrc-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "ilsvrc"));
+            File.WriteAllLines(Path.Combine(dir, Ilsvrc.Top5WinnersFile),
+                ["year,team,entry,top5_error_percent,source", "2010,A,a,28.2,s", "2011,B,b,not a number,s"]);
+            var error = Assert.Throws<DataFileException>(() => Ilsvrc.Top5Winners(dir));
+            Assert.Contains("line 3", error.Message);
+            Assert.Contains("not a number", error.Message);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void CommittedSamples_AreAllListedInChecksumsAndInTheReadme()
     {
         string dataDir = Datasets.FindDataDirectory();
         var recorded = ReadChecksums(dataDir);
-        var onDisk = new[] { "fashion-mnist-sample", "mnist-sample" }
+        var onDisk = new[] { "fashion-mnist-sample", "mnist-sample", "ilsvrc" }
             .SelectMany(folder => Directory.GetFiles(Path.Combine(dataDir, folder)))
             .Select(path => Path.GetRelativePath(dataDir, path).Replace('\\', '/'))
             .Order();
