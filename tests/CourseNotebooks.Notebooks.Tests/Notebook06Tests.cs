@@ -27,6 +27,42 @@ public sealed class Notebook06Tests(NotebookFixture fixture)
     }
 
     [Fact]
+    public async Task ErrorByYear_MarksAlexNet_WhoseDropIsTheLargestOfAnyYear()
+    {
+        var run = await fixture.RunAsync(Name);
+        var winners = Ilsvrc.Top5Winners();
+        Assert.Equal(2012, run.GetVariable<int>("alexNetYear"));
+        Assert.Equal(15.3, run.GetVariable<double>("after"));
+        Assert.Equal(25.8, run.GetVariable<double>("before"));
+        // Independently of the notebook: AlexNet's year has the largest fall from the year before.
+        var drops = winners.Skip(1).Select((w, i) => (w.Year, Drop: winners[i].Top5ErrorPercent - w.Top5ErrorPercent)).ToList();
+        Assert.Equal(2012, drops.MaxBy(d => d.Drop).Year);
+
+        using var chart = NotebookAssertions.ChartOf(run, "errorByYear");
+        var bars = chart.RootElement.GetProperty("data")[0];
+        Assert.Equal(winners.Select(w => w.Top5ErrorPercent), bars.GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
+        string[] colours = bars.GetProperty("marker").GetProperty("color").EnumerateArray().Select(c => c.GetString()!).ToArray();
+        Assert.Single(colours.Distinct(), c => c != colours[0]);
+        Assert.Equal(2, Array.FindIndex(colours, c => c != colours[0]));     // 2010, 2011, then 2012 in the accent colour
+        Assert.Contains("15.3", chart.RootElement.GetProperty("layout").GetProperty("annotations")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task Conv1Figure_FactorsAs96x55x48_ButIsNo96TimesASquare()
+    {
+        var run = await fixture.RunAsync(Name);
+        Assert.False(run.GetVariable<bool>("slideFigureIsSquareTimes96"));
+        var shapes = run.GetVariable<(int Height, int Width)[]>("mapShapes");
+        Assert.Contains((55, 48), shapes);
+        Assert.All(shapes, m => Assert.Equal(253_440L, 96L * m.Height * m.Width));
+        Assert.DoesNotContain(shapes, m => m.Height == m.Width);
+        // Units make the rounding visible: conv3's 884,736 is 884.7K, which the slide cuts to 884K.
+        var rows = Rows.Of(run, "comparison");
+        Assert.Equal($"{884.7:0.0}K", Rows.Get<string>(rows[2], "InSlideUnit"));
+        Assert.Equal($"{34.9:0.0}K", Rows.Get<string>(rows[0], "InSlideUnit"));
+    }
+
+    [Fact]
     public async Task NeuronCounts_AgreeFromConv2On_AndConv1IsTheKnownInconsistency()
     {
         var run = await fixture.RunAsync(Name);
