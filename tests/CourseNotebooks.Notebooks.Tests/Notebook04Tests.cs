@@ -33,6 +33,33 @@ public sealed class Notebook04Tests(NotebookFixture fixture)
     {
         var run = await fixture.RunAsync(Name);
         Assert.Equal(14 * 14, run.GetVariable<int>("winnerCount"));
+        // Independently: windows whose maximum is positive are edge windows; in the others (all zeros) the gradient
+        // goes to the top-left input.
+        var map = run.GetVariable<Tensor<float>>("featureMap");
+        var flat = run.GetVariable<float[]>("flatWinners");
+        var edge = run.GetVariable<float[]>("edgeWinners");
+        int edgeWindows = 0;
+        for (int r = 0; r < 28; r += 2)
+            for (int c = 0; c < 28; c += 2)
+            {
+                int[] cells = [r * 28 + c, r * 28 + c + 1, (r + 1) * 28 + c, (r + 1) * 28 + c + 1];
+                float max = cells.Max(i => map.Data[i]);
+                if (max > 0)
+                {
+                    edgeWindows++;
+                    int winner = Assert.Single(cells, i => edge[i] == 1);
+                    Assert.Equal(max, map.Data[winner]);
+                    Assert.All(cells, i => Assert.Equal(0, flat[i]));
+                }
+                else
+                {
+                    Assert.Equal(1, flat[cells[0]]);
+                    Assert.All(cells, i => Assert.Equal(0, edge[i]));
+                }
+            }
+        Assert.Equal(edgeWindows, run.GetVariable<int>("edgeWindows"));
+        Assert.Equal(196 - edgeWindows, run.GetVariable<int>("flatWindows"));
+        Assert.InRange(edgeWindows, 20, 176);     // both kinds are in the picture
         Assert.True(run.GetVariable<double>("maxError") < 1e-6);
         Assert.True(run.GetVariable<double>("avgError") < 1e-6);
     }
