@@ -17,7 +17,8 @@ public interface ILearningRateOptimizer
 /// schedule can change it between steps), <see cref="Step"/> and <see cref="ZeroGrad"/>. The per-parameter
 /// rule lives in <see cref="Update"/>. Hyperparameters are doubles and are converted to
 /// <typeparamref name="T"/> once per step, so the same code runs in float32 for training and in double for tests.
-/// Introduced in notebook 11-momentum-optimizers. PyTorch: torch.optim.Optimizer with a single parameter group.
+/// Introduced in notebook 01-convolution (through <see cref="Sgd{T}"/>). PyTorch: torch.optim.Optimizer with a single
+/// parameter group.
 /// </summary>
 /// <remarks>
 /// Deviations from PyTorch, chosen on purpose: there are no parameter groups (one learning rate for all);
