@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using CourseNotebooks.Grading;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Cli;

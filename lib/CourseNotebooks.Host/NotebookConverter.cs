@@ -68,7 +68,7 @@ public static partial class NotebookConverter
 
     /// <summary>Rewrites relative <c>#r "file"</c> paths of <paramref name="source"/> (relative to <paramref name="sourceFolder"/>) so they
     /// point at the same files from <paramref name="targetFolder"/>.</summary>
-    internal static string RebaseReferences(string source, string sourceFolder, string targetFolder) =>
+    public static string RebaseReferences(string source, string sourceFolder, string targetFolder) =>
         FileReference().Replace(source, m =>
         {
             string reference = m.Groups["path"].Value;

@@ -1,3 +1,4 @@
+using CourseNotebooks.Grading;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Host.Tests;

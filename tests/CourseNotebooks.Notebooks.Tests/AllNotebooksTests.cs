@@ -1,3 +1,4 @@
+using CourseNotebooks.Grading;
 using CourseNotebooks.Host;
 using CourseNotebooks.Engine;
 

@@ -1,4 +1,5 @@
 using CourseNotebooks.Engine;
+using CourseNotebooks.Grading;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Notebooks.Tests;

@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 
-namespace CourseNotebooks.Host;
+using CourseNotebooks.Host;
+
+namespace CourseNotebooks.Grading;
 
 /// <summary>
 /// One exercise of a notebook as its markup declares it: a stable name, points, the APIs its solution must not

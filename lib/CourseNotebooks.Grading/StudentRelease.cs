@@ -1,4 +1,6 @@
-namespace CourseNotebooks.Host;
+using CourseNotebooks.Host;
+
+namespace CourseNotebooks.Grading;
 
 /// <summary>
 /// Makes the student release of a notebook: every solution region (the lines from <c>// BEGIN SOLUTION</c> to
