@@ -34,7 +34,7 @@ public static class CourseCommand
           course release [--notebooks <names or globs>] [--out <dir>] [--root <dir>]
               Writes the student release of the notebooks to <out> (default out/release), as .dib and .ipynb:
               every solution region (// BEGIN SOLUTION ... // END SOLUTION) becomes a line that throws.
-        """;
+        """ + "\n" + GradeCommands.Usage;
 
     /// <summary>Runs the command line; returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
@@ -44,6 +44,8 @@ public static class CourseCommand
             (args.Length == 0 ? stderr : stdout).WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
+        if (args[0] is "autograde" or "gradebook" or "grade-run")
+            return await GradeCommands.RunAsync(args[0], args.Skip(1).ToArray(), stdout, stderr);
         Options options;
         try { options = Options.Parse(args.Skip(1).ToArray(), args[0]); }
         catch (UsageException e)

@@ -93,6 +93,22 @@ public static partial class ExerciseMarkup
     /// <summary>True when the cell's first line marks it as a hidden check.</summary>
     public static bool IsHidden(string cellSource) => FirstLine(cellSource).StartsWith(HiddenMarker, StringComparison.Ordinal);
 
+    /// <summary>The exercise name of an exercise cell (null for any other cell or a header that does not parse).</summary>
+    public static string? ExerciseName(string cellSource) =>
+        Header().Match(FirstLine(cellSource)) is { Success: true } m ? m.Groups["name"].Value : null;
+
+    /// <summary>The exercise a public check cell belongs to (null for any other cell).</summary>
+    public static string? CheckName(string cellSource) => NameAfter(cellSource, CheckMarker);
+
+    /// <summary>The exercise a hidden check cell belongs to (null for any other cell).</summary>
+    public static string? HiddenName(string cellSource) => NameAfter(cellSource, HiddenMarker);
+
+    private static string? NameAfter(string cellSource, string marker)
+    {
+        string first = FirstLine(cellSource);
+        return first.StartsWith(marker, StringComparison.Ordinal) ? first[marker.Length..].Trim() : null;
+    }
+
     private static void Add(Dictionary<string, List<NotebookCell>> cells, string name, NotebookCell cell)
     {
         if (!cells.TryGetValue(name, out var list)) cells[name] = list = [];

@@ -9,6 +9,13 @@ public sealed record NotebookRunOptions
     /// <summary>Longest time the whole notebook may run (default 60 minutes).</summary>
     public TimeSpan NotebookTimeout { get; init; } = TimeSpan.FromMinutes(60);
 
+    /// <summary>
+    /// Most characters of output one cell keeps (streams and displays together; default unlimited). Output beyond
+    /// it is dropped as it arrives, so a cell that prints without end costs no memory, and the cell's last output
+    /// says how much was dropped. The grader sets it.
+    /// </summary>
+    public long MaxOutputCharsPerCell { get; init; } = long.MaxValue;
+
     /// <summary>Called before each code cell runs with (code cell ordinal, number of code cells).</summary>
     public Action<int, int>? Progress { get; init; }
 }

@@ -70,7 +70,7 @@ public static class NotebookRunner
         var composite = new CompositeKernel { csharp };
         composite.DefaultKernelName = csharp.Name;
 
-        var recorder = new EventRecorder();
+        var recorder = new EventRecorder(options.MaxOutputCharsPerCell);
         using var subscription = composite.KernelEvents.Subscribe(recorder);
         // The first submission of a kernel pays for compiler start-up (1-2 s); pay it here so the first cell's
         // time budget measures the cell.
@@ -150,9 +150,11 @@ public static class NotebookRunner
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.#} s";
 
     /// <summary>Turns kernel events of the current cell into outputs and the first error.</summary>
-    private sealed class EventRecorder : IObserver<KernelEvent>
+    private sealed class EventRecorder(long maxChars) : IObserver<KernelEvent>
     {
         private readonly object _lock = new();
+        private long _chars;
+        private long _dropped;
         private List<CellOutput> _outputs = [];
         private Dictionary<string, int> _displayIds = [];
         // Displays not yet matched by an update: the kernel's display() helper publishes its first value under one
@@ -164,7 +166,7 @@ public static class NotebookRunner
 
         public void Start()
         {
-            lock (_lock) { _outputs = []; _displayIds = []; _unclaimedDisplays = []; _error = null; _errorName = null; _active = true; }
+            lock (_lock) { _outputs = []; _displayIds = []; _unclaimedDisplays = []; _error = null; _errorName = null; _active = true; _chars = 0; _dropped = 0; }
         }
 
         public (IReadOnlyList<CellOutput> Outputs, string? Error, string? ErrorName) Stop()
@@ -172,6 +174,9 @@ public static class NotebookRunner
             lock (_lock)
             {
                 _active = false;
+                if (_dropped > 0)
+                    _outputs.Add(new CellOutput(OutputKind.StandardError,
+                        [new FormattedText("text/plain", $"[output truncated: {_dropped:N0} characters beyond the limit of {maxChars:N0} were dropped]")]));
                 return (_outputs.ToArray(), _error, _errorName);
             }
         }
@@ -181,6 +186,7 @@ public static class NotebookRunner
             lock (_lock)
             {
                 if (!_active) return;
+                if (e is DisplayEvent shown && e is not DisplayedValueUpdated && OverLimit(shown)) return;
                 switch (e)
                 {
                     case StandardOutputValueProduced o: _outputs.Add(Stream(OutputKind.StandardOutput, o)); break;
@@ -208,6 +214,20 @@ public static class NotebookRunner
                         break;
                 }
             }
+        }
+
+        /// <summary>Counts the event's text against the cell's limit; true when it must be dropped.</summary>
+        private bool OverLimit(DisplayEvent e)
+        {
+            if (maxChars == long.MaxValue) return false;
+            long size = e.FormattedValues.Sum(f => (long)(f.Value?.Length ?? 0));
+            if (_dropped == 0 && _chars + size <= maxChars)
+            {
+                _chars += size;
+                return false;
+            }
+            _dropped += size;
+            return true;
         }
 
         public void OnError(Exception error) { }

@@ -20,6 +20,16 @@ public sealed class NotebookFixture : IAsyncLifetime
     /// <summary>Generous budgets: a test fails on a wrong value, not on a slow machine.</summary>
     public NotebookRunOptions Options { get; } = new() { CellTimeout = TimeSpan.FromMinutes(5), NotebookTimeout = TimeSpan.FromMinutes(20) };
 
+    /// <summary>Builds the course library into artifacts/notebook-lib (once per test run).</summary>
+    public async Task BuildLibraryOnceAsync()
+    {
+        Task build;
+        await _lock.WaitAsync();
+        try { build = _build ??= BuildLibraryAsync(); }
+        finally { _lock.Release(); }
+        await build;
+    }
+
     /// <summary>Runs notebooks/<paramref name="name"/>.dib (once), after the library is built.</summary>
     public async Task<NotebookRun> RunAsync(string name)
     {

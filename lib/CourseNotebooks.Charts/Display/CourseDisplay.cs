@@ -38,6 +38,9 @@ public static class CourseDisplay
         Register<TextTable>(t => t.ToPlainText(), t => t.ToHtml());
         Register<Exercise.Verdict>(v => v.Message, VerdictHtml);
         Register<ProbeRun>(ProbeText, ProbeHtml);
+        // Probe runs also go out as JSON, which is what the grader reads from a hidden cell (never its text).
+        Formatter.Register<ProbeRun>((run, writer) => writer.Write(run.ToJson()), ProbeRun.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(ProbeRun), HtmlFormatter.MimeType, PlainTextFormatter.MimeType, ProbeRun.MimeType);
         foreach (string mime in new[] { PlainTextFormatter.MimeType, HtmlFormatter.MimeType })
             Formatter.Register(new RecordSequenceFormatter(mime));
         Formatter.SetPreferredMimeTypesFor(typeof(IEnumerable), HtmlFormatter.MimeType, PlainTextFormatter.MimeType);

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using CourseNotebooks.Host;
+using Markdig;
+
+namespace CourseNotebooks.Grading;
+
+/// <summary>
+/// Merges per-submission results (from one grader or from many shards) into the gradebook (CSV and JSON: one row
+/// per student, notebook and exercise), per-student feedback (Markdown and HTML) and the TA's summary. Reading
+/// the results folder again gives the same files: merging is idempotent, and a result file per submission means
+/// no duplicate rows.
+/// </summary>
+public static class Gradebook
+{
+    /// <summary>The gradebook's CSV header.</summary>
+    public const string CsvHeader = "student,notebook,exercise,points,max_points,status,reason,seconds";
+
+    /// <summary>Every result under <paramref name="resultsFolder"/>, by student then notebook.</summary>
+    /// <exception cref="FormatException">A result file is damaged (the message names it).</exception>
+    public static IReadOnlyList<SubmissionResult> Read(string resultsFolder)
+    {
+        if (!Directory.Exists(resultsFolder)) return [];
+        return [.. Directory.EnumerateFiles(resultsFolder, "*.json", SearchOption.AllDirectories)
+            .Select(f =>
+            {
+                try { return SubmissionResult.FromJson(File.ReadAllText(f)); }
+                catch (FormatException e) { throw new FormatException($"{f}: {e.Message}", e); }
+            })
+            .OrderBy(r => r.Student, StringComparer.Ordinal).ThenBy(r => r.Notebook, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Writes gradebook.csv, gradebook.json, feedback/STUDENT.md and .html, summary.md and summary.html.</summary>
+    public static void Write(IReadOnlyList<SubmissionResult> results, string outDir, string sandboxDescription)
+    {
+        AtomicFile.WriteAllText(Path.Combine(outDir, "gradebook.csv"), Csv(results));
+        AtomicFile.WriteAllText(Path.Combine(outDir, "gradebook.json"), JsonSerializer.Serialize(Rows(results), new JsonSerializerOptions { WriteIndented = true }));
+        foreach (var student in results.GroupBy(r => r.Student))
+        {
+            string markdown = Feedback(student.Key, [.. student]);
+            string safe = string.Concat(student.Key.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+            AtomicFile.WriteAllText(Path.Combine(outDir, "feedback", safe + ".md"), markdown);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "feedback", safe + ".html"), Page($"Feedback: {student.Key}", Markdig.Markdown.ToHtml(markdown, Pipeline)));
+        }
+        string summary = Summary(results, sandboxDescription);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.md"), summary);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.html"),
+            Page("Grading summary", ScoreHistogram(results) + Markdig.Markdown.ToHtml(summary, Pipeline)));
+    }
+
+    private static readonly Markdig.MarkdownPipeline Pipeline = new Markdig.MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
+
+    /// <summary>One row per student, notebook and exercise.</summary>
+    public static IReadOnlyList<Dictionary<string, object>> Rows(IReadOnlyList<SubmissionResult> results) =>
+        [.. results.SelectMany(r => r.Exercises.Select(e => new Dictionary<string, object>
+        {
+            ["student"] = r.Student, ["notebook"] = r.Notebook, ["exercise"] = e.Name, ["points"] = e.Points,
+            ["max_points"] = e.MaxPoints, ["status"] = e.Status, ["reason"] = e.Reason, ["seconds"] = Math.Round(r.Seconds, 1),
+        }))];
+
+    /// <summary>The gradebook as CSV (RFC 4180 quoting).</summary>
+    public static string Csv(IReadOnlyList<SubmissionResult> results)
+    {
+        var csv = new StringBuilder(CsvHeader).Append('\n');
+        foreach (var row in Rows(results))
+            csv.AppendJoin(',', row.Values.Select(v => Quote(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""))).Append('\n');
+        return csv.ToString();
+    }
+
+    /// <summary>A student's feedback: per notebook, every exercise with its points and what to look at.</summary>
+    public static string Feedback(string student, IReadOnlyList<SubmissionResult> results)
+    {
+        var md = new StringBuilder($"# Feedback for {student}\n\n");
+        foreach (var r in results)
+        {
+            md.Append($"## {r.Notebook}: {Num(r.Points)} of {r.MaxPoints} points\n\n");
+            bool all = r.Exercises.Count > 0 && r.Exercises.All(e => e.Status == "passed");
+            md.Append(all ? "Every hidden test passed.\n\n"
+                : $"{r.Exercises.Count(e => e.Status == "passed")} of {r.Exercises.Count} exercises passed their hidden tests.\n\n");
+            md.Append("| exercise | points | result | what to look at |\n| --- | ---: | --- | --- |\n");
+            foreach (var e in r.Exercises)
+                md.Append($"| {e.Name} | {Num(e.Points)} / {e.MaxPoints} | {e.Status} | {Cell(e.Reason)} |\n");
+            foreach (string p in r.Problems.Where(p => p.StartsWith("unreadable", StringComparison.Ordinal)))
+                md.Append($"\n{p}\n");
+            md.Append('\n');
+        }
+        return md.ToString();
+    }
+
+    /// <summary>The TA's summary: totals, the exercises most often failed, and the submissions that need a look.</summary>
+    public static string Summary(IReadOnlyList<SubmissionResult> results, string sandboxDescription)
+    {
+        var md = new StringBuilder("# Grading summary\n\n");
+        var students = results.GroupBy(r => r.Student).ToList();
+        md.Append($"{students.Count} students, {results.Count} graded notebooks. {sandboxDescription}.\n\n");
+        md.Append("## Scores\n\n| student | points | of |\n| --- | ---: | ---: |\n");
+        foreach (var s in students)
+            md.Append($"| {s.Key} | {Num(s.Sum(r => r.Points))} | {s.Sum(r => r.MaxPoints)} |\n");
+        md.Append("\n## Exercises by how many students failed them\n\n| exercise | notebook | failed | of |\n| --- | --- | ---: | ---: |\n");
+        foreach (var g in results.SelectMany(r => r.Exercises.Select(e => (r.Notebook, e))).GroupBy(x => (x.Notebook, x.e.Name))
+                     .Select(g => (g.Key.Notebook, g.Key.Name, Failed: g.Count(x => x.e.Status != "passed"), Total: g.Count()))
+                     .OrderByDescending(g => g.Failed).ThenBy(g => g.Name, StringComparer.Ordinal))
+            md.Append($"| {g.Name} | {g.Notebook} | {g.Failed} | {g.Total} |\n");
+        var attention = results.Where(r => r.Problems.Count > 0).ToList();
+        md.Append("\n## Submissions that timed out, crashed or could not be read\n\n");
+        if (attention.Count == 0) md.Append("None.\n");
+        foreach (var r in attention)
+            md.Append($"- {r.Student} / {r.Notebook} ({r.File}): {string.Join("; ", r.Problems)}\n");
+        return md.ToString();
+    }
+
+    /// <summary>The distribution of students' total scores as an inline SVG bar chart (no script, no network).</summary>
+    public static string ScoreHistogram(IReadOnlyList<SubmissionResult> results)
+    {
+        var totals = results.GroupBy(r => r.Student).Select(g => (Points: g.Sum(r => r.Points), Max: g.Sum(r => r.MaxPoints))).ToList();
+        if (totals.Count == 0) return "";
+        const int bins = 10, width = 600, height = 220, margin = 30;
+        int[] counts = new int[bins];
+        foreach (var t in totals) counts[Math.Min(bins - 1, t.Max == 0 ? 0 : (int)(t.Points / t.Max * bins))]++;
+        int top = Math.Max(1, counts.Max());
+        var svg = new StringBuilder($"<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height + margin}\" role=\"img\" aria-label=\"score distribution\">");
+        double bar = (width - 2.0 * margin) / bins;
+        for (int b = 0; b < bins; b++)
+        {
+            double h = (height - margin) * counts[b] / (double)top;
+            double x = margin + b * bar, y = height - h;
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:0.#}\" y=\"{y:0.#}\" width=\"{bar - 4:0.#}\" height=\"{h:0.#}\" fill=\"#4c78a8\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + bar / 2 - 2:0.#}\" y=\"{y - 4:0.#}\" font-size=\"12\" text-anchor=\"middle\">{counts[b]}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + bar / 2 - 2:0.#}\" y=\"{height + 16}\" font-size=\"11\" text-anchor=\"middle\">{b * 100 / bins}-{(b + 1) * 100 / bins}%</text>");
+        }
+        return svg.Append("</svg><figcaption>Students by share of points</figcaption></figure>\n").ToString();
+    }
+
+    private static string Page(string title, string body) => $"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>{WebUtility.HtmlEncode(title)}</title>
+        <style>body {"{"} font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; {"}"} table {"{"} border-collapse: collapse; {"}"} td, th {"{"} border: 1px solid #d0d7de; padding: .2rem .5rem; {"}"}</style>
+        </head><body>
+        {body}
+        </body></html>
+        """;
+
+    private static string Quote(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+
+    private static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
+
+    private static string Num(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
+}
