@@ -83,4 +83,21 @@ public class ExerciseTests
         var broken = Exercise.Probe("a", () => throw new InvalidOperationException("bug"));
         Assert.Contains("reference solution", Assert.Throws<ArgumentException>(() => Exercise.Compare(broken, broken)).Message);
     }
+
+    [Fact]
+    public void ProbeRun_RoundTripsThroughJson_AndNonFiniteNumbersBecomeText()
+    {
+        var run = Exercise.Probe("demo", () => 3, () => new[] { 1.5, -2 }, () => "text", () => throw new InvalidOperationException("boom"), () => double.NaN);
+        var back = ProbeRun.FromJson(run.ToJson());
+        Assert.Equal("demo", back.Name);
+        Assert.Equal([3.0], back.Values[0].Numbers!);
+        Assert.Equal([1.5, -2.0], back.Values[1].Numbers!);
+        Assert.Equal("text", back.Values[2].Text);
+        Assert.StartsWith("InvalidOperationException", back.Values[3].Error);
+        Assert.Equal("[NaN]", back.Values[4].Text);
+        // The round trip compares equal to the original, so a grader that reads JSON judges as the notebook would.
+        Assert.True(Exercise.Compare(run with { Values = [.. run.Values.Take(3)] }, back with { Values = [.. back.Values.Take(3)] }).Correct);
+        Assert.Throws<FormatException>(() => ProbeRun.FromJson("{\"Name\": 3}"));
+        Assert.Throws<FormatException>(() => ProbeRun.FromJson("not json"));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CourseNotebooks.Grading;
+using Xunit.Abstractions;
 
 namespace CourseNotebooks.Notebooks.Tests;
 
@@ -12,7 +13,7 @@ namespace CourseNotebooks.Notebooks.Tests;
 /// autograde` command in its own process, as a TA would.
 /// </summary>
 [Collection(NotebookCollection.Name)]
-public sealed class AutogradeTests(NotebookFixture fixture)
+public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper output)
 {
     /// <summary>Set by .ci/run: a missing sandbox fails the isolation checks instead of relaxing them.</summary>
     public const string RequireSandboxVariable = "COURSE_REQUIRE_SANDBOX";
@@ -23,19 +24,22 @@ public sealed class AutogradeTests(NotebookFixture fixture)
     public async Task Autograde_EveryKindOfSubmission_GetsItsExactRows_AndARestartKeepsThem()
     {
         await fixture.BuildLibraryOnceAsync();
-        bool sandboxed = Sandbox.Detect().Isolated;
+        var sandbox = Sandbox.Detect();
+        bool sandboxed = sandbox.Isolated;
+        // Where bubblewrap cannot run, the isolation checks are relaxed, and the reason is printed.
+        output.WriteLine(sandbox.Description);
         if (Environment.GetEnvironmentVariable(RequireSandboxVariable) == "1")
-            Assert.True(sandboxed, $"{RequireSandboxVariable}=1 but bubblewrap cannot run here: {Sandbox.Detect().Description}");
+            Assert.True(sandboxed, $"{RequireSandboxVariable}=1 but bubblewrap cannot run here: {sandbox.Description}");
         string work = Directory.CreateTempSubdirectory("course-autograde-").FullName;
         try
         {
             string submissions = CopySubmissions(Path.Combine(work, "submissions"));
-            string output = Path.Combine(work, "out");
+            string outDir = Path.Combine(work, "out");
 
-            var (exit, log) = await CourseAsync(submissions, output);
+            var (exit, log) = await CourseAsync(submissions, outDir);
             Assert.True(exit == 0, log);
 
-            var rows = File.ReadAllLines(Path.Combine(output, "gradebook.csv"));
+            var rows = File.ReadAllLines(Path.Combine(outDir, "gradebook.csv"));
             Assert.Equal(Gradebook.CsvHeader, rows[0]);
             var grades = rows.Skip(1).Select(ParseRow).ToDictionary(r => (r.Student, r.Exercise));
             string Status(string student, string exercise) => grades[(student, exercise)].Status;
@@ -71,24 +75,24 @@ public sealed class AutogradeTests(NotebookFixture fixture)
             Assert.False(File.Exists(Path.Combine(Course, "escaped.txt")) && sandboxed, "a sandboxed submission wrote above its folder");
 
             // Feedback names what failed, never a hidden expected value (49, 16, 0 for square; 55; 2.5 and -0.125 for half).
-            string feedback = File.ReadAllText(Path.Combine(output, "feedback", "wrong.md"));
+            string feedback = File.ReadAllText(Path.Combine(outDir, "feedback", "wrong.md"));
             Assert.Contains("wrong value", feedback);
             foreach (string expected in new[] { "49", "16", "55", "2.5", "0.125" })
                 Assert.DoesNotContain(expected, feedback);
             Assert.DoesNotContain("Every hidden test passed", feedback);
-            Assert.Contains("Every hidden test passed", File.ReadAllText(Path.Combine(output, "feedback", "correct.md")));
-            string summary = File.ReadAllText(Path.Combine(output, "summary.md"));
+            Assert.Contains("Every hidden test passed", File.ReadAllText(Path.Combine(outDir, "feedback", "correct.md")));
+            string summary = File.ReadAllText(Path.Combine(outDir, "summary.md"));
             Assert.Contains("endless", summary);
-            Assert.Contains("<svg", File.ReadAllText(Path.Combine(output, "summary.html")));
+            Assert.Contains("<svg", File.ReadAllText(Path.Combine(outDir, "summary.html")));
 
             // A restart keeps every finished result (no child runs: seconds, not minutes) and writes the same gradebook.
-            var before = Directory.GetFiles(Path.Combine(output, "results"), "*.json", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllText);
+            var before = Directory.GetFiles(Path.Combine(outDir, "results"), "*.json", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllText);
             var clock = Stopwatch.StartNew();
-            var (again, againLog) = await CourseAsync(submissions, output);
+            var (again, againLog) = await CourseAsync(submissions, outDir);
             Assert.True(again == 0, againLog);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the restart took {clock.Elapsed.TotalSeconds:0} s: results were not kept\n{againLog}");
             Assert.All(before, kv => Assert.Equal(kv.Value, File.ReadAllText(kv.Key)));
-            Assert.Equal(rows, File.ReadAllLines(Path.Combine(output, "gradebook.csv")));
+            Assert.Equal(rows, File.ReadAllLines(Path.Combine(outDir, "gradebook.csv")));
 
             string[] Statuses(string student) => [.. rows.Skip(1).Select(ParseRow).Where(r => r.Student == student).Select(r => r.Status)];
         }
@@ -115,13 +119,13 @@ public sealed class AutogradeTests(NotebookFixture fixture)
         return to;
     }
 
-    private async Task<(int Exit, string Log)> CourseAsync(string submissions, string output)
+    private async Task<(int Exit, string Log)> CourseAsync(string submissions, string outDir)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList =
             {
-                Path.Combine(AppContext.BaseDirectory, "course.dll"), "autograde", submissions, "--root", Course, "--out", output,
+                Path.Combine(AppContext.BaseDirectory, "course.dll"), "autograde", submissions, "--root", Course, "--out", outDir,
                 "--cell-time", "10", "--memory", "512", "--wall-time", "120", "--jobs", "2",
             },
             RedirectStandardOutput = true,
