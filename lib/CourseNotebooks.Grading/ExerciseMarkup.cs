@@ -22,7 +22,7 @@ public sealed record ExerciseSpec(string Name, int Points, IReadOnlyList<string>
     public IReadOnlyList<string> ForbiddenUses(string? solution = null)
     {
         string text = solution ?? Solution;
-        return [.. Forbidden.Where(api => Regex.IsMatch(text, $@"(?<![\w.]){Regex.Escape(api)}(?!\w)"))];
+        return [.. Forbidden.Where(api => Regex.IsMatch(text, $@"(?<!\w){Regex.Escape(api)}(?!\w)"))];
     }
 }
 

@@ -73,6 +73,45 @@ public sealed class Notebook04Tests(NotebookFixture fixture)
         Assert.True(Exercise.Compare(library, probes, tolerance: 1e-7).Correct);
     }
 
+    [Fact]
+    public async Task AvgPoolAndArgmaxExercises_ReferenceSolutionsAgreeWithTheLibraryOnTheHiddenInputs()
+    {
+        var run = await fixture.RunAsync(Name);
+        var probes = run.CodeCells.Select(c => c.ReturnValue).OfType<ProbeRun>().ToDictionary(p => p.Name);
+
+        // Average pooling: the library's AvgPool2d(k) backward of the same upstream grids.
+        static float[] AvgBackward(int rows, int columns, int seed, int k)
+        {
+            var pool = new AvgPool2d<float>(k);
+            pool.Forward(new Tensor<float>(1, 1, rows * k, columns * k));
+            return pool.Backward(Tensor.FromArray(Exercise.RandomGrid(rows, columns, seed)).Reshape(1, 1, rows, columns)).Data.ToArray();
+        }
+        var avg = Exercise.Probe("avg-pool-backward", () => AvgBackward(3, 3, 45, 2), () => AvgBackward(2, 5, 46, 3), () => AvgBackward(1, 1, 47, 1));
+        Assert.True(Exercise.Compare(avg, probes["avg-pool-backward"], tolerance: 1e-6).Correct);
+
+        // Overlapping max pooling: MaxPool2d(k, stride) backward of a gradient of ones counts each input's wins.
+        static float[] Wins(int rows, int columns, int seed, int k, int stride)
+        {
+            var pool = new MaxPool2d<float>(k, stride);
+            var output = pool.Forward(Tensor.FromArray(Exercise.RandomGrid(rows, columns, seed)).Reshape(1, 1, rows, columns));
+            return pool.Backward(Tensor.Full(1f, output.Shape.ToArray())).Data.ToArray();
+        }
+        var counts = Exercise.Probe("overlapping-argmax-count", () => Wins(5, 5, 48, 3, 1), () => Wins(6, 7, 49, 2, 1), () => Wins(7, 7, 50, 3, 2));
+        Assert.True(Exercise.Compare(counts, probes["overlapping-argmax-count"]).Correct);
+        // The public example: the slide's 1.2 wins two of the four overlapping windows.
+        Assert.Equal(2, run.GetVariable<float[,]>("activations43") is var a ? Wins43(a)[0, 2] : -1);
+
+        static int[,] Wins43(float[,] a)
+        {
+            var pool = new MaxPool2d<float>(3, 1);
+            var output = pool.Forward(Tensor.FromArray(a).Reshape(1, 1, 4, 4));
+            var grad = pool.Backward(Tensor.Full(1f, output.Shape.ToArray()));
+            var result = new int[4, 4];
+            for (int i = 0; i < 16; i++) result[i / 4, i % 4] = (int)grad.Data[i];
+            return result;
+        }
+    }
+
     /// <summary>dX of MaxPool2d(2) for the hidden cell's seeded inputs (same generator, same order).</summary>
     private static float[] LibraryBackward(int rows, int columns, int activationSeed, int upstreamSeed)
     {

@@ -129,4 +129,29 @@ public sealed class Notebook06Tests(NotebookFixture fixture)
         Assert.Contains(cell.Outputs, o => o.Kind == Host.OutputKind.StandardOutput && o.PlainText.Contains(progress.Result!, StringComparison.Ordinal));
         Assert.Contains($"after 5 epochs {history[^1].TestAccuracy!.Value.ToString("P1", System.Globalization.CultureInfo.CurrentCulture)}", progress.Result);
     }
+
+    [Fact]
+    public async Task ConvExercises_ReferenceSolutionsAgreeWithTheLibraryOnTheHiddenLayers()
+    {
+        var run = await fixture.RunAsync(Name);
+        var probes = run.CodeCells.Select(c => c.ReturnValue).OfType<ProbeRun>().ToDictionary(p => p.Name);
+
+        // Parameters: the library's Conv2d of the same shape counts them.
+        static long Parameters(int k, int cin, int cout, int groups, bool bias) => new Conv2d<float>(cin, cout, k, groups: groups, bias: bias).ParameterCount();
+        var parameters = Exercise.Probe("conv-parameters",
+            () => Parameters(11, 3, 96, 1, true), () => Parameters(1, 64, 128, 1, false), () => Parameters(3, 32, 64, 4, true),
+            () => Parameters(5, 6, 16, 1, true), () => Parameters(7, 3, 64, 1, false));
+        Assert.True(Exercise.Compare(parameters, probes["conv-parameters"]).Correct);
+
+        // Multiply-adds: the library's own count for one image.
+        static long MultiplyAdds(int n, int k, int stride, int padding, int cin, int cout, int groups) =>
+            new Conv2d<float>(cin, cout, k, stride: stride, padding: padding, groups: groups).MultiplyAdds([1, cin, n, n]);
+        var multiplyAdds = Exercise.Probe("conv-multiply-adds",
+            () => MultiplyAdds(27, 5, 1, 2, 96, 256, 2), () => MultiplyAdds(13, 3, 1, 1, 384, 256, 2),
+            () => MultiplyAdds(32, 3, 2, 1, 16, 32, 1), () => MultiplyAdds(28, 5, 1, 0, 1, 6, 1), () => MultiplyAdds(1, 1, 1, 0, 4096, 1000, 1));
+        Assert.True(Exercise.Compare(multiplyAdds, probes["conv-multiply-adds"]).Correct);
+        // fc6 as a convolution costs what the model's fc6 row says.
+        var summary = run.GetVariable<ModelSummary>("summary");
+        Assert.Equal(6L * 6 * 256 * 4096, summary.Rows.Single(r => r.InputShape[^1] == 9216 && r.OutputShape[^1] == 4096).MultiplyAdds);
+    }
 }

@@ -128,6 +128,25 @@ public static class Exercise
     }
 
     /// <summary>
+    /// A grid of seeded uniform values in [-1, 1), for hidden probes: inputs the student has not seen, the same on
+    /// every run (ties between values have probability zero). Introduced in notebook 04-backprop-pooling.
+    /// </summary>
+    /// <param name="rows">Rows, at least 1.</param>
+    /// <param name="columns">Columns, at least 1.</param>
+    /// <param name="seed">The seed: each probe its own.</param>
+    public static float[,] RandomGrid(int rows, int columns, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
+        var random = new Random(seed);
+        var grid = new float[rows, columns];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+                grid[i, j] = (float)(2 * random.NextDouble() - 1);
+        return grid;
+    }
+
+    /// <summary>
     /// Compares a student's probe values with the reference's: numbers within <paramref name="tolerance"/>
     /// (absolute, or relative to the reference value's size above 1), text exactly. The verdict names the probes
     /// that failed by number and kind (wrong value, wrong length, threw), never the reference value.
