@@ -69,8 +69,9 @@ public static class Statistics
     /// Pearson's correlation of two equally long sequences,
     /// r = sum((a - mean a)(b - mean b)) / sqrt(sum((a - mean a)^2) sum((b - mean b)^2)), in [-1, 1]: 1 when b is an
     /// increasing affine function of a, 0 when they are linearly unrelated. Unlike the fraction of exactly equal
-    /// values it is not inflated by positions that are zero in both (a feature map's empty background only shifts
-    /// the means). NaN when either sequence is constant (including length 1). NumPy: np.corrcoef(a, b)[0, 1].
+    /// values it cannot be high merely because both sequences are mostly zero: two sparse feature maps whose
+    /// non-zero values do not overlap correlate near 0 (slightly below), however much empty background they share.
+    /// NaN when either sequence is constant (including length 1). NumPy: np.corrcoef(a, b)[0, 1].
     /// </summary>
     /// <exception cref="ArgumentException">The lengths differ, or the sequences are empty.</exception>
     public static double Correlation(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
