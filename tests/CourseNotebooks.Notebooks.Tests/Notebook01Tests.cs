@@ -52,6 +52,20 @@ public sealed class Notebook01Tests(NotebookFixture fixture)
     }
 
     [Fact]
+    public async Task PerSeedAccuracy_IsReproducedByTrainingThatSeedAgainHere()
+    {
+        var run = await fixture.RunAsync(Name);
+        int seed = run.GetVariable<int[]>("seeds")[1];
+        var train = run.GetVariable<LabeledImages>("train");
+        var test = run.GetVariable<LabeledImages>("test");
+        // The notebook's second seed, learned filters, rebuilt from the library alone: same layers, seeds and optimizer.
+        var model = new Sequential<float>(new Conv2d<float>(1, 4, 3, padding: 1, bias: false, seed: seed), new ReLU<float>(),
+            new MaxPool2d<float>(2), new Flatten<float>(), new Linear<float>(4 * 14 * 14, 10, seed: seed));
+        var history = Training.Fit(model, new Sgd<float>(model.Parameters(), learningRate: 0.05, momentum: 0.9), train, test, 3, batchSize: 32, seed: seed);
+        Assert.Equal(history[^1].TestAccuracy!.Value, run.GetVariable<double[]>("learnedAccuracies")[1], 1e-12);
+    }
+
+    [Fact]
     public async Task SeedComparisonTable_EqualsAnIndependentRecomputation_FromThePerSeedAccuracies()
     {
         var run = await fixture.RunAsync(Name);
