@@ -206,6 +206,46 @@ public static class Charts
     }
 
     /// <summary>
+    /// A comparison of repeated measurements: one bar per category at its mean with an error bar of
+    /// ± <paramref name="errors"/>, and every single run drawn as a dot over its bar, on a value axis fixed to
+    /// [<paramref name="yMin"/>, <paramref name="yMax"/>] so that the chart shows a difference at its true size
+    /// (an accuracy axis from 0 to 100 %, not zoomed onto the two bars' tops). Introduced in notebook
+    /// 01-convolution (hand-made against learned filters over several seeds).
+    /// </summary>
+    /// <param name="title">Chart title.</param>
+    /// <param name="yTitle">The value axis' title, with its unit.</param>
+    /// <param name="categories">One label per bar, left to right.</param>
+    /// <param name="means">The bar heights, one per category (usually the mean of that category's runs).</param>
+    /// <param name="errors">Half-length of each error bar, non-negative (a standard error, or twice it).</param>
+    /// <param name="runs">The single measurements of each category (any number per category, none allowed).</param>
+    /// <param name="yMin">Lower end of the value axis.</param>
+    /// <param name="yMax">Upper end of the value axis, above <paramref name="yMin"/>.</param>
+    /// <param name="errorName">Legend entry of the bars, which should say what the error bars are.</param>
+    /// <param name="runName">Legend entry of the dots.</param>
+    /// <exception cref="ArgumentException">Means, errors or runs not one per category, a negative or NaN error, or
+    /// yMax not above yMin.</exception>
+    public static GenericChart MeansWithRuns(string? title, string yTitle, IReadOnlyList<string> categories,
+        IReadOnlyList<double> means, IReadOnlyList<double> errors, IReadOnlyList<IReadOnlyList<double>> runs,
+        double yMin, double yMax, string errorName = "mean ± error", string runName = "one run")
+    {
+        if (means.Count != categories.Count || errors.Count != categories.Count || runs.Count != categories.Count)
+            throw new ArgumentException($"Charts.MeansWithRuns: {categories.Count} categories but {means.Count} means, {errors.Count} errors and {runs.Count} lists of runs.", nameof(means));
+        if (errors.Any(e => !(e >= 0)))
+            throw new ArgumentException("Charts.MeansWithRuns: every error must be a non-negative number.", nameof(errors));
+        if (!(yMax > yMin))
+            throw new ArgumentException($"Charts.MeansWithRuns: the axis needs yMax > yMin, got [{yMin}, {yMax}].", nameof(yMax));
+        var bars = Trace("bar", ("name", errorName), ("x", categories.ToArray()), ("y", means.ToArray()),
+            ("error_y", Obj(("type", "data"), ("array", errors.ToArray()), ("visible", true), ("thickness", 2), ("width", 12))),
+            ("marker", Obj(("color", "#9fb3c8"))));
+        var dots = Trace("scatter", ("name", runName), ("mode", "markers"),
+            ("x", runs.SelectMany((r, i) => r.Select(_ => categories[i])).ToArray()),
+            ("y", runs.SelectMany(r => r).ToArray()),
+            ("marker", Obj(("color", "#d62728"), ("size", 8), ("opacity", 0.8))));
+        var layout = Layout(title, ("yaxis", Obj(("title", Obj(("text", yTitle))), ("range", new[] { yMin, yMax }))));
+        return Figure(layout, bars, dots);
+    }
+
+    /// <summary>
     /// Scatter plot of 2-D points [N, 2] (a PCA or t-SNE map), one colour and legend entry per label.
     /// </summary>
     /// <exception cref="ArgumentException">Points not [N, 2], or labels not of length N.</exception>

@@ -209,6 +209,22 @@ public sealed class ChartsTests
     }
 
     [Fact]
+    public void MeansWithRuns_DrawsMeansWithErrorBars_TheRunsAsDots_OnTheGivenAxisRange()
+    {
+        var figure = Figure(Plots.MeansWithRuns("t", "accuracy (%)", ["a", "b"], [80, 81], [2, 0.5],
+            [[79, 81], [80.5, 81, 81.5]], 0, 100, "mean ± 2 SE", "one seed"));
+        var bars = figure.GetProperty("data")[0];
+        Assert.Equal([80.0, 81], bars.GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal([2.0, 0.5], bars.GetProperty("error_y").GetProperty("array").EnumerateArray().Select(v => v.GetDouble()));
+        var dots = figure.GetProperty("data")[1];
+        Assert.Equal(["a", "a", "b", "b", "b"], dots.GetProperty("x").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal([79.0, 81, 80.5, 81, 81.5], dots.GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal([0.0, 100], figure.GetProperty("layout").GetProperty("yaxis").GetProperty("range").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Throws<ArgumentException>(() => Plots.MeansWithRuns("t", "y", ["a"], [1], [-1], [[1]], 0, 1));
+        Assert.Throws<ArgumentException>(() => Plots.MeansWithRuns("t", "y", ["a"], [1], [1], [[1]], 1, 1));
+    }
+
+    [Fact]
     public void ChartsLibrary_NamesNoFSharpCoreType()
     {
         // In dotnet-repl, dotnet-interactive and VS Code, Plotly.NET binds to the tools' FSharp.Core 10.0 while an
