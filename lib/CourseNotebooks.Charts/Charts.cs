@@ -12,8 +12,8 @@ namespace CourseNotebooks.Charts;
 /// <summary>
 /// Plotly.NET charts of engine tensors: heatmaps of feature maps and kernels, image grids, training curves, bar
 /// charts, 2-D embeddings and a step-by-step walk of a convolution. Every method returns a Plotly.NET
-/// <see cref="GenericChart"/>, which notebooks display as an interactive chart (with Plotly.NET.Interactive loaded)
-/// and tests read back as JSON (<see cref="ChartJson"/>). Introduced in notebook 01-convolution.
+/// <see cref="GenericChart"/>, which notebooks display as an interactive chart (through <see cref="ChartHtml"/>, which
+/// <see cref="CourseDisplay.Install"/> registers) and tests read back as JSON (<see cref="ChartJson"/>). Introduced in notebook 01-convolution.
 /// </summary>
 /// <remarks>
 /// The figures are built as plain Plotly objects (trace and layout properties set by name, nested values as
