@@ -59,6 +59,44 @@ public sealed class ChartHtmlBrowserTests(NotebookFixture fixture, ITestOutputHe
     }
 
     [FactWhenBrowser]
+    public async Task UnderAnAmdLoader_TheChartsAskItForPlotly_AtTheCdnPathOfTheEmbeddedVersion()
+    {
+        await fixture.BuildLibraryOnceAsync();
+        string? plotly = PlotlyScript.Read(Path.Combine(fixture.Root, "artifacts", "notebook-lib"), out string? problem);
+        Assert.True(plotly is not null, problem);
+        // A stand-in for require.js as Jupyter's classic notebook has it: plotly.js registers with define() and sets
+        // no window.Plotly; requirejs() hands out modules registered under the configured name, and nothing is fetched.
+        string amdName = "plotly-" + ChartHtml.PlotlyJsVersion;
+        string head = $$"""
+            <script>
+            (function () {
+              var factory = null, modules = {};
+              window.define = function (deps, f) { factory = typeof deps === "function" ? deps : f; };
+              window.define.amd = {};
+              window.requirejs = function (names, ok, fail) {
+                window.amdAsked = (window.amdAsked || []).concat([window.amdPaths && window.amdPaths[names[0]]]);
+                if (modules[names[0]]) ok(modules[names[0]]); else fail(new Error("no module " + names[0]));
+              };
+              window.requirejs.config = function (c) { window.amdPaths = Object.assign(window.amdPaths || {}, c.paths); };
+              window.amdRegister = function (name) { modules[name] = factory(); };
+            })();
+            </script>
+            <script>{{plotly.Replace("</script", "<\\/script", StringComparison.Ordinal)}}</script>
+            <script>amdRegister("{{amdName}}");</script>
+            """;
+        string page = WritePage("amd", head, TwoCharts());
+
+        await using var browser = await HeadlessChromium.LaunchAsync(Chromium(), TimeSpan.FromSeconds(30));
+        var tab = await browser.OpenAsync(page, ChartsDrawn, TimeSpan.FromSeconds(60));
+
+        Assert.False((await tab.EvaluateAsync("typeof window.Plotly !== 'undefined'")).GetBoolean());
+        string cdnPath = ChartHtml.PlotlyJsUrl[..^".js".Length];
+        Assert.Equal([cdnPath, cdnPath], (await tab.EvaluateAsync("window.amdAsked")).EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([page], tab.RequestedUrls.Where(u => !u.StartsWith("data:", StringComparison.Ordinal)));
+        Assert.Empty(tab.Errors);
+    }
+
+    [FactWhenBrowser]
     public async Task WithoutPlotlyAndNetwork_TheChartsSayPlotlyCouldNotLoad_AfterOneRequest()
     {
         string page = WritePage("offline", "", TwoCharts());
