@@ -266,8 +266,9 @@ public static class NotebookRunner
     }
 
     /// <summary>
-    /// Loads the kernel extensions a NuGet package ships in interactive-extensions/dotnet (Plotly.NET.Interactive's
-    /// chart formatter is one): the dotnet-interactive app does this itself, the packages do not.
+    /// Loads the kernel extensions a NuGet package ships in interactive-extensions/dotnet (a package's formatters,
+    /// such as Plotly.NET.Interactive's, which the course no longer uses) for notebooks that <c>#r "nuget: ..."</c>
+    /// one: the dotnet-interactive app does this itself, the packages do not.
     /// </summary>
     private sealed class ExtensionLoader
     {

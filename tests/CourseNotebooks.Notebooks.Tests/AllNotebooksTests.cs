@@ -83,5 +83,22 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
         Assert.Contains("#r \"../artifacts/notebook-lib/CourseNotebooks.Engine.dll\"", setup);
         Assert.Contains("Seed", setup);
         Assert.DoesNotContain("/work/", string.Concat(run.CodeCells.Select(c => c.Cell.Source)));
+        // Nothing comes from a package feed: a first run offline works as well as any other.
+        Assert.DoesNotContain("#r \"nuget:", string.Concat(run.CodeCells.Select(c => c.Cell.Source)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public async Task Notebook_Charts_ShowAsTheCoursesHtml_AndAsPlotlyJson(string name)
+    {
+        var run = await fixture.RunAsync(name);
+        var charts = run.Cells.SelectMany(c => c.Outputs).Where(o => o.TextOf(Charts.Charts.PlotlyMimeType) is not null).ToList();
+        if (run.CodeCells.Any(c => c.Cell.Source.Contains("Charts.", StringComparison.Ordinal))) Assert.NotEmpty(charts);
+        Assert.All(charts, chart =>
+        {
+            string html = chart.TextOf("text/html") ?? "";
+            Assert.StartsWith("<div id=\"course-chart-", html);
+            Assert.Contains("Plotly.newPlot(", html);
+        });
     }
 }

@@ -36,10 +36,10 @@ public sealed class CourseRunTests(NotebookFixture fixture)
         {
             string html = await File.ReadAllTextAsync(Path.Combine(outDir, "html", name + ".html"));
             // The library's plotly.js inlined once, charts drawn from their figures, not the notebook HTML that
-            // fetches require.js and plotly.js (the browser test opens the pages).
+            // fetches plotly.js from its CDN (the browser test opens the pages).
             Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, @"\* plotly\.js v\d"));
             Assert.Contains("Plotly.newPlot(\"chart-", html);
-            Assert.DoesNotContain("require.min.js", html);
+            Assert.DoesNotContain("course-chart-", html);
         }
         Directory.Delete(outDir, recursive: true);
     }

@@ -52,6 +52,56 @@ public sealed class DisplayTests
     }
 
     [Fact]
+    public void Charts_ShowAsADivThatPlotlyDraws_FromTheEmbeddedVersionsCdn_EachWithItsOwnId()
+    {
+        CourseDisplay.Install();
+        var chart = Charts.Charts.Lines("t", "epoch", "loss", ("loss", [3.0, 2, 1]));
+        Assert.Equal(HtmlFormatter.MimeType, Formatter.GetPreferredMimeTypesFor(chart.GetType()).First());
+        string html = Formatter.ToDisplayString(chart, HtmlFormatter.MimeType);
+
+        // Plotly.NET's figures carry a width and height (600 px by default), which the div keeps.
+        var div = System.Text.RegularExpressions.Regex.Match(html, "^<div id=\"(?<id>course-chart-[0-9a-f]{32})\" class=\"course-chart\" style=\"width:600px;height:600px;\"></div>");
+        Assert.True(div.Success, html);
+        string id = div.Groups["id"].Value;
+        Assert.Contains($"var id = \"{id}\"", html);
+        Assert.Contains("Plotly.newPlot(el, figure.data, figure.layout", html);
+        Assert.Contains("<script type=\"text/javascript\">", html);
+        // The figure's own data is in the script, as the figure JSON says it.
+        using var figure = System.Text.Json.JsonDocument.Parse(Charts.Charts.ChartJson(chart));
+        string data = figure.RootElement.GetProperty("data").GetRawText();
+        Assert.Contains(data, html);
+        Assert.Contains("\"y\":[3.0,2.0,1.0]", data);
+
+        // plotly.js from the CDN at the version Plotly.NET embeds (the reports' copy), also under require.js.
+        string resource = Assert.Single(typeof(Plotly.NET.GenericChart).Assembly.GetManifestResourceNames(), n => n.EndsWith(".min.js", StringComparison.Ordinal));
+        Assert.Equal($"Plotly.NET.plotly-{ChartHtml.PlotlyJsVersion}.min.js", resource);
+        Assert.Contains($"url = \"https://cdn.plot.ly/plotly-{ChartHtml.PlotlyJsVersion}.min.js\"", html);
+        Assert.Contains("requirejs([amdName], draw", html);
+        Assert.Contains(System.Text.Json.JsonSerializer.Serialize(ChartHtml.LoadFailedMessage), html);
+
+        // Two charts (or the same one shown twice) never share a div.
+        string again = Formatter.ToDisplayString(chart, HtmlFormatter.MimeType);
+        Assert.DoesNotContain(id, again);
+        Assert.Matches("id=\"course-chart-[0-9a-f]{32}\"", again);
+    }
+
+    [Fact]
+    public void ChartHtml_KeepsTheFiguresSize_AndNoStringCanEndItsScript()
+    {
+        string html = ChartHtml.Of(Charts.Charts.Lines("</script><script>alert(1)</script>", "x", "y", ("a", [1.0, 2])));
+        Assert.Equal(1, CountOf(html, "<script"));
+        Assert.Equal(1, CountOf(html, "</script>"));
+        Assert.Contains("\\u003c/script>\\u003cscript>alert(1)", html);
+        Assert.StartsWith("<div id=\"course-chart-", html);
+
+        string unsized = ChartHtml.FromFigureJson("""{"data":[{"type":"bar","y":[1,2]}],"layout":{}}""");
+        Assert.DoesNotContain("style=", unsized[..unsized.IndexOf("<script", StringComparison.Ordinal)]);   // Plotly's own default size
+
+        string sized = ChartHtml.FromFigureJson("""{"data":[{"type":"bar","y":[1,2]}],"layout":{"width":640,"height":360.5}}""");
+        Assert.Contains("class=\"course-chart\" style=\"width:640px;height:360.5px;\"></div>", sized);
+    }
+
+    [Fact]
     public void TextTable_RejectsARowOfTheWrongWidth_NamingTheColumns()
     {
         var table = new TextTable(["Layer", "Params"]);

@@ -48,6 +48,15 @@ public sealed class NotebookFixture : IAsyncLifetime
         return await run;
     }
 
+    /// <summary>Builds the course library into artifacts/notebook-lib (once per test run), without running a notebook.</summary>
+    public async Task BuildLibraryOnceAsync()
+    {
+        await _lock.WaitAsync();
+        try { _build ??= BuildLibraryAsync(); }
+        finally { _lock.Release(); }
+        await _build;
+    }
+
     private async Task<NotebookRun> RunAfterBuildAsync(string name)
     {
         await _build!;

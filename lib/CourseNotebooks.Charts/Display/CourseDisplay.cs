@@ -13,7 +13,7 @@ namespace CourseNotebooks.Charts;
 /// How the course's values look in every notebook host (VS Code, Jupyter, dotnet-repl, the headless run): tensors
 /// as grids, <see cref="ModelSummary"/> as its full table with totals, <see cref="TextTable"/>s and arrays of
 /// records (the notebooks' per-layer tables) as tables, each in text/plain and text/html, every row shown; charts
-/// in Plotly's own mime type next to their HTML.
+/// as HTML that draws them (<see cref="ChartHtml"/>) and in Plotly's own mime type.
 /// Introduced in notebook 01-convolution, whose setup cell (the same in every notebook) calls <see cref="Install"/>.
 /// </summary>
 /// <remarks>
@@ -44,8 +44,9 @@ public static class CourseDisplay
         foreach (string mime in new[] { PlainTextFormatter.MimeType, HtmlFormatter.MimeType })
             Formatter.Register(new RecordSequenceFormatter(mime));
         Formatter.SetPreferredMimeTypesFor(typeof(IEnumerable), HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
-        // Charts keep the HTML of Plotly.NET's notebook extension (it loads plotly.js from a CDN) and gain the figure
-        // JSON under Plotly's own mime type, which Jupyter, VS Code and the HTML reports draw offline.
+        // Charts go out twice: as HTML that draws them with plotly.js (ChartHtml: the page's copy, or the CDN's), and
+        // as the figure JSON under Plotly's own mime type, which JupyterLab, VS Code and the HTML reports draw offline.
+        Formatter.Register<GenericChart>((chart, writer) => writer.Write(ChartHtml.Of(chart)), HtmlFormatter.MimeType);
         Formatter.Register<GenericChart>((chart, writer) => writer.Write(Charts.ChartJson(chart)), Charts.PlotlyMimeType);
         Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), HtmlFormatter.MimeType, Charts.PlotlyMimeType);
     }
