@@ -20,7 +20,7 @@ public sealed class NotebookFixture : IAsyncLifetime
     /// <summary>Generous budgets: a test fails on a wrong value, not on a slow machine.</summary>
     public NotebookRunOptions Options { get; } = new() { CellTimeout = TimeSpan.FromMinutes(5), NotebookTimeout = TimeSpan.FromMinutes(20) };
 
-    /// <summary>Builds the course library into artifacts/notebook-lib (once per test run).</summary>
+    /// <summary>Builds the course library into artifacts/notebook-lib (once per test run), without running a notebook.</summary>
     public async Task BuildLibraryOnceAsync()
     {
         Task build;
@@ -46,15 +46,6 @@ public sealed class NotebookFixture : IAsyncLifetime
         }
         finally { _lock.Release(); }
         return await run;
-    }
-
-    /// <summary>Builds the course library into artifacts/notebook-lib (once per test run), without running a notebook.</summary>
-    public async Task BuildLibraryOnceAsync()
-    {
-        await _lock.WaitAsync();
-        try { _build ??= BuildLibraryAsync(); }
-        finally { _lock.Release(); }
-        await _build;
     }
 
     private async Task<NotebookRun> RunAfterBuildAsync(string name)
