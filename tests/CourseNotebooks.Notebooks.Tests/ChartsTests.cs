@@ -251,6 +251,19 @@ public sealed class ChartsTests
         Assert.Equal(2, bands.Length);
         Assert.DoesNotContain(Plots.StructuralZeroColour, bands);
         Assert.All(zeros.GetProperty("colorscale").EnumerateArray(), stop => Assert.Equal(Plots.StructuralZeroColour, stop[1].GetString()));
+        Assert.Equal("%{text}", weights.GetProperty("texttemplate").GetString());
+    }
+
+    [Fact]
+    public void WeightIndexGrid_GivesEachCellRoomForItsLabel_AndDropsLabelsWhenTooWide()
+    {
+        var narrow = Figure(Plots.WeightIndexGrid(new int[9, 25]));
+        Assert.True(narrow.GetProperty("layout").GetProperty("width").GetInt32() >= 25 * 30, "a 25-column grid needs about 30 px per label");
+        Assert.True(narrow.GetProperty("data")[1].TryGetProperty("texttemplate", out _));
+
+        var wide = Figure(Plots.WeightIndexGrid(new int[4, 60]));
+        Assert.False(wide.GetProperty("data")[1].TryGetProperty("texttemplate", out _));
+        Assert.True(wide.GetProperty("layout").GetProperty("width").GetInt32() <= 1600);
     }
 
     [Fact]
