@@ -94,31 +94,40 @@ public static class Charts
     /// </summary>
     /// <param name="title">Chart title.</param>
     /// <param name="panels">Left to right: a caption and a tensor [H, W] (or [N, C, H, W], whose first plane is
-    /// drawn); the panels may differ in size.</param>
+    /// drawn); the panels may differ in size and are drawn with equal square cells. A caption wider than its panel
+    /// should be split with "&lt;br&gt;".</param>
     /// <exception cref="ArgumentException">No panels, or a panel of rank other than 2, 3 or 4.</exception>
     public static GenericChart HeatmapRow<T>(string? title, params (string Caption, Tensor<T> Values)[] panels)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (panels.Length == 0)
             throw new ArgumentException("Charts.HeatmapRow: at least one panel is needed.", nameof(panels));
-        const double Gap = 0.04;
-        double width = (1.0 - Gap * (panels.Length - 1)) / panels.Length;
-        var layout = Layout(title);
+        // Every panel gets the same cell size: its share of the width is its share of the columns, and the figure is
+        // as wide as the cells need (about 44 px each, so a value like -0.0968 fits), at most 960 px (the text
+        // column of the course's reports; wider figures are cut off there), shrinking the cells beyond that.
+        const int Cell = 44, GapPixels = 50, Margins = 120, MaxWidth = 960;
+        var planes = panels.Select(p => Plane(p.Values, 0, 0, nameof(HeatmapRow))).ToArray();
+        int totalColumns = planes.Sum(z => z[0].Length), maxRows = planes.Max(z => z.Length);
+        int plotWidth = Math.Min(MaxWidth - Margins, totalColumns * Cell + GapPixels * (panels.Length - 1));
+        double gap = (double)GapPixels / plotWidth, cellShare = (1.0 - gap * (panels.Length - 1)) / totalColumns;
+        var layout = Layout(title, ("width", plotWidth + Margins), ("height", maxRows * Math.Min(Cell, (double)plotWidth / totalColumns) + 200));
         var traces = new Trace[panels.Length];
         var captions = new List<object>(panels.Length);
+        double left = 0;
         for (int i = 0; i < panels.Length; i++)
         {
-            var z = Plane(panels[i].Values, 0, 0, nameof(HeatmapRow));
+            var z = planes[i];
             string suffix = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
             var trace = Trace("heatmap", ("z", z), ("x", Enumerable.Range(0, z[0].Length).ToArray()), ("y", Enumerable.Range(0, z.Length).ToArray()),
                 ("colorscale", "Viridis"), ("showscale", false), ("name", panels[i].Caption), ("xaxis", "x" + suffix), ("yaxis", "y" + suffix));
             if (z.Length * z[0].Length <= AnnotateUpTo) trace.SetProperty("texttemplate", "%{z:.3~g}");
             traces[i] = trace;
-            double left = i * (width + Gap);
-            layout.SetProperty("xaxis" + suffix, Obj(("domain", new[] { left, left + width }), ("constrain", "domain"), ("dtick", 1), ("anchor", "y" + suffix)));
+            double right = Math.Min(1.0, left + z[0].Length * cellShare);
+            layout.SetProperty("xaxis" + suffix, Obj(("domain", new[] { left, right }), ("constrain", "domain"), ("dtick", 1), ("anchor", "y" + suffix)));
             layout.SetProperty("yaxis" + suffix, MatrixYAxis("x" + suffix));
             captions.Add(Obj(("text", panels[i].Caption), ("showarrow", false), ("x", 0.5), ("y", 1.0), ("yanchor", "bottom"),
-                ("xref", $"x{suffix} domain"), ("yref", $"y{suffix} domain")));
+                ("xref", $"x{suffix} domain"), ("yref", $"y{suffix} domain"), ("font", Obj(("size", 11)))));
+            left = right + gap;
         }
         layout.SetProperty("annotations", captions);
         return Figure(layout, traces);

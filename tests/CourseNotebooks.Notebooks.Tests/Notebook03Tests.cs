@@ -101,11 +101,17 @@ public sealed class Notebook03Tests(NotebookFixture fixture)
         NotebookAssertions.Close(backwardPanel, formulaPanel);
 
         using var inputPicture = NotebookAssertions.ChartOf(run, "inputGradientPicture");
-        Assert.Equal(5, inputPicture.RootElement.GetProperty("data").GetArrayLength());
-        // Panel 1 is F rotated by 180 degrees: entry i is F's entry 8 - i.
+        Assert.Equal(4, inputPicture.RootElement.GetProperty("data").GetArrayLength());
+        // Panel 0 is F, panel 1 F rotated by 180 degrees (entry i is F's entry 8 - i), panel 3 the formula's dL/dX.
+        NotebookAssertions.Close([.. filter.Data.Select(v => (float)v)], NotebookAssertions.HeatmapValues(inputPicture, 0));
         NotebookAssertions.Close([.. filter.Data.Reverse().Select(v => (float)v)], NotebookAssertions.HeatmapValues(inputPicture, 1));
         NotebookAssertions.Close([.. dLda.Data.Select(v => (float)v)], NotebookAssertions.HeatmapValues(inputPicture, 3));
-        NotebookAssertions.Close(NotebookAssertions.HeatmapValues(inputPicture, 3), NotebookAssertions.HeatmapValues(inputPicture, 4));
+
+        // Backward, the full cross-correlation with rot180 F and the true full convolution with F: one tensor.
+        using var threeWays = NotebookAssertions.ChartOf(run, "threeWaysPicture");
+        Assert.Equal(3, threeWays.RootElement.GetProperty("data").GetArrayLength());
+        for (int panel = 0; panel < 3; panel++)
+            NotebookAssertions.Close([.. dLda.Data.Select(v => (float)v)], NotebookAssertions.HeatmapValues(threeWays, panel));
     }
 
     [Fact]
