@@ -139,8 +139,8 @@ public static class Charts
     /// slides); structural zeros (index &lt; 0) are light grey cells with no text, so the sparsity and the repeated
     /// pattern show at a glance. Up to nine weights get nine distinct qualitative colours (D3's palette without its
     /// grey); more weights share a continuous Viridis scale and are told apart by their labels. Row 0 on top; the
-    /// figure is sized to the matrix (about 34 px per cell, at most 1600 px a side) so labels never overlap; a
-    /// matrix wider than 40 columns keeps its colours and hover text but is drawn without cell labels.
+    /// figure is sized to the matrix (about 30 px per cell, so 25 columns fit the reports' 960 px text column; at
+    /// most 1600 px a side) so labels never overlap; a matrix wider than 46 columns keeps its colours and hover text but is drawn without cell labels.
     /// Introduced in notebook 05-cnn-as-sparse-mlp.
     /// </summary>
     /// <param name="weightIndex">[rows, columns]: a 0-based weight index per entry, or a negative value for a
@@ -183,15 +183,15 @@ public static class Charts
             ? Enumerable.Range(0, weights).SelectMany(k => new object[]
                 { new object[] { (double)k / weights, WeightColours[k] }, new object[] { (double)(k + 1) / weights, WeightColours[k] } }).ToArray()
             : "Viridis";
-        const int Cell = 34, MaxSide = 1600;
+        const int Cell = 30, Margins = 200, MaxSide = 1600;
         var weightTrace = Trace("heatmap", ("z", held), ("x", xs), ("y", ys), ("name", "weight"), ("text", text),
             ("colorscale", colourscale), ("zmin", 0.5), ("zmax", Math.Max(1, weights) + 0.5), ("xgap", 1), ("ygap", 1),
             ("colorbar", Obj(("tickvals", Enumerable.Range(1, weights).ToArray()), ("ticktext", Enumerable.Range(1, weights).Select(k => $"w{k}").ToArray()))),
             ("hovertemplate", "row %{y}, column %{x}: %{text}<extra></extra>"));
-        // Cells about 34 px wide, so a label ("w9") fits inside its cell and never runs into the next one; the
+        // Cells about 30 px wide, so a label ("w9") fits inside its cell and never runs into the next one; the
         // figure gets the width that needs (not square cells in a default-width figure, which crowd a wide matrix).
         // A matrix too wide for that keeps its colours and hover text but loses the cell labels.
-        if (columns * Cell + 220 <= MaxSide)
+        if (columns * Cell + Margins <= MaxSide)
         {
             weightTrace.SetProperty("texttemplate", "%{text}");
             weightTrace.SetProperty("textfont", Obj(("size", 11)));
@@ -199,7 +199,7 @@ public static class Charts
         var layout = Layout(title,
             ("xaxis", Obj(("dtick", 1), ("title", Obj(("text", xTitle))))),
             ("yaxis", Obj(("autorange", "reversed"), ("dtick", 1), ("title", Obj(("text", yTitle))))),
-            ("width", Math.Clamp(columns * Cell + 220, 480, MaxSide)), ("height", Math.Clamp(rows * Cell + 200, 300, MaxSide)),
+            ("width", Math.Clamp(columns * Cell + Margins, 480, MaxSide)), ("height", Math.Clamp(rows * Cell + Margins, 300, MaxSide)),
             ("plot_bgcolor", "white"));
         return Figure(layout, zeroTrace, weightTrace);
     }
