@@ -126,6 +126,132 @@ public static class Charts
     }
 
     /// <summary>
+    /// Several 2-D tensors as heatmaps side by side in one figure, each with its caption above it and its values
+    /// written in the cells (grids of at most <see cref="AnnotateUpTo"/> cells). Each panel has its own colour
+    /// range, so a 2x2 gradient is as readable next to a 5x5 input; equal panels (a gradient from the layer's
+    /// backward and the same gradient from a formula) therefore look identical. Row 0 on top, as in
+    /// <see cref="Heatmap{T}"/>. Introduced in notebook 03-backprop-conv.
+    /// </summary>
+    /// <param name="title">Chart title.</param>
+    /// <param name="panels">Left to right: a caption and a tensor [H, W] (or [N, C, H, W], whose first plane is
+    /// drawn); the panels may differ in size and are drawn with equal square cells. A caption wider than its panel
+    /// should be split with "&lt;br&gt;".</param>
+    /// <exception cref="ArgumentException">No panels, or a panel of rank other than 2, 3 or 4.</exception>
+    public static GenericChart HeatmapRow<T>(string? title, params (string Caption, Tensor<T> Values)[] panels)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (panels.Length == 0)
+            throw new ArgumentException("Charts.HeatmapRow: at least one panel is needed.", nameof(panels));
+        // Every panel gets the same cell size: its share of the width is its share of the columns, and the figure is
+        // as wide as the cells need (about 44 px each, so a value like -0.0968 fits), at most 960 px (the text
+        // column of the course's reports; wider figures are cut off there), shrinking the cells beyond that.
+        const int Cell = 44, GapPixels = 50, Margins = 120, MaxWidth = 960;
+        var planes = panels.Select(p => Plane(p.Values, 0, 0, nameof(HeatmapRow))).ToArray();
+        int totalColumns = planes.Sum(z => z[0].Length), maxRows = planes.Max(z => z.Length);
+        int plotWidth = Math.Min(MaxWidth - Margins, totalColumns * Cell + GapPixels * (panels.Length - 1));
+        double gap = (double)GapPixels / plotWidth, cellShare = (1.0 - gap * (panels.Length - 1)) / totalColumns;
+        var layout = Layout(title, ("width", plotWidth + Margins), ("height", maxRows * Math.Min(Cell, (double)plotWidth / totalColumns) + 200));
+        var traces = new Trace[panels.Length];
+        var captions = new List<object>(panels.Length);
+        double left = 0;
+        for (int i = 0; i < panels.Length; i++)
+        {
+            var z = planes[i];
+            string suffix = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
+            var trace = Trace("heatmap", ("z", z), ("x", Enumerable.Range(0, z[0].Length).ToArray()), ("y", Enumerable.Range(0, z.Length).ToArray()),
+                ("colorscale", "Viridis"), ("showscale", false), ("name", panels[i].Caption), ("xaxis", "x" + suffix), ("yaxis", "y" + suffix));
+            if (z.Length * z[0].Length <= AnnotateUpTo) trace.SetProperty("texttemplate", "%{z:.3~g}");
+            traces[i] = trace;
+            double right = Math.Min(1.0, left + z[0].Length * cellShare);
+            layout.SetProperty("xaxis" + suffix, Obj(("domain", new[] { left, right }), ("constrain", "domain"), ("dtick", 1), ("anchor", "y" + suffix)));
+            layout.SetProperty("yaxis" + suffix, MatrixYAxis("x" + suffix));
+            captions.Add(Obj(("text", panels[i].Caption), ("showarrow", false), ("x", 0.5), ("y", 1.0), ("yanchor", "bottom"),
+                ("xref", $"x{suffix} domain"), ("yref", $"y{suffix} domain"), ("font", Obj(("size", 11)))));
+            left = right + gap;
+        }
+        layout.SetProperty("annotations", captions);
+        return Figure(layout, traces);
+    }
+
+    /// <summary>
+    /// Which shared weight sits in each entry of a matrix, as in <see cref="ConvMatrix{T}.WeightIndex"/>: entries
+    /// holding weight i (0-based) are drawn in that weight's own colour and labelled "w{i+1}" (1-based, as on the
+    /// slides); structural zeros (index &lt; 0) are light grey cells with no text, so the sparsity and the repeated
+    /// pattern show at a glance. Up to nine weights get nine distinct qualitative colours (D3's palette without its
+    /// grey); more weights share a continuous Viridis scale and are told apart by their labels. Row 0 on top; the
+    /// figure is sized to the matrix (about 30 px per cell, so 25 columns fit the reports' 960 px text column; at
+    /// most 1600 px a side) so labels never overlap; a matrix wider than 46 columns keeps its colours and hover text but is drawn without cell labels.
+    /// Introduced in notebook 05-cnn-as-sparse-mlp.
+    /// </summary>
+    /// <param name="weightIndex">[rows, columns]: a 0-based weight index per entry, or a negative value for a
+    /// structural zero.</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="xTitle">Title of the column axis (what the columns index).</param>
+    /// <param name="yTitle">Title of the row axis.</param>
+    /// <returns>Two heatmap traces: trace 0 the structural zeros (0 where zero, null elsewhere), trace 1 the
+    /// weights (i + 1 where weight i sits, null elsewhere, its text "w{i+1}" or "").</returns>
+    /// <exception cref="ArgumentException">An empty matrix.</exception>
+    public static GenericChart WeightIndexGrid(int[,] weightIndex, string? title = null, string xTitle = "column", string yTitle = "row")
+    {
+        ArgumentNullException.ThrowIfNull(weightIndex);
+        int rows = weightIndex.GetLength(0), columns = weightIndex.GetLength(1);
+        if (rows == 0 || columns == 0)
+            throw new ArgumentException($"Charts.WeightIndexGrid: the matrix is empty ({rows} x {columns}).", nameof(weightIndex));
+        int weights = 0;
+        foreach (int i in weightIndex) weights = Math.Max(weights, i + 1);
+        var zeros = new double?[rows][];
+        var held = new double?[rows][];
+        var text = new string[rows][];
+        for (int r = 0; r < rows; r++)
+        {
+            zeros[r] = new double?[columns];
+            held[r] = new double?[columns];
+            text[r] = new string[columns];
+            for (int c = 0; c < columns; c++)
+            {
+                int i = weightIndex[r, c];
+                zeros[r][c] = i < 0 ? 0.0 : null;
+                held[r][c] = i < 0 ? null : i + 1;
+                text[r][c] = i < 0 ? "" : "w" + (i + 1).ToString(CultureInfo.InvariantCulture);
+            }
+        }
+        int[] xs = Enumerable.Range(0, columns).ToArray(), ys = Enumerable.Range(0, rows).ToArray();
+        var zeroTrace = Trace("heatmap", ("z", zeros), ("x", xs), ("y", ys), ("name", "structural zero"),
+            ("colorscale", new object[] { new object[] { 0.0, StructuralZeroColour }, new object[] { 1.0, StructuralZeroColour } }),
+            ("showscale", false), ("xgap", 1), ("ygap", 1), ("hovertemplate", "row %{y}, column %{x}: structural zero<extra></extra>"));
+        object colourscale = weights is > 0 and <= 9
+            ? Enumerable.Range(0, weights).SelectMany(k => new object[]
+                { new object[] { (double)k / weights, WeightColours[k] }, new object[] { (double)(k + 1) / weights, WeightColours[k] } }).ToArray()
+            : "Viridis";
+        const int Cell = 30, Margins = 200, MaxSide = 1600;
+        var weightTrace = Trace("heatmap", ("z", held), ("x", xs), ("y", ys), ("name", "weight"), ("text", text),
+            ("colorscale", colourscale), ("zmin", 0.5), ("zmax", Math.Max(1, weights) + 0.5), ("xgap", 1), ("ygap", 1),
+            ("colorbar", Obj(("tickvals", Enumerable.Range(1, weights).ToArray()), ("ticktext", Enumerable.Range(1, weights).Select(k => $"w{k}").ToArray()))),
+            ("hovertemplate", "row %{y}, column %{x}: %{text}<extra></extra>"));
+        // Cells about 30 px wide, so a label ("w9") fits inside its cell and never runs into the next one; the
+        // figure gets the width that needs (not square cells in a default-width figure, which crowd a wide matrix).
+        // A matrix too wide for that keeps its colours and hover text but loses the cell labels.
+        if (columns * Cell + Margins <= MaxSide)
+        {
+            weightTrace.SetProperty("texttemplate", "%{text}");
+            weightTrace.SetProperty("textfont", Obj(("size", 11)));
+        }
+        var layout = Layout(title,
+            ("xaxis", Obj(("dtick", 1), ("title", Obj(("text", xTitle))))),
+            ("yaxis", Obj(("autorange", "reversed"), ("dtick", 1), ("title", Obj(("text", yTitle))))),
+            ("width", Math.Clamp(columns * Cell + Margins, 480, MaxSide)), ("height", Math.Clamp(rows * Cell + Margins, 300, MaxSide)),
+            ("plot_bgcolor", "white"));
+        return Figure(layout, zeroTrace, weightTrace);
+    }
+
+    /// <summary>The colour of a structural zero in <see cref="WeightIndexGrid"/>.</summary>
+    public const string StructuralZeroColour = "#e6e6e6";
+
+    /// <summary>D3's qualitative palette without its grey (kept for structural zeros): nine distinct colours.</summary>
+    private static readonly string[] WeightColours =
+        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"];
+
+    /// <summary>
     /// A grid of single-channel images from a [N, 1, H, W] (or [N, H, W]) tensor, <paramref name="columns"/> per
     /// row, each drawn in grey with row 0 on top, optionally with a caption above each.
     /// </summary>

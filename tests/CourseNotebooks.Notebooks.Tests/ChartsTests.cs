@@ -225,6 +225,64 @@ public sealed class ChartsTests
     }
 
     [Fact]
+    public void HeatmapRow_DrawsEachPanelOnItsOwnAxes_WithItsCaptionAndValues()
+    {
+        var a = Tensor.FromArray(new double[,] { { 1, 2 }, { 3, 4 } });
+        var b = Tensor.Arange<double>(1, 1, 3, 3);
+        var figure = Figure(Plots.HeatmapRow("two", ("left", a), ("right", b)));
+        var data = figure.GetProperty("data");
+        var layout = figure.GetProperty("layout");
+
+        Assert.Equal(2, data.GetArrayLength());
+        Assert.Equal([[1.0, 2], [3.0, 4]], Z(data[0]));
+        Assert.Equal([[0.0, 1, 2], [3.0, 4, 5], [6.0, 7, 8]], Z(data[1]));
+        Assert.Equal("x2", data[1].GetProperty("xaxis").GetString());
+        Assert.Equal("y2", data[1].GetProperty("yaxis").GetString());
+        Assert.Equal("reversed", layout.GetProperty("yaxis2").GetProperty("autorange").GetString());
+        double leftEnd = layout.GetProperty("xaxis").GetProperty("domain")[1].GetDouble();
+        double rightStart = layout.GetProperty("xaxis2").GetProperty("domain")[0].GetDouble();
+        Assert.True(leftEnd < rightStart, $"panels overlap: {leftEnd} >= {rightStart}");
+        Assert.Equal(["left", "right"], layout.GetProperty("annotations").EnumerateArray().Select(x => x.GetProperty("text").GetString()));
+        Assert.Throws<ArgumentException>(() => Plots.HeatmapRow<double>("none"));
+    }
+
+    [Fact]
+    public void WeightIndexGrid_GreysStructuralZerosWithoutText_AndColoursEachWeight()
+    {
+        int[,] index = { { 0, 1, -1 }, { -1, 0, 1 } };
+        var figure = Figure(Plots.WeightIndexGrid(index, "pattern"));
+        string json = figure.GetRawText();
+        var zeros = figure.GetProperty("data")[0];
+        var weights = figure.GetProperty("data")[1];
+        double?[][] Cells(JsonElement trace) => trace.GetProperty("z").EnumerateArray()
+            .Select(r => r.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? (double?)null : v.GetDouble()).ToArray()).ToArray();
+
+        Assert.DoesNotContain("NaN", json, StringComparison.Ordinal);
+        Assert.Equal([[null, null, 0.0], [0.0, null, null]], Cells(zeros));
+        Assert.Equal([[1.0, 2.0, null], [null, 1.0, 2.0]], Cells(weights));
+        Assert.Equal([["w1", "w2", ""], ["", "w1", "w2"]],
+            weights.GetProperty("text").EnumerateArray().Select(r => r.EnumerateArray().Select(t => t.GetString()).ToArray()).ToArray());
+        // Two weights, two colour bands, neither the zeros' grey.
+        var bands = weights.GetProperty("colorscale").EnumerateArray().Select(stop => stop[1].GetString()).Distinct().ToArray();
+        Assert.Equal(2, bands.Length);
+        Assert.DoesNotContain(Plots.StructuralZeroColour, bands);
+        Assert.All(zeros.GetProperty("colorscale").EnumerateArray(), stop => Assert.Equal(Plots.StructuralZeroColour, stop[1].GetString()));
+        Assert.Equal("%{text}", weights.GetProperty("texttemplate").GetString());
+    }
+
+    [Fact]
+    public void WeightIndexGrid_GivesEachCellRoomForItsLabel_AndDropsLabelsWhenTooWide()
+    {
+        var narrow = Figure(Plots.WeightIndexGrid(new int[9, 25]));
+        Assert.True(narrow.GetProperty("layout").GetProperty("width").GetInt32() >= 25 * 30, "a 25-column grid needs about 30 px per label");
+        Assert.True(narrow.GetProperty("data")[1].TryGetProperty("texttemplate", out _));
+
+        var wide = Figure(Plots.WeightIndexGrid(new int[4, 60]));
+        Assert.False(wide.GetProperty("data")[1].TryGetProperty("texttemplate", out _));
+        Assert.True(wide.GetProperty("layout").GetProperty("width").GetInt32() <= 1600);
+    }
+
+    [Fact]
     public void ChartsLibrary_NamesNoFSharpCoreType()
     {
         // In dotnet-repl, dotnet-interactive and VS Code, Plotly.NET binds to the tools' FSharp.Core 10.0 while an

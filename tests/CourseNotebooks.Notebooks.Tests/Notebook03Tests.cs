@@ -50,6 +50,97 @@ public sealed class Notebook03Tests(NotebookFixture fixture)
     }
 
     [Fact]
+    public async Task MlpGradients_FromBackward_AreTheChainRuleProducts_ComputedIndependently()
+    {
+        var run = await fixture.RunAsync(Name);
+        var hidden = run.GetVariable<Linear<double>>("hiddenLayer");
+        var output = run.GetVariable<Linear<double>>("outputLayer");
+        var x = run.GetVariable<Tensor<double>>("X");
+        var t = run.GetVariable<Tensor<double>>("targetY");
+        static double Sigma(double v) => 1 / (1 + Math.Exp(-v));
+        // The slide's forward pass with W(1) = hidden.Weight^T, W(2) = output.Weight^T, then J = sum (y - t)^2.
+        double[] a2 = [.. Enumerable.Range(0, 4).Select(j => Sigma(Enumerable.Range(0, 3).Sum(i => x[0, i] * hidden.Weight.Value[j, i])))];
+        double[] y = [.. Enumerable.Range(0, 2).Select(k => Sigma(Enumerable.Range(0, 4).Sum(j => a2[j] * output.Weight.Value[k, j])))];
+        double[] delta3 = [.. Enumerable.Range(0, 2).Select(k => 2 * (y[k] - t[0, k]) * y[k] * (1 - y[k]))];
+        double[] delta2 = [.. Enumerable.Range(0, 4).Select(j => Enumerable.Range(0, 2).Sum(k => delta3[k] * output.Weight.Value[k, j]) * a2[j] * (1 - a2[j]))];
+        for (int j = 0; j < 4; j++)
+            for (int k = 0; k < 2; k++) Assert.Equal(delta3[k] * a2[j], output.Weight.Grad[k, j], 12);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++) Assert.Equal(delta2[j] * x[0, i], hidden.Weight.Grad[j, i], 12);
+
+        // The table shown: 8 + 12 rows, each chain-rule product equal to the library's gradient beside it.
+        var rows = Rows.Of(run, "chainRule");
+        Assert.Equal(20, rows.Count);
+        Assert.Equal("W(2)[1,1]", Rows.Get<string>(rows[0], "Weight"));
+        Assert.Equal(delta3[0], Rows.Get<double>(rows[0], "FromLayerAbove"), 12);
+        Assert.Equal(a2[0], Rows.Get<double>(rows[0], "Local"), 12);
+        foreach (var row in rows)
+            Assert.Equal(Rows.Get<double>(row, "Backward"), Rows.Get<double>(row, "ChainRule"), 12);
+        Assert.True(run.GetVariable<double>("mlpGradientError") < 1e-12);
+        // The single-path line: three factors whose product is dJ/dW(2)[1,1].
+        Assert.Equal(a2[0], run.GetVariable<double>("dz1dw"), 12);
+        Assert.Equal(y[0] * (1 - y[0]), run.GetVariable<double>("dydz1"), 12);
+        Assert.Equal(2 * (y[0] - t[0, 0]), run.GetVariable<double>("dLdy"), 12);
+        Assert.Equal(output.Weight.Grad[0, 0], run.GetVariable<double>("singlePath"), 12);
+        Assert.NotEqual(0, output.Weight.Grad[0, 0]);
+    }
+
+    [Fact]
+    public async Task GradientPictures_ShowTheBackwardGradient_NextToTheFormulasResult()
+    {
+        var run = await fixture.RunAsync(Name);
+        var dLdw = run.GetVariable<Tensor<double>>("dLdw");
+        var dLda = run.GetVariable<Tensor<double>>("dLda");
+        var filter = run.GetVariable<Tensor<double>>("filter");
+
+        using var filterPicture = NotebookAssertions.ChartOf(run, "filterGradientPicture");
+        Assert.Equal(4, filterPicture.RootElement.GetProperty("data").GetArrayLength());
+        var backwardPanel = NotebookAssertions.HeatmapValues(filterPicture, 2);
+        var formulaPanel = NotebookAssertions.HeatmapValues(filterPicture, 3);
+        NotebookAssertions.Close([.. dLdw.Data.Select(v => (float)v)], backwardPanel);
+        NotebookAssertions.Close(backwardPanel, formulaPanel);
+
+        using var inputPicture = NotebookAssertions.ChartOf(run, "inputGradientPicture");
+        Assert.Equal(4, inputPicture.RootElement.GetProperty("data").GetArrayLength());
+        // Panel 0 is F, panel 1 F rotated by 180 degrees (entry i is F's entry 8 - i), panel 3 the formula's dL/dX.
+        NotebookAssertions.Close([.. filter.Data.Select(v => (float)v)], NotebookAssertions.HeatmapValues(inputPicture, 0));
+        NotebookAssertions.Close([.. filter.Data.Reverse().Select(v => (float)v)], NotebookAssertions.HeatmapValues(inputPicture, 1));
+        NotebookAssertions.Close([.. dLda.Data.Select(v => (float)v)], NotebookAssertions.HeatmapValues(inputPicture, 3));
+
+        // Backward, the full cross-correlation with rot180 F and the true full convolution with F: one tensor.
+        using var threeWays = NotebookAssertions.ChartOf(run, "threeWaysPicture");
+        Assert.Equal(3, threeWays.RootElement.GetProperty("data").GetArrayLength());
+        for (int panel = 0; panel < 3; panel++)
+            NotebookAssertions.Close([.. dLda.Data.Select(v => (float)v)], NotebookAssertions.HeatmapValues(threeWays, panel));
+    }
+
+    [Fact]
+    public async Task InputGradient_IsATrueFullConvolutionWithTheUnrotatedFilter()
+    {
+        var run = await fixture.RunAsync(Name);
+        var dLdz = run.GetVariable<Tensor<double>>("dLdz");
+        var dLda = run.GetVariable<Tensor<double>>("dLda");
+        var filter = run.GetVariable<Tensor<double>>("filter");
+        var trueFull = run.GetVariable<Tensor<double>>("trueFullConvolution");
+        // Independently: the stride-2 layer's dL/dX scatters each dL/dz_k times the unflipped filter onto the
+        // window z_k read, which is what a true convolution of the spread gradient with F computes.
+        var expected = new double[25];
+        for (int k = 0; k < 4; k++)
+            for (int u = 0; u < 3; u++)
+                for (int v = 0; v < 3; v++)
+                    expected[(2 * (k / 2) + u) * 5 + 2 * (k % 2) + v] += dLdz.Data[k] * filter.Data[u * 3 + v];
+        for (int i = 0; i < 25; i++)
+        {
+            Assert.Equal(expected[i], dLda.Data[i], 12);
+            Assert.Equal(expected[i], trueFull.Data[i], 12);
+        }
+        Assert.True(run.GetVariable<double>("trueVersusRotatedError") < 1e-12);
+        Assert.True(run.GetVariable<double>("trueVersusBackwardError") < 1e-12);
+        // The filter is not symmetric, so rotating it matters: the check above could fail.
+        Assert.True(filter.Data.Zip(filter.Data.Reverse()).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
+    }
+
+    [Fact]
     public async Task GradientDescent_LowersTheLossAtEveryStep()
     {
         var run = await fixture.RunAsync(Name);
