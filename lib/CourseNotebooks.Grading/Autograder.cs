@@ -43,6 +43,9 @@ public sealed class Autograder(AutogradeOptions options, Sandbox sandbox, TextWr
 
     private readonly ConcurrentDictionary<string, Task<Dictionary<string, ProbeRun>>> _references = new();
 
+    /// <summary>The parent of every run's scratch folder: hidden from each run, so no run sees another's files.</summary>
+    private readonly Lazy<string> _scratchRoot = new(() => Directory.CreateTempSubdirectory("course-grading-").FullName);
+
     /// <summary>The folder of per-submission results.</summary>
     public string ResultsFolder => Path.Combine(options.Out, "results");
 
@@ -89,7 +92,12 @@ public sealed class Autograder(AutogradeOptions options, Sandbox sandbox, TextWr
             }
             finally { gate.Release(); }
         }).ToList();
-        return await Task.WhenAll(tasks);
+        try { return await Task.WhenAll(tasks); }
+        finally
+        {
+            if (_scratchRoot.IsValueCreated)
+                try { Directory.Delete(_scratchRoot.Value, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
     }
 
     /// <summary>Grades one submission (or returns its stored result when file and reference are unchanged).</summary>
@@ -197,7 +205,7 @@ public sealed class Autograder(AutogradeOptions options, Sandbox sandbox, TextWr
     private async Task<(GradingNotebook Grading, AttemptResult? Attempt, ProcessOutcome Outcome, string? Culprit)> RunAttemptAsync(
         string student, NotebookDocument source, NotebookDocument? submission, IReadOnlyDictionary<string, string> stubbed, CancellationToken cancellationToken)
     {
-        string scratch = Directory.CreateTempSubdirectory("course-grade-").FullName;
+        string scratch = Directory.CreateDirectory(Path.Combine(_scratchRoot.Value, Guid.NewGuid().ToString("N"))).FullName;
         try
         {
             var grading = GradingNotebook.Build(source, submission, scratch, stubbed);
@@ -208,7 +216,7 @@ public sealed class Autograder(AutogradeOptions options, Sandbox sandbox, TextWr
                 .. options.ProgramArguments, "grade-run", notebook, result, progress,
                 options.Limits.CellTime.TotalSeconds.ToString(CultureInfo.InvariantCulture), options.Limits.OutputChars.ToString(CultureInfo.InvariantCulture),
             ];
-            string[] hidden = [.. options.Notebooks.Select(Path.GetDirectoryName).Distinct()!, options.Submissions, options.Out];
+            string[] hidden = [.. options.Notebooks.Select(Path.GetDirectoryName).Distinct()!, options.Submissions, options.Out, _scratchRoot.Value];
             var outcome = await sandbox.RunAsync(options.Program, arguments, scratch, hidden, options.Limits, cancellationToken);
             AttemptResult? attempt = null;
             if (outcome.Killed is null && File.Exists(result))

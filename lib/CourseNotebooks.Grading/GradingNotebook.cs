@@ -89,11 +89,21 @@ public sealed partial class GradingNotebook
             else
             {
                 code = NotebookConverter.RebaseReferences(WithoutPackageReferences(code), sourceFolder, targetFolder);
+                if (ExerciseMarkup.HiddenName(code) is not null) code = WithFullNames(code);
             }
             text.Append("#!csharp\n\n").Append(code.Replace("\r\n", "\n").TrimEnd('\n')).Append("\n\n");
         }
         return new GradingNotebook(text.ToString(), exercises);
     }
+
+    /// <summary>
+    /// A hidden cell calling the engine's <c>Exercise</c> by its full name: a student's cell that declares its own
+    /// type named Exercise would otherwise stand in for it in every later cell.
+    /// </summary>
+    private static string WithFullNames(string code) => ExerciseCall().Replace(code, "global::CourseNotebooks.Engine.Exercise.");
+
+    [GeneratedRegex(@"(?<![\w.:])Exercise\.")]
+    private static partial Regex ExerciseCall();
 
     /// <summary>
     /// A student's cell as code only: the header line (which names the forbidden APIs) and line comments go, so

@@ -74,7 +74,7 @@ public sealed class Sandbox
         {
             return new Sandbox(null, $"NO SANDBOX: bubblewrap did not start ({e.Message}); plain child processes with limits");
         }
-        return new Sandbox(bwrap, "bubblewrap sandbox: no network, read-only file system, private scratch folder, TA notebooks, submissions and results hidden, clean environment");
+        return new Sandbox(bwrap, "bubblewrap sandbox: no network, read-only file system, private scratch folder, TA notebooks, submissions, other runs and results hidden, clean environment");
     }
 
     /// <summary>
@@ -92,6 +92,8 @@ public sealed class Sandbox
             ["TMPDIR"] = Path.Combine(scratch, "tmp"),
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["DOTNET_NOLOGO"] = "1",
+            // No diagnostics socket: nothing outside the scratch folder is written.
+            ["DOTNET_EnableDiagnostics"] = "0",
             ["DOTNET_GCHeapHardLimit"] = "0x" + ((long)limits.MemoryMegabytes << 20).ToString("X", System.Globalization.CultureInfo.InvariantCulture),
         };
         if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root) environment["DOTNET_ROOT"] = root;
@@ -110,7 +112,9 @@ public sealed class Sandbox
             string[] sandbox =
             [
                 "--die-with-parent", "--new-session", "--unshare-all",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                // /tmp stays as it is (read-only): the course itself may live there, as a fresh clone in CI does.
+                // The scratch folders of other runs are hidden with the rest (see Autograder).
+                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                 .. hidden.Where(Directory.Exists).SelectMany(h => new[] { "--tmpfs", Path.GetFullPath(h) }),
                 "--bind", scratch, scratch, "--chdir", scratch, "--clearenv",
                 .. environment.SelectMany(kv => new[] { "--setenv", kv.Key, kv.Value }),

@@ -9,7 +9,8 @@ namespace CourseNotebooks.Notebooks.Tests;
 /// integer answer, a real-valued function, and an exercise that reports on its surroundings) and fixture
 /// submissions of every kind a TA meets: correct, wrong (by 1 and by 1e-2), reordered and duplicated cells with
 /// CRLF and a BOM, a deleted exercise, a forbidden call, an endless loop, Environment.Exit, a memory hog, a cell
-/// that throws, one that does not compile, a hostile one, a binary file and an empty one. Runs the real `course
+/// that throws, one that does not compile, one that prints about 200 MB, one that declares its own Exercise with
+/// forged probe values, a hostile one, a binary file and an empty one. Runs the real `course
 /// autograde` command in its own process, as a TA would.
 /// </summary>
 [Collection(NotebookCollection.Name)]
@@ -46,7 +47,7 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
             double Points(string student) => grades.Values.Where(r => r.Student == student).Sum(r => r.Points);
 
             // Every submission has a row per exercise, and no row twice.
-            Assert.Equal(13 * 4, grades.Count);
+            Assert.Equal(15 * 4, grades.Count);
             Assert.Equal(5, Points("correct"));
             Assert.Equal(5, Points("reordered"));       // reordered, duplicated (the last copy counts), CRLF, BOM, an edited check
             Assert.Equal(["failed", "failed", "failed", "passed"], Statuses("wrong"));
@@ -68,6 +69,11 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
             Assert.DoesNotContain("not today", grades[("thrower", "square")].Reason);
             Assert.Equal("error", Status("noparse", "square"));
             Assert.Contains("CS", grades[("noparse", "square")].Reason);          // a compiler error code
+            // About 200 MB printed in one cell: kept to the output cap, and the exercise is still graded.
+            Assert.Equal(5, Points("printer"));
+            // A cell that declares its own Exercise (with a probe returning forged values) changes nothing: the hidden
+            // checks call the engine's by its full name; its wrong Square fails and every later exercise is graded.
+            Assert.Equal(["failed", "passed", "passed", "passed"], Statuses("redefiner"));
             Assert.All(new[] { "binary", "empty" }, s => Assert.Equal(["unreadable", "unreadable", "unreadable", "unreadable"], Statuses(s)));
             // The hostile cell reports whether it could read the grader's secret, see the TA's notebooks, write
             // above its folder or reach the network: in the sandbox it can do none of these.
