@@ -37,7 +37,7 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
             string submissions = CopySubmissions(Path.Combine(work, "submissions"));
             string outDir = Path.Combine(work, "out");
 
-            var (exit, log) = await CourseAsync(submissions, outDir);
+            var (exit, log) = await CourseAsync(submissions, outDir, "--jobs", "2");
             Assert.True(exit == 0, log);
 
             var rows = File.ReadAllLines(Path.Combine(outDir, "gradebook.csv"));
@@ -99,11 +99,20 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
             // A restart keeps every finished result (no child runs: seconds, not minutes) and writes the same gradebook.
             var before = Directory.GetFiles(Path.Combine(outDir, "results"), "*.json", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllText);
             var clock = Stopwatch.StartNew();
-            var (again, againLog) = await CourseAsync(submissions, outDir);
+            var (again, againLog) = await CourseAsync(submissions, outDir, "--jobs", "2");
             Assert.True(again == 0, againLog);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the restart took {clock.Elapsed.TotalSeconds:0} s: results were not kept\n{againLog}");
             Assert.All(before, kv => Assert.Equal(kv.Value, File.ReadAllText(kv.Key)));
             Assert.Equal(rows, File.ReadAllLines(Path.Combine(outDir, "gradebook.csv")));
+
+            // Graded again one at a time (--jobs 1, --force), three students give the same rows as in the parallel run.
+            static string WithoutSeconds(string row) => row[..row.LastIndexOf(',')];
+            foreach (string student in new[] { "wrong", "endless", "reordered" })
+            {
+                var (alone, aloneLog) = await CourseAsync(submissions, outDir, "--force", "--jobs", "1", "--student", student);
+                Assert.True(alone == 0, aloneLog);
+            }
+            Assert.Equal(rows.Select(WithoutSeconds), File.ReadAllLines(Path.Combine(outDir, "gradebook.csv")).Select(WithoutSeconds));
 
             string[] Statuses(string student) => [.. rows.Skip(1).Select(ParseRow).Where(r => r.Student == student).Select(r => r.Status)];
         }
@@ -130,18 +139,19 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
         return to;
     }
 
-    private async Task<(int Exit, string Log)> CourseAsync(string submissions, string outDir)
+    private async Task<(int Exit, string Log)> CourseAsync(string submissions, string outDir, params string[] more)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList =
             {
                 Path.Combine(AppContext.BaseDirectory, "course.dll"), "autograde", submissions, "--root", Course, "--out", outDir,
-                "--cell-time", "10", "--memory", "512", "--wall-time", "120", "--jobs", "2",
+                "--cell-time", "10", "--memory", "512", "--wall-time", "120",
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (string argument in more) start.ArgumentList.Add(argument);
         // A secret in the grader's environment: the student's process must not see it.
         start.Environment["COURSE_GRADER_SECRET"] = "s3cret";
         using var process = Process.Start(start)!;
