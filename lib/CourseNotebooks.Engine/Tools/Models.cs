@@ -77,7 +77,7 @@ public static class Models
     /// <summary>
     /// A convolutional autoencoder for [N, 1, 28, 28] images: two stride-2 convolutions down to [N, 32, 7, 7],
     /// two transposed convolutions ("deconvolution") back up to [N, 1, 28, 28], sigmoid output.
-    /// Introduced in notebook 10-unpooling-deconvolution.
+    /// Planned for notebook 10-unpooling-deconvolution (still to come; no notebook uses it yet).
     /// </summary>
     public static (Sequential<T> Encoder, Sequential<T> Decoder, Sequential<T> Model) ConvAutoencoder<T>(int? seed = null)
         where T : unmanaged, IFloatingPointIeee754<T>
