@@ -10,7 +10,8 @@ namespace CourseNotebooks.Notebooks.Tests;
 /// submissions of every kind a TA meets: correct, wrong (by 1 and by 1e-2), reordered and duplicated cells with
 /// CRLF and a BOM, a deleted exercise, a forbidden call, an endless loop, Environment.Exit, a memory hog, a cell
 /// that throws, one that does not compile, one that prints about 200 MB, one that declares its own Exercise with
-/// forged probe values, a hostile one, a binary file and an empty one. Runs the real `course
+/// forged probe values, one that searches the loaded assemblies for answers, one that exits in its first cell, one
+/// that throws in every cell, a hostile one, a binary file and an empty one. Runs the real `course
 /// autograde` command in its own process, as a TA would.
 /// </summary>
 [Collection(NotebookCollection.Name)]
@@ -47,7 +48,7 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
             double Points(string student) => grades.Values.Where(r => r.Student == student).Sum(r => r.Points);
 
             // Every submission has a row per exercise, and no row twice.
-            Assert.Equal(15 * 4, grades.Count);
+            Assert.Equal(18 * 4, grades.Count);
             Assert.Equal(5, Points("correct"));
             Assert.Equal(5, Points("reordered"));       // reordered, duplicated (the last copy counts), CRLF, BOM, an edited check
             Assert.Equal(["failed", "failed", "failed", "passed"], Statuses("wrong"));
@@ -79,6 +80,13 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
             // A cell that declares its own Exercise (with a probe returning forged values) changes nothing: the hidden
             // checks call the engine's by its full name; its wrong Square fails and every later exercise is graded.
             Assert.Equal(["failed", "passed", "passed", "passed"], Statuses("redefiner"));
+            // Reflection over every loaded assembly finds no expected value: there is none in the student's process.
+            Assert.Equal("failed", Status("reflector", "sum-to-ten"));
+            Assert.Equal(4, Points("reflector"));
+            // Environment.Exit in the student's first cell: grading runs the TA's setup, not the student's.
+            Assert.Equal(5, Points("exitsfirst"));
+            // Every cell throws, the setup included: every exercise is graded, each with its reason.
+            Assert.Equal(["failed", "error", "failed", "failed"], Statuses("throwseverywhere"));
             Assert.All(new[] { "binary", "empty" }, s => Assert.Equal(["unreadable", "unreadable", "unreadable", "unreadable"], Statuses(s)));
             // The hostile cell reports whether it could read the grader's secret, see the TA's notebooks, write
             // above its folder or reach the network: in the sandbox it can do none of these.
