@@ -181,15 +181,29 @@ public static class CourseCommand
         var chosen = new List<string>();
         foreach (string pattern in options.Patterns)
         {
-            string stem = pattern.EndsWith(".dib", StringComparison.OrdinalIgnoreCase) ? pattern[..^4] : pattern;
-            stem = Path.GetFileName(stem);
-            var regex = new Regex("^" + Regex.Escape(stem).Replace(@"\*", ".*").Replace(@"\?", ".").Replace(@"\[", "[").Replace(@"\]", "]") + "$");
+            var regex = NotebookPattern(pattern);
             var matches = all.Where(p => regex.IsMatch(Path.GetFileNameWithoutExtension(p))).ToList();
             if (matches.Count == 0)
                 throw new UsageException($"no notebook matches '{pattern}' in {folder} (there are: {string.Join(", ", all.Select(Path.GetFileNameWithoutExtension))})");
             chosen.AddRange(matches.Where(m => !chosen.Contains(m)));
         }
         return chosen.Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A notebook name or glob (*, ?, [...]; ".dib" and folders ignored) as a regex over notebook names.</summary>
+    internal static Regex NotebookPattern(string pattern)
+    {
+        string stem = pattern.EndsWith(".dib", StringComparison.OrdinalIgnoreCase) ? pattern[..^4] : pattern;
+        stem = Path.GetFileName(stem);
+        return new Regex("^" + Regex.Escape(stem).Replace(@"\*", ".*").Replace(@"\?", ".").Replace(@"\[", "[").Replace(@"\]", "]") + "$");
+    }
+
+    /// <summary>The folder holding CourseNotebooks.sln at or above <paramref name="start"/>, or null.</summary>
+    internal static string? FindRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CourseNotebooks.sln"))) return dir.FullName;
+        return null;
     }
 
     private sealed class UsageException(string message) : Exception(message);
@@ -231,11 +245,5 @@ public static class CourseCommand
                 ? TimeSpan.FromSeconds(s)
                 : throw new UsageException($"{option} expects a positive number of seconds, got '{text}'");
 
-        private static string? FindRoot(string start)
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "CourseNotebooks.sln"))) return dir.FullName;
-            return null;
-        }
     }
 }

@@ -140,29 +140,16 @@ public static class GradeCommands
                     throw new UsageError($"unknown option '{args[i]}'");
             }
         }
-        root = Path.GetFullPath(root ?? FindRoot(Environment.CurrentDirectory) ?? throw new UsageError($"cannot find CourseNotebooks.sln above {Environment.CurrentDirectory}; pass --root <dir>"));
+        root = Path.GetFullPath(root ?? CourseCommand.FindRoot(Environment.CurrentDirectory) ?? throw new UsageError($"cannot find CourseNotebooks.sln above {Environment.CurrentDirectory}; pass --root <dir>"));
         string folder = Path.Combine(root, "notebooks");
         var all = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.dib").Order(StringComparer.Ordinal).ToList() : [];
-        var chosen = patterns.Count == 0 ? all : all.Where(n => patterns.Any(pt => Glob(pt, Path.GetFileNameWithoutExtension(n)))).ToList();
+        var chosen = patterns.Count == 0 ? all : all.Where(n => patterns.Any(pt => CourseCommand.NotebookPattern(pt).IsMatch(Path.GetFileNameWithoutExtension(n)))).ToList();
         if (command == "autograde" && chosen.Count == 0)
             throw new UsageError($"no notebook matches '{string.Join(",", patterns)}' in {folder}");
         return new Parsed(root, Path.GetFullPath(output ?? Path.Combine(root, "out", "grading")),
             submissions is null ? null : Path.GetFullPath(submissions), chosen, limits, jobs, shard, student, force, noSandbox);
     }
 
-    private static bool Glob(string pattern, string name)
-    {
-        string stem = pattern.EndsWith(".dib", StringComparison.OrdinalIgnoreCase) ? pattern[..^4] : pattern;
-        return System.Text.RegularExpressions.Regex.IsMatch(name, "^" + System.Text.RegularExpressions.Regex.Escape(stem).Replace(@"\*", ".*").Replace(@"\?", ".") + "$");
-    }
-
     private static int Positive(string option, string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new UsageError($"{option} expects a positive whole number, got '{text}'");
-
-    private static string? FindRoot(string start)
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CourseNotebooks.sln"))) return dir.FullName;
-        return null;
-    }
 }
