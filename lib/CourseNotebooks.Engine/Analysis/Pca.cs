@@ -6,7 +6,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Principal component analysis of a data matrix X [N, D] (N samples, D features), fitted once by
-/// <see cref="Fit(double[,], int?)"/>. Planned for notebook 08-pca-autoencoders (still to come; no notebook
+/// <see cref="Fit(double[,], int?)"/>. Planned for the part-3 notebook on PCA and auto-encoders (still to come; no notebook
 /// uses it yet), as the linear auto-encoder the lecture recaps: the code is the projection z = (x - mean) W^T, the
 /// reconstruction x' = z W + mean.
 /// scikit-learn: sklearn.decomposition.PCA (svd_solver="full", whiten=False).

@@ -2,7 +2,7 @@ using System.Numerics;
 
 namespace CourseNotebooks.Engine;
 
-/// <summary>How t-SNE computes its gradient. Planned for notebook 09-tsne (still to come; no notebook uses it yet).</summary>
+/// <summary>How t-SNE computes its gradient. Planned for the part-3 notebook on t-SNE (still to come; no notebook uses it yet).</summary>
 public enum TsneMethod
 {
     /// <summary>All N^2 pairs every iteration: O(N^2) time and memory; for a few hundred points, and as the reference.</summary>
@@ -13,7 +13,7 @@ public enum TsneMethod
     BarnesHut,
 }
 
-/// <summary>How the embedding starts. Planned for notebook 09-tsne (still to come; no notebook uses it yet).</summary>
+/// <summary>How the embedding starts. Planned for the part-3 notebook on t-SNE (still to come; no notebook uses it yet).</summary>
 public enum TsneInit
 {
     /// <summary>Gaussian with standard deviation 1e-4 from the seeded generator (van der Maaten's choice).</summary>
@@ -25,7 +25,7 @@ public enum TsneInit
 
 /// <summary>
 /// Settings of <see cref="Tsne.Fit(double[,], TsneOptions?)"/>. Defaults follow van der Maaten's reference code
-/// and sklearn.manifold.TSNE. Planned for notebook 09-tsne (still to come; no notebook uses it yet).
+/// and sklearn.manifold.TSNE. Planned for the part-3 notebook on t-SNE (still to come; no notebook uses it yet).
 /// </summary>
 public sealed record TsneOptions
 {
@@ -83,7 +83,7 @@ public sealed record TsneResult(Tensor<double> Embedding, double KlDivergence, d
 
 /// <summary>
 /// t-distributed stochastic neighbour embedding (van der Maaten and Hinton, 2008; Barnes-Hut: van der Maaten, 2014).
-/// Planned for notebook 09-tsne (the lecture's "pixel -> t-SNE" map; still to come, no notebook uses it yet). sklearn: sklearn.manifold.TSNE.
+/// Planned for the part-3 notebook on t-SNE (the lecture's "pixel -> t-SNE" map; still to come, no notebook uses it yet). sklearn: sklearn.manifold.TSNE.
 /// </summary>
 /// <remarks>
 /// <para>Algorithm:</para>
@@ -219,7 +219,7 @@ public static class Tsne
 
     /// <summary>
     /// The exact t-SNE gradient dC/dY [N, d] and C = KL(P || Q) for a joint P [N, N] (symmetric, summing to 1,
-    /// zero diagonal) and a map Y [N, d]. Public so tests and notebook 09-tsne can check it numerically.
+    /// zero diagonal) and a map Y [N, d]. Public so tests and the part-3 notebook on t-SNE can check it numerically.
     /// </summary>
     public static (Tensor<double> Gradient, double KlDivergence) ExactGradient(Tensor<double> p, Tensor<double> y)
     {

@@ -4,7 +4,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Partial inverse of <see cref="MaxPool2d{T}"/>: puts each pooled value back where its maximum came from and
-/// zeros everywhere else (the slide's "unpooling" picture). Planned for notebook 10-unpooling-deconvolution (still to come; no notebook uses it yet).
+/// zeros everywhere else (the slide's "unpooling" picture). Planned for the part-3 notebook on unpooling and deconvolution (still to come; no notebook uses it yet).
 /// PyTorch: torch.nn.MaxUnpool2d.
 /// </summary>
 /// <remarks>

@@ -5,7 +5,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Logistic sigmoid, y = 1 / (1 + exp(-x)), element-wise on any shape. Introduced in notebook
-/// 03-backprop-conv (the MLP view of backpropagation); the auto-encoders of 08-pca-autoencoders, still to come, use it
+/// 03-backprop-conv (the MLP view of backpropagation); the auto-encoders of the part-3 notebook on PCA and auto-encoders, still to come, use it
 /// for outputs in [0, 1]. PyTorch: torch.nn.Sigmoid.
 /// </summary>
 /// <remarks>

@@ -5,8 +5,8 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Nearest-neighbour upsampling by integer factors: every input value is repeated in an SH x SW block (the
-/// slide's "simply repeat the values", the alternative to unpooling). Planned for notebook
-/// 10-unpooling-deconvolution (still to come; no notebook uses it yet). PyTorch: torch.nn.Upsample(scale_factor=s, mode='nearest') /
+/// slide's "simply repeat the values", the alternative to unpooling). Planned for 
+/// the part-3 notebook on unpooling and deconvolution (still to come; no notebook uses it yet). PyTorch: torch.nn.Upsample(scale_factor=s, mode='nearest') /
 /// torch.nn.UpsamplingNearest2d.
 /// </summary>
 /// <remarks>

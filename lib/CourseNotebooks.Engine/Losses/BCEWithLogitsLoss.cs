@@ -6,7 +6,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// Binary cross-entropy on logits: loss_i = -[y_i log σ(x_i) + (1 - y_i) log(1 - σ(x_i))], computed as
 /// max(x_i, 0) - x_i y_i + log(1 + exp(-|x_i|)), which never overflows and never takes log(0) (stable at
-/// x = ±100 and beyond). Planned for notebook 08-pca-autoencoders (still to come; no notebook uses it yet). PyTorch: torch.nn.BCEWithLogitsLoss
+/// x = ±100 and beyond). Planned for the part-3 notebook on PCA and auto-encoders (still to come; no notebook uses it yet). PyTorch: torch.nn.BCEWithLogitsLoss
 /// (reduction='mean'; pos_weight and weight are not supported).
 /// </summary>
 /// <remarks>

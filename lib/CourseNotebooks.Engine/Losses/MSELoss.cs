@@ -5,7 +5,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Mean squared error, loss_i = (x_i - y_i)², for a prediction and a target of the same (any) shape.
-/// Introduced in notebook 03-backprop-conv (the MLP view); the reconstruction loss of 08-pca-autoencoders, still to
+/// Introduced in notebook 03-backprop-conv (the MLP view); the reconstruction loss of the part-3 notebook on PCA and auto-encoders, still to
 /// come. PyTorch: torch.nn.MSELoss (reduction='mean').
 /// </summary>
 /// <remarks>

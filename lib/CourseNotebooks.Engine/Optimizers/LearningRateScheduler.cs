@@ -3,7 +3,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// A learning-rate schedule: remembers the optimizer's learning rate at creation as the base rate and, on each
 /// <see cref="Step"/> (once per epoch, after the epoch's optimizer steps), sets the optimizer's learning rate to
-/// <see cref="LearningRateAt"/> of the new epoch. Planned for notebook 11-momentum-optimizers (still to come; no notebook uses it yet).
+/// <see cref="LearningRateAt"/> of the new epoch. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
 /// PyTorch: torch.optim.lr_scheduler.LRScheduler (last_epoch = -1 at creation, then one implicit step to epoch 0).
 /// </summary>
 /// <remarks>
@@ -42,7 +42,7 @@ public abstract class LearningRateScheduler
 
 /// <summary>
 /// Multiplies the learning rate by γ every <see cref="StepSize"/> epochs:
-/// η(e) = η₀ · γ^⌊e / stepSize⌋. Planned for notebook 11-momentum-optimizers (still to come; no notebook uses it yet).
+/// η(e) = η₀ · γ^⌊e / stepSize⌋. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
 /// PyTorch: torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma=0.1).
 /// </summary>
 public sealed class StepLR : LearningRateScheduler
@@ -76,7 +76,7 @@ public sealed class StepLR : LearningRateScheduler
 /// <summary>
 /// Cosine annealing from the base rate η₀ down to ηmin over tMax epochs:
 /// η(e) = ηmin + (η₀ − ηmin) · (1 + cos(π e / tMax)) / 2. Past tMax the cosine continues, so the rate rises back
-/// to η₀ at 2·tMax (period 2·tMax), as PyTorch's schedule does. Planned for notebook 11-momentum-optimizers (still to come; no notebook uses it yet).
+/// to η₀ at 2·tMax (period 2·tMax), as PyTorch's schedule does. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
 /// PyTorch: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max, eta_min=0); this is its closed form
 /// (_get_closed_form_lr); PyTorch's step() uses a recursive form that gives the same values up to rounding.
 /// </summary>

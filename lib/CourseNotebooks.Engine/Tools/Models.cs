@@ -57,7 +57,7 @@ public static class Models
     /// <summary>
     /// A dense (fully connected) autoencoder for flattened images [N, inputs]: encoder
     /// inputs → hidden → code (ReLU between), decoder code → hidden → inputs with a sigmoid output (pixels in [0, 1]).
-    /// With a linear code and MSE loss its code spans the same subspace PCA finds (notebook 08-pca-autoencoders).
+    /// With a linear code and MSE loss its code spans the same subspace PCA finds (the part-3 notebook on PCA and auto-encoders).
     /// </summary>
     /// <returns>The encoder and decoder, and the whole model (encoder then decoder) sharing their layers.</returns>
     public static (Sequential<T> Encoder, Sequential<T> Decoder, Sequential<T> Model) DenseAutoencoder<T>(
@@ -77,7 +77,7 @@ public static class Models
     /// <summary>
     /// A convolutional autoencoder for [N, 1, 28, 28] images: two stride-2 convolutions down to [N, 32, 7, 7],
     /// two transposed convolutions ("deconvolution") back up to [N, 1, 28, 28], sigmoid output.
-    /// Planned for notebook 10-unpooling-deconvolution (still to come; no notebook uses it yet).
+    /// Planned for the part-3 notebook on unpooling and deconvolution (still to come; no notebook uses it yet).
     /// </summary>
     public static (Sequential<T> Encoder, Sequential<T> Decoder, Sequential<T> Model) ConvAutoencoder<T>(int? seed = null)
         where T : unmanaged, IFloatingPointIeee754<T>
