@@ -23,7 +23,7 @@ namespace CourseNotebooks.Charts;
 /// its own folder; the two FSharpOption types differ and every such call fails with MissingMethodException.
 /// Code here therefore never names a type from FSharp.Core.
 /// </remarks>
-public static class Charts
+public static partial class Charts
 {
     private static int _installed;
 
