@@ -10,7 +10,8 @@ namespace CourseNotebooks.Engine;
 /// </summary>
 /// <remarks>
 /// Computed without overflow: for x &lt; 0 the naive path uses exp(x) / (1 + exp(x)), so exp never sees a large
-/// positive argument; the fast path (TensorPrimitives.Sigmoid) saturates to exactly 0 or 1 and never gives NaN.
+/// positive argument; the fast path (TensorPrimitives.Sigmoid, with eˣ itself below x = −40 so that very negative inputs
+/// keep their tiny, even subnormal, value instead of underflowing to 0) saturates to exactly 1 and never gives NaN.
 /// dy/dx = y (1 - y), taken from the cached output.
 /// </remarks>
 public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -37,8 +38,8 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
         var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
         if (Implementation == Implementation.Naive)
             for (int i = 0; i < y.Length; i++) y.Data[i] = Scalar(input.Data[i]);
-        else if (y.Length > 0) // TensorPrimitives.Sigmoid rejects empty spans.
-            TensorPrimitives.Sigmoid<T>(input.Data, y.Data);
+        else
+            PreciseMath.Sigmoid<T>(input.Data, y.Data);
         _output = y;
         return y;
     }

@@ -7,7 +7,9 @@ namespace CourseNotebooks.Engine;
 /// Hyperbolic tangent, y = tanh(x), element-wise on any shape (outputs in (-1, 1)). Planned for 
 /// the part-3 notebook on PCA and auto-encoders (still to come; no notebook uses it yet). PyTorch: torch.nn.Tanh.
 /// </summary>
-/// <remarks>dy/dx = 1 - y², taken from the cached output; saturates to ±1 without overflow.</remarks>
+/// <remarks>dy/dx = 1 - y², taken from the cached output; saturates to ±1 without overflow. The fast path is
+/// TensorPrimitives.Tanh except below |x| = 0.55, where that loses relative precision (−0 for x = 1e-8 in float) and
+/// the scalar tanh is used, so tanh(x) keeps the sign and the digits of x down to the subnormals.</remarks>
 public sealed class Tanh<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private Tensor<T>? _output;
@@ -23,7 +25,7 @@ public sealed class Tanh<T> : Module<T> where T : unmanaged, IFloatingPointIeee7
         if (Implementation == Implementation.Naive)
             for (int i = 0; i < y.Length; i++) y.Data[i] = T.Tanh(input.Data[i]);
         else
-            TensorPrimitives.Tanh<T>(input.Data, y.Data);
+            PreciseMath.Tanh<T>(input.Data, y.Data);
         _output = y;
         return y;
     }
