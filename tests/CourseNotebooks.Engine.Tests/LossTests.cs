@@ -111,15 +111,17 @@ public class LossTests
         var logits = new Tensor<float>(2, 3);
         var range = Assert.Throws<ArgumentException>(() => loss.Forward(logits, [0, 5]));
         Assert.Contains("batch index 1", range.Message);
-        Assert.Contains("K = 3", range.Message);
+        Assert.Contains("C = 3", range.Message);
         Assert.Contains("got 5", range.Message);
         Assert.Contains("got -1", Assert.Throws<ArgumentException>(() => loss.Forward(logits, [-1, 0])).Message);
         var count = Assert.Throws<ArgumentException>(() => loss.Forward(logits, [0, 1, 2]));
         Assert.Contains("expected 2", count.Message);
         Assert.Contains("got 3", count.Message);
-        var rank = Assert.Throws<ArgumentException>(() => loss.Forward(new Tensor<float>(2, 3, 4), [0, 1]));
-        Assert.Contains("expected 2", rank.Message);
-        Assert.Contains("[2, 3, 4]", rank.Message);
+        // (N, C, d1) logits take N·d1 targets, as PyTorch's (N, d1) target.
+        var extra = Assert.Throws<ArgumentException>(() => loss.Forward(new Tensor<float>(2, 3, 4), [0, 1]));
+        Assert.Contains("expected 8", extra.Message);
+        Assert.Contains("[2, 3, 4]", extra.Message);
+        Assert.Contains("got shape []", Assert.Throws<ArgumentException>(() => loss.Forward(new Tensor<float>(), [0])).Message);
         Assert.Throws<InvalidOperationException>(() => new CrossEntropyLoss<float>().Backward());
     }
 

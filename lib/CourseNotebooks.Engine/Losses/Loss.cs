@@ -76,7 +76,15 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
-        var losses = ComputeLosses(prediction, target);
+        return Reduce(ComputeLosses(prediction, target));
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="losses"/> as <see cref="Losses"/> and reduces them: the second half of Forward, for a
+    /// subclass that takes a second kind of target (cross-entropy's class probabilities) through its own overload.
+    /// </summary>
+    private protected T Reduce(Tensor<T> losses)
+    {
         _losses = losses;
         T sum = Implementation == Implementation.Naive ? NaiveSum(losses.Data) : TensorPrimitives.Sum<T>(losses.Data);
         return Reduction == Reduction.Mean ? sum / T.CreateTruncating(MeanDivisor()) : sum;
@@ -113,8 +121,11 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
     /// <summary>dL/d(prediction) for dL/d(losses) = <paramref name="lossGradient"/>.</summary>
     protected abstract Tensor<T> Gradient(Tensor<T> lossGradient);
 
-    /// <summary>The count Mean divides by: every element unless a subclass ignores some.</summary>
-    protected virtual int MeanDivisor() => Losses.Length;
+    /// <summary>
+    /// What Mean divides the sum by: the number of elements, unless a subclass ignores some or weights them
+    /// (weighted cross-entropy divides by the sum of the targets' class weights, as PyTorch).
+    /// </summary>
+    protected virtual double MeanDivisor() => Losses.Length;
 
     /// <summary>Checks that prediction and target have the same shape, naming both.</summary>
     protected void CheckSameShape(Tensor<T> prediction, Tensor<T> target)
