@@ -13,16 +13,18 @@ namespace CourseNotebooks.Engine;
 /// size, which PyTorch accepts only strictly between default - stride and default + stride.
 /// If two inputs name the same position (overlapping pooling windows that shared a maximum) the later one in
 /// row-major order is kept, as PyTorch's CPU kernel does.
-/// Backward: dInput[i] = dOutput[indices[i]] for every input that was kept, 0 for one that was overwritten.
-/// PyTorch gathers for every input, so an overwritten duplicate receives a gradient too; here the gradient is
-/// the true derivative of the forward, so the numerical gradient check holds in that case as well.
+/// Backward, by default as PyTorch (<see cref="MaxUnpoolGradient.EveryIndex"/>): dInput[i] = dOutput[indices[i]]
+/// for every input, so duplicates each receive the gradient of the position they name, although only the last
+/// one's value is in the output. That is not the derivative of the forward for a duplicate, and a numerical
+/// gradient check fails there; <see cref="MaxUnpoolGradient.WrittenValueOnly"/> gives the true derivative
+/// (0 for an input that was overwritten), for a notebook that shows the difference.
 /// Used inside a <see cref="Sequential{T}"/>, construct it with the <see cref="MaxPool2d{T}"/> whose indices it
 /// should use: it then takes the pool's kernel, stride and padding and restores the pool's input size.
 /// </remarks>
 public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // Source[o] is the input element written to output element o, or -1 for the zeros.
-    private sealed record Cache(int[] InputShape, int[] OutputShape, int[] Source);
+    // Source[o] is the input element written to output element o, or -1 for the zeros; Indices the input's indices.
+    private sealed record Cache(int[] InputShape, int[] OutputShape, int[] Source, int[] Indices);
 
     private Cache? _cache;
 
@@ -60,6 +62,12 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
 
     /// <summary>(PH, PW).</summary>
     public (int H, int W) Padding { get; }
+
+    /// <summary>
+    /// Which inputs Backward gives a gradient when indices repeat: <see cref="MaxUnpoolGradient.EveryIndex"/> (the
+    /// default, PyTorch's) or <see cref="MaxUnpoolGradient.WrittenValueOnly"/>. Without duplicates both agree.
+    /// </summary>
+    public MaxUnpoolGradient GradientRule { get; init; } = MaxUnpoolGradient.EveryIndex;
 
     /// <summary>The pool whose indices <see cref="Forward(Tensor{T})"/> uses, or null when unpaired.</summary>
     public MaxPool2d<T>? Pool { get; }
@@ -156,7 +164,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
                 output.Data[p * outPlane + index] = input.Data[p * inPlane + i];
                 source[p * outPlane + index] = p * inPlane + i;
             }
-        _cache = new Cache(input.Shape.ToArray(), outShape, source);
+        _cache = new Cache(input.Shape.ToArray(), outShape, source, (int[])indices.Clone());
         return output;
     }
 
@@ -167,8 +175,16 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", cache.OutputShape, outputGradient.Shape);
         var dX = new Tensor<T>(cache.InputShape);
-        for (int o = 0; o < cache.Source.Length; o++)
-            if (cache.Source[o] >= 0) dX.Data[cache.Source[o]] = outputGradient.Data[o];
+        if (GradientRule == MaxUnpoolGradient.WrittenValueOnly)
+        {
+            for (int o = 0; o < cache.Source.Length; o++)
+                if (cache.Source[o] >= 0) dX.Data[cache.Source[o]] = outputGradient.Data[o];
+            return dX;
+        }
+        // Gather: every input reads the gradient at the position its index names.
+        int inPlane = cache.InputShape[^2] * cache.InputShape[^1], outPlane = cache.OutputShape[^2] * cache.OutputShape[^1];
+        for (int i = 0; i < dX.Length; i++)
+            dX.Data[i] = outputGradient.Data[i / inPlane * outPlane + cache.Indices[i]];
         return dX;
     }
 
@@ -186,4 +202,15 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             throw new ArgumentException(
                 $"{Name}: output size {axis}: expected between {defaultSize - stride + 1} and {defaultSize + stride - 1}, got {size}.");
     }
+}
+
+/// <summary>How <see cref="MaxUnpool2d{T}"/>'s Backward treats inputs whose indices name the same output position.</summary>
+public enum MaxUnpoolGradient
+{
+    /// <summary>Every input receives the gradient at the position its index names (PyTorch's rule).</summary>
+    EveryIndex,
+
+    /// <summary>Only the input whose value was finally written receives it; overwritten duplicates get 0 (the true
+    /// derivative of the forward pass).</summary>
+    WrittenValueOnly,
 }

@@ -1,47 +1,112 @@
 using System.Numerics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CourseNotebooks.Engine;
 
 /// <summary>
-/// Nearest-neighbour upsampling by integer factors: every input value is repeated in an SH x SW block (the
-/// slide's "simply repeat the values", the alternative to unpooling). Planned for 
-/// the part-3 notebook on unpooling and deconvolution (still to come; no notebook uses it yet). PyTorch: torch.nn.Upsample(scale_factor=s, mode='nearest') /
-/// torch.nn.UpsamplingNearest2d.
+/// Nearest-neighbour upsampling by a scale factor (integer or not) or to an explicit size, over the 1, 2 or 3
+/// spatial dimensions that the input's rank gives: every output position copies the input value it falls on (the
+/// slide's "simply repeat the values", the alternative to unpooling). Planned for the part-3 notebook on unpooling and
+/// deconvolution (still to come; no notebook uses it yet). PyTorch: torch.nn.Upsample(size, scale_factor,
+/// mode='nearest'), torch.nn.UpsamplingNearest2d.
 /// </summary>
 /// <remarks>
-/// Input (N, C, H, W) or (C, H, W); output (N, C, H * SH, W * SW); output[.., y, x] = input[.., y / SH, x / SW]
-/// (PyTorch's nearest rule floor(y * (1 / SH)) is the same for integer factors).
-/// Backward sums the gradient over each SH x SW block.
+/// <para><b>Shapes</b>, as PyTorch: the first two dimensions are batch and channels, the rest are spatial. Input
+/// (N, C, L) gives (N, C, L'), (N, C, H, W) gives (N, C, H', W'), (N, C, D, H, W) gives (N, C, D', H', W'). An
+/// unbatched image (C, H, W) is not read by its rank (it would mean (N, C, L)): reshape it to (1, C, H, W).</para>
+/// <para><b>Sizes and the index rule</b>, per spatial axis with input size n:</para>
+/// <code>
+/// scale factor f given:  n' = floor(n · f),  s = 1 / f   (in float32, as PyTorch's kernel)
+/// size n' given:         s = n / n'                      (in float32)
+/// source index of output position i:  min(floor(i · s), n − 1)
+///   except: n' = n reads i, and n' = 2n reads floor(i / 2)   (PyTorch's special cases, whatever f says)
+/// </code>
+/// <para>For integer factors that is i / f, each value repeated in an f-wide block; for f = 1.5 on n = 4 the
+/// output has 6 positions reading 0, 0, 1, 2, 2, 3. Backward adds each output position's gradient into the input
+/// position it read (every input position receives the sum over the outputs that copied it).</para>
+/// <para><b>Errors</b>: both or neither of size and scale factor; a factor or size that is not positive; a
+/// per-axis list whose length is not the number of spatial dimensions; an input of rank other than 3 to 5; an
+/// output size of 0 (a factor too small for the input).</para>
 /// </remarks>
 public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly double[]? _scaleFactor;
+    private readonly int[]? _size;
     private int[]? _inputShape;
 
-    /// <summary>The same integer factor for height and width.</summary>
-    public Upsample(int scaleFactor) : this((scaleFactor, scaleFactor)) { }
+    /// <summary>The same scale factor for every spatial axis, e.g. 2 (PyTorch's scale_factor=2).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The factor is not positive and finite.</exception>
+    public Upsample(double scaleFactor) : this(size: null, scaleFactor: [scaleFactor]) { }
 
-    /// <summary>Integer factors (SH, SW).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A factor is not positive.</exception>
-    public Upsample((int H, int W) scaleFactor)
+    /// <summary>Factors for height and width (4-D input), e.g. (2, 1.5).</summary>
+    public Upsample((double H, double W) scaleFactor) : this(size: null, scaleFactor: [scaleFactor.H, scaleFactor.W]) { }
+
+    /// <summary>
+    /// PyTorch's constructor: exactly one of <paramref name="size"/> (the output's spatial size: one value for
+    /// every axis, or one per axis) and <paramref name="scaleFactor"/> (one factor for every axis, or one per axis).
+    /// </summary>
+    /// <exception cref="ArgumentException">Both or neither are given, or a list is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size or factor is not positive (factors: and finite).</exception>
+    public Upsample(int[]? size = null, double[]? scaleFactor = null)
     {
-        ScaleFactor = scaleFactor;
-        ShapeCheck.Positive(Name, "scaleFactor", Math.Min(scaleFactor.H, scaleFactor.W));
+        if (size is null == scaleFactor is null)
+            throw new ArgumentException(size is null
+                ? $"{Name}: expected either size or scaleFactor, got neither."
+                : $"{Name}: expected only one of size and scaleFactor, got both (size [{string.Join(", ", size)}], scaleFactor [{string.Join(", ", scaleFactor!)}]).");
+        if (size is not null)
+        {
+            if (size.Length == 0) throw new ArgumentException($"{Name}: size: expected at least one value, got none.", nameof(size));
+            foreach (int s in size)
+                if (s <= 0) throw new ArgumentOutOfRangeException(nameof(size), s, $"{Name}: size must be positive, got {s}.");
+            _size = (int[])size.Clone();
+        }
+        else
+        {
+            if (scaleFactor!.Length == 0) throw new ArgumentException($"{Name}: scaleFactor: expected at least one value, got none.", nameof(scaleFactor));
+            foreach (double f in scaleFactor)
+                if (!(f > 0) || !double.IsFinite(f))
+                    throw new ArgumentOutOfRangeException(nameof(scaleFactor), f, FormattableString.Invariant($"{Name}: scaleFactor must be positive and finite, got {f}."));
+            _scaleFactor = (double[])scaleFactor.Clone();
+        }
     }
 
-    /// <summary>(SH, SW).</summary>
-    public (int H, int W) ScaleFactor { get; }
+    /// <summary>The scale factors as given (one for every axis, or one per axis), or null when a size was given.</summary>
+    public IReadOnlyList<double>? ScaleFactor => _scaleFactor;
+
+    /// <summary>The output size as given, or null when a scale factor was given.</summary>
+    public IReadOnlyList<int>? Size => _size;
 
     /// <inheritdoc />
-    protected override string Describe() => $"Upsample(nearest, x{ScaleFactor.H}x{ScaleFactor.W})";
+    protected override string Describe() => _size is not null
+        ? $"Upsample(nearest, size {string.Join("x", _size)})"
+        : FormattableString.Invariant($"Upsample(nearest, x{string.Join("x", _scaleFactor ?? [])})");
 
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape)
     {
-        if (inputShape.Length is not (3 or 4))
-            throw new ArgumentException(
-                $"{Name}: input rank: expected 4 (N, C, H, W) or 3 (C, H, W), got {inputShape.Length} (input shape {Tensor<float>.ShapeText(inputShape)}).");
-        return PoolGeometry.WithPlane(inputShape, inputShape[^2] * ScaleFactor.H, inputShape[^1] * ScaleFactor.W);
+        int spatial = CheckRank(inputShape);
+        var shape = inputShape.ToArray();
+        for (int axis = 0; axis < spatial; axis++)
+        {
+            int n = inputShape[2 + axis];
+            int outSize = _size is not null ? Pick(_size, axis, spatial, "size") : (int)Math.Floor(n * Pick(_scaleFactor!, axis, spatial, "scaleFactor"));
+            if (outSize <= 0)
+                throw new ArgumentException(FormattableString.Invariant(
+                    $"{Name}: output size of spatial axis {axis}: expected at least 1, got {outSize} (input size {n} x scale factor {Pick(_scaleFactor!, axis, spatial, "scaleFactor")}; input shape {Tensor<T>.ShapeText(inputShape)})."));
+            shape[2 + axis] = outSize;
+        }
+        return shape;
+    }
+
+    /// <summary>
+    /// The input position that each output position of one spatial axis reads (PyTorch's nearest rule, see the
+    /// remarks): for input size <paramref name="inputSize"/> and output size <paramref name="outputSize"/>.
+    /// </summary>
+    public int[] SourceIndices(int axis, int spatialDims, int inputSize, int outputSize)
+    {
+        var source = new int[outputSize];
+        float scale = Scale(axis, spatialDims, inputSize, outputSize);
+        for (int i = 0; i < outputSize; i++) source[i] = SourceIndex(i, scale, inputSize, outputSize);
+        return source;
     }
 
     /// <inheritdoc />
@@ -49,30 +114,38 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
     {
         ArgumentNullException.ThrowIfNull(input);
         var output = new Tensor<T>(OutputShape(input.Shape));
-        int h = input.Shape[^2], w = input.Shape[^1], oh = output.Shape[^2], ow = output.Shape[^1];
-        int sh = ScaleFactor.H, sw = ScaleFactor.W;
-        int planes = PoolGeometry.Planes(input.Shape);
+        var g = Geometry.Of(input.Shape, output.Shape);
         T[] x = input.Data, y = output.Data;
         if (Implementation == Implementation.Naive)
         {
-            for (int p = 0; p < planes; p++)
-                for (int i = 0; i < oh; i++)
-                    for (int j = 0; j < ow; j++)
-                        y[(p * oh + i) * ow + j] = x[(p * h + i / sh) * w + j / sw];
+            // The formula for every output element: read the input at the source index of each axis.
+            float sd = Scale(0, g.Spatial, g.D, g.OD, g.Spatial == 3), sh = Scale(g.Spatial - 2, g.Spatial, g.H, g.OH, g.Spatial >= 2), sw = Scale(g.Spatial - 1, g.Spatial, g.W, g.OW, true);
+            for (int p = 0; p < g.Planes; p++)
+                for (int od = 0; od < g.OD; od++)
+                    for (int oh = 0; oh < g.OH; oh++)
+                        for (int ow = 0; ow < g.OW; ow++)
+                        {
+                            int d = SourceIndex(od, sd, g.D, g.OD), h = SourceIndex(oh, sh, g.H, g.OH), w = SourceIndex(ow, sw, g.W, g.OW);
+                            y[((p * g.OD + od) * g.OH + oh) * g.OW + ow] = x[((p * g.D + d) * g.H + h) * g.W + w];
+                        }
         }
         else
         {
-            for (int p = 0; p < planes; p++)
-                for (int r = 0; r < h; r++)
-                {
-                    // Build the widened row once, then copy it to the other SH - 1 output rows.
-                    var first = new Span<T>(y, (p * oh + r * sh) * ow, ow);
-                    var src = new ReadOnlySpan<T>(x, (p * h + r) * w, w);
-                    if (sw == 1) src.CopyTo(first);
-                    else
-                        for (int c = 0; c < w; c++) first.Slice(c * sw, sw).Fill(src[c]);
-                    for (int k = 1; k < sh; k++) first.CopyTo(new Span<T>(y, (p * oh + r * sh + k) * ow, ow));
-                }
+            var (srcD, srcH, srcW) = Tables(g);
+            for (int p = 0; p < g.Planes; p++)
+                for (int od = 0; od < g.OD; od++)
+                    for (int oh = 0; oh < g.OH; oh++)
+                    {
+                        var row = new Span<T>(y, ((p * g.OD + od) * g.OH + oh) * g.OW, g.OW);
+                        // An output row that reads the same input row as the one above it is a copy of that row.
+                        if (oh > 0 && srcH[oh] == srcH[oh - 1])
+                        {
+                            new ReadOnlySpan<T>(y, ((p * g.OD + od) * g.OH + oh - 1) * g.OW, g.OW).CopyTo(row);
+                            continue;
+                        }
+                        var src = new ReadOnlySpan<T>(x, ((p * g.D + srcD[od]) * g.H + srcH[oh]) * g.W, g.W);
+                        for (int ow = 0; ow < g.OW; ow++) row[ow] = src[srcW[ow]];
+                    }
         }
         _inputShape = input.Shape.ToArray();
         return output;
@@ -83,31 +156,88 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", OutputShape(inputShape), outputGradient.Shape);
+        var outputShape = OutputShape(inputShape);
+        ShapeCheck.SameShape(Name, "output gradient", outputShape, outputGradient.Shape);
         var dX = new Tensor<T>(inputShape);
-        int h = inputShape[^2], w = inputShape[^1], oh = h * ScaleFactor.H, ow = w * ScaleFactor.W;
-        int sh = ScaleFactor.H, sw = ScaleFactor.W;
-        int planes = PoolGeometry.Planes(inputShape);
+        var g = Geometry.Of(inputShape, outputShape);
         T[] dY = outputGradient.Data, dIn = dX.Data;
         if (Implementation == Implementation.Naive)
         {
-            for (int p = 0; p < planes; p++)
-                for (int i = 0; i < oh; i++)
-                    for (int j = 0; j < ow; j++)
-                        dIn[(p * h + i / sh) * w + j / sw] += dY[(p * oh + i) * ow + j];
+            float sd = Scale(0, g.Spatial, g.D, g.OD, g.Spatial == 3), sh = Scale(g.Spatial - 2, g.Spatial, g.H, g.OH, g.Spatial >= 2), sw = Scale(g.Spatial - 1, g.Spatial, g.W, g.OW, true);
+            for (int p = 0; p < g.Planes; p++)
+                for (int od = 0; od < g.OD; od++)
+                    for (int oh = 0; oh < g.OH; oh++)
+                        for (int ow = 0; ow < g.OW; ow++)
+                        {
+                            int d = SourceIndex(od, sd, g.D, g.OD), h = SourceIndex(oh, sh, g.H, g.OH), w = SourceIndex(ow, sw, g.W, g.OW);
+                            dIn[((p * g.D + d) * g.H + h) * g.W + w] += dY[((p * g.OD + od) * g.OH + oh) * g.OW + ow];
+                        }
         }
         else
         {
-            for (int p = 0; p < planes; p++)
-                for (int r = 0; r < h; r++)
-                    for (int c = 0; c < w; c++)
+            var (srcD, srcH, srcW) = Tables(g);
+            for (int p = 0; p < g.Planes; p++)
+                for (int od = 0; od < g.OD; od++)
+                    for (int oh = 0; oh < g.OH; oh++)
                     {
-                        T sum = T.Zero;
-                        for (int k = 0; k < sh; k++)
-                            sum += TensorPrimitives.Sum(new ReadOnlySpan<T>(dY, (p * oh + r * sh + k) * ow + c * sw, sw));
-                        dIn[(p * h + r) * w + c] = sum;
+                        var row = new ReadOnlySpan<T>(dY, ((p * g.OD + od) * g.OH + oh) * g.OW, g.OW);
+                        var target = new Span<T>(dIn, ((p * g.D + srcD[od]) * g.H + srcH[oh]) * g.W, g.W);
+                        for (int ow = 0; ow < g.OW; ow++) target[srcW[ow]] += row[ow];
                     }
         }
         return dX;
+    }
+
+    // The source index tables of the three axes (a missing axis has size 1 and reads index 0).
+    private (int[] D, int[] H, int[] W) Tables(Geometry g)
+        => (g.Spatial == 3 ? SourceIndices(0, 3, g.D, g.OD) : [0],
+            g.Spatial >= 2 ? SourceIndices(g.Spatial - 2, g.Spatial, g.H, g.OH) : [0],
+            SourceIndices(g.Spatial - 1, g.Spatial, g.W, g.OW));
+
+    // s = 1 / f (scale factor given) or n / n' (size given), in float32 as PyTorch's CPU kernel computes it.
+    private float Scale(int axis, int spatialDims, int inputSize, int outputSize, bool present = true)
+    {
+        if (!present) return 1f;
+        return _scaleFactor is not null
+            ? (float)(1.0 / Pick(_scaleFactor, axis, spatialDims, "scaleFactor"))
+            : (float)inputSize / outputSize;
+    }
+
+    // PyTorch's nearest_idx: a plain copy when the sizes are equal and a halving when the output is twice the input
+    // (whatever the scale factor says), else min(floor(i · s), n − 1).
+    private static int SourceIndex(int outputIndex, float scale, int inputSize, int outputSize)
+    {
+        if (outputSize == inputSize) return outputIndex;
+        if (outputSize == 2 * inputSize) return outputIndex >> 1;
+        return Math.Min((int)MathF.Floor(outputIndex * scale), inputSize - 1);
+    }
+
+    private TValue Pick<TValue>(TValue[] values, int axis, int spatialDims, string what)
+    {
+        if (values.Length == 1) return values[0];
+        if (values.Length != spatialDims)
+            throw new ArgumentException(
+                $"{Name}: {what}: expected one value or one per spatial dimension ({spatialDims} for this input), got {values.Length}.");
+        return values[axis];
+    }
+
+    // Number of spatial dimensions: rank − 2, which must be 1, 2 or 3.
+    private int CheckRank(ReadOnlySpan<int> shape)
+    {
+        if (shape.Length is < 3 or > 5)
+            throw new ArgumentException(
+                $"{Name}: input rank: expected 3 (N, C, L), 4 (N, C, H, W) or 5 (N, C, D, H, W), got {shape.Length} (input shape {Tensor<float>.ShapeText(shape)}). An unbatched (C, H, W) image needs Reshape(1, C, H, W) first.");
+        return shape.Length - 2;
+    }
+
+    // The input and output as planes of (D, H, W) with missing leading spatial axes of size 1.
+    private readonly record struct Geometry(int Spatial, int Planes, int D, int H, int W, int OD, int OH, int OW)
+    {
+        public static Geometry Of(ReadOnlySpan<int> input, ReadOnlySpan<int> output)
+        {
+            int spatial = input.Length - 2;
+            int At(ReadOnlySpan<int> s, int fromEnd) => fromEnd <= spatial ? s[^fromEnd] : 1;
+            return new Geometry(spatial, input[0] * input[1], At(input, 3), At(input, 2), At(input, 1), At(output, 3), At(output, 2), At(output, 1));
+        }
     }
 }
