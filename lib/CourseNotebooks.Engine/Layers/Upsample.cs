@@ -26,6 +26,8 @@ namespace CourseNotebooks.Engine;
 /// <para><b>Errors</b>: both or neither of size and scale factor; a factor or size that is not positive; a
 /// per-axis list whose length is not the number of spatial dimensions; an input of rank other than 3 to 5; an
 /// output size of 0 (a factor too small for the input).</para>
+/// <para>Only PyTorch's mode 'nearest' is here (the one the lecture's "repeat the values" means); 'nearest-exact',
+/// 'linear', 'bilinear', 'bicubic' and 'trilinear', and the options that only they use (align_corners), are not.</para>
 /// </remarks>
 public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
