@@ -163,6 +163,7 @@ public class GemmTests
     public static TheoryData<string> KernelKinds()
     {
         var kinds = new TheoryData<string> { nameof(GemmKernel.KernelKind.Scalar) };
+        if (Vector128.IsHardwareAccelerated) kinds.Add(nameof(GemmKernel.KernelKind.Vector128));
         if (Vector256.IsHardwareAccelerated) kinds.Add(nameof(GemmKernel.KernelKind.Vector256));
         if (Vector512.IsHardwareAccelerated) kinds.Add(nameof(GemmKernel.KernelKind.Vector512));
         return kinds;

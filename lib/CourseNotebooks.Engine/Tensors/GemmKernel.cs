@@ -104,7 +104,7 @@ internal static unsafe class GemmKernel
     }
 
     /// <summary>Which micro-kernel runs and the block sizes that go with it, fixed per element type.</summary>
-    internal enum KernelKind { Vector512, Vector256, Scalar }
+    internal enum KernelKind { Vector512, Vector256, Vector128, Scalar }
 
     private readonly record struct Geometry(KernelKind Kind, int MR, int NR, int KC, int MC, int NC);
 
@@ -113,14 +113,17 @@ internal static unsafe class GemmKernel
         public static readonly Geometry Value = For(
             Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported ? KernelKind.Vector512
             : Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported ? KernelKind.Vector256
+            : Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported ? KernelKind.Vector128
             : KernelKind.Scalar);
 
-        // The vector micro-kernels hold 2 vectors per row of the C tile. With 32 zmm registers, 12 rows use 24
-        // accumulators and leave room for the 2 B vectors and the A broadcast; with 16 ymm, 6 rows use 12.
+        // The vector micro-kernels hold 2 vectors per row of the C tile. With 32 vector registers (AVX-512's zmm,
+        // ARM64's NEON), 12 rows use 24 accumulators and leave room for the 2 B vectors and the A broadcast; with 16
+        // (AVX2's ymm, x64's xmm), 6 rows use 12.
         public static Geometry For(KernelKind kind) => kind switch
         {
             KernelKind.Vector512 => Sized(kind, 12, 2 * Vector512<T>.Count),
             KernelKind.Vector256 => Sized(kind, 6, 2 * Vector256<T>.Count),
+            KernelKind.Vector128 => Sized(kind, System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported ? 12 : 6, 2 * Vector128<T>.Count),
             _ => Sized(kind, 4, 4),
         };
 
@@ -273,118 +276,113 @@ internal static unsafe class GemmKernel
     {
         switch (g.Kind)
         {
-            case KernelKind.Vector512: Kernel512x12(kc, a, b, c, ldc, alpha, beta); break;
-            case KernelKind.Vector256: Kernel256x6(kc, a, b, c, ldc, alpha, beta); break;
+            case KernelKind.Vector512: Kernel12Rows<Width512<T>, Vector512<T>, T>(kc, a, b, c, ldc, alpha, beta); break;
+            case KernelKind.Vector256: Kernel6Rows<Width256<T>, Vector256<T>, T>(kc, a, b, c, ldc, alpha, beta); break;
+            case KernelKind.Vector128 when g.MR == 12: Kernel12Rows<Width128<T>, Vector128<T>, T>(kc, a, b, c, ldc, alpha, beta); break;
+            case KernelKind.Vector128: Kernel6Rows<Width128<T>, Vector128<T>, T>(kc, a, b, c, ldc, alpha, beta); break;
             default: KernelScalar(g.MR, g.NR, kc, a, b, c, ldc, alpha, beta); break;
         }
     }
 
     /// <summary>
-    /// C[12 x 2W] = alpha * A-panel * B-panel + beta * C, W = Vector512&lt;T&gt;.Count. Each k step loads two
-    /// B vectors and broadcasts 12 A values: 24 independent FMAs, enough to hide the FMA latency.
+    /// C[12 x 2W] = alpha * A-panel * B-panel + beta * C for any vector width W = TW.Count: each k step loads two
+    /// B vectors and broadcasts 12 A values, 24 independent multiply-adds, enough to hide their latency. 24
+    /// accumulators, 2 B vectors and the broadcast fit in 32 vector registers (AVX-512's zmm, ARM64's NEON).
     /// </summary>
-    private static void Kernel512x12<T>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+    private static void Kernel12Rows<TW, TVec, T>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+        where TW : IVectorWidth<TVec, T>
+        where TVec : unmanaged
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int w = Vector512<T>.Count;
-        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+        int w = TW.Count;
+        TVec c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
             c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
         for (int p = 0; p < kc; p++, a += 12, b += 2 * w)
         {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + w);
-            var x = Vector512.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
-            x = Vector512.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
-            x = Vector512.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
-            x = Vector512.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
-            x = Vector512.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
-            x = Vector512.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
-            x = Vector512.Create(a[6]); c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
-            x = Vector512.Create(a[7]); c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
-            x = Vector512.Create(a[8]); c80 = Fma(x, b0, c80); c81 = Fma(x, b1, c81);
-            x = Vector512.Create(a[9]); c90 = Fma(x, b0, c90); c91 = Fma(x, b1, c91);
-            x = Vector512.Create(a[10]); cA0 = Fma(x, b0, cA0); cA1 = Fma(x, b1, cA1);
-            x = Vector512.Create(a[11]); cB0 = Fma(x, b0, cB0); cB1 = Fma(x, b1, cB1);
+            var b0 = TW.Load(b);
+            var b1 = TW.Load(b + w);
+            var x = TW.Broadcast(a[0]); c00 = TW.MultiplyAdd(x, b0, c00); c01 = TW.MultiplyAdd(x, b1, c01);
+            x = TW.Broadcast(a[1]); c10 = TW.MultiplyAdd(x, b0, c10); c11 = TW.MultiplyAdd(x, b1, c11);
+            x = TW.Broadcast(a[2]); c20 = TW.MultiplyAdd(x, b0, c20); c21 = TW.MultiplyAdd(x, b1, c21);
+            x = TW.Broadcast(a[3]); c30 = TW.MultiplyAdd(x, b0, c30); c31 = TW.MultiplyAdd(x, b1, c31);
+            x = TW.Broadcast(a[4]); c40 = TW.MultiplyAdd(x, b0, c40); c41 = TW.MultiplyAdd(x, b1, c41);
+            x = TW.Broadcast(a[5]); c50 = TW.MultiplyAdd(x, b0, c50); c51 = TW.MultiplyAdd(x, b1, c51);
+            x = TW.Broadcast(a[6]); c60 = TW.MultiplyAdd(x, b0, c60); c61 = TW.MultiplyAdd(x, b1, c61);
+            x = TW.Broadcast(a[7]); c70 = TW.MultiplyAdd(x, b0, c70); c71 = TW.MultiplyAdd(x, b1, c71);
+            x = TW.Broadcast(a[8]); c80 = TW.MultiplyAdd(x, b0, c80); c81 = TW.MultiplyAdd(x, b1, c81);
+            x = TW.Broadcast(a[9]); c90 = TW.MultiplyAdd(x, b0, c90); c91 = TW.MultiplyAdd(x, b1, c91);
+            x = TW.Broadcast(a[10]); cA0 = TW.MultiplyAdd(x, b0, cA0); cA1 = TW.MultiplyAdd(x, b1, cA1);
+            x = TW.Broadcast(a[11]); cB0 = TW.MultiplyAdd(x, b0, cB0); cB1 = TW.MultiplyAdd(x, b1, cB1);
         }
-        var va = Vector512.Create(alpha);
-        var vb = Vector512.Create(beta);
+        var va = TW.Broadcast(alpha);
+        var vb = TW.Broadcast(beta);
         bool overwrite = T.IsZero(beta);
-        StoreRow(c, w, c00, c01, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c10, c11, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c20, c21, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c30, c31, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c40, c41, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c50, c51, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c60, c61, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c70, c71, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c80, c81, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c90, c91, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, cA0, cA1, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, cB0, cB1, va, vb, overwrite);
+        StoreRow<TW, TVec, T>(c, w, c00, c01, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c10, c11, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c20, c21, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c30, c31, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c40, c41, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c50, c51, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c60, c61, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c70, c71, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c80, c81, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c90, c91, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, cA0, cA1, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, cB0, cB1, va, vb, overwrite);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<T>(T* c, int w, Vector512<T> v0, Vector512<T> v1, Vector512<T> alpha,
-        Vector512<T> beta, bool overwrite)
+    /// <summary>
+    /// C[6 x 2W] for any vector width: 12 accumulators, 2 B vectors and the broadcast fit in 16 vector registers
+    /// (AVX2's ymm, SSE's xmm).
+    /// </summary>
+    private static void Kernel6Rows<TW, TVec, T>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
+        where TW : IVectorWidth<TVec, T>
+        where TVec : unmanaged
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (overwrite)
-        {
-            Vector512.Store(v0 * alpha, c);
-            Vector512.Store(v1 * alpha, c + w);
-        }
-        else
-        {
-            Vector512.Store(Fma(v0, alpha, Vector512.Load(c) * beta), c);
-            Vector512.Store(Fma(v1, alpha, Vector512.Load(c + w) * beta), c + w);
-        }
-    }
-
-    /// <summary>The AVX2 fallback: C[6 x 2W] with W = Vector256&lt;T&gt;.Count, 12 accumulators in 16 ymm registers.</summary>
-    private static void Kernel256x6<T>(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int w = Vector256<T>.Count;
-        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+        int w = TW.Count;
+        TVec c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++, a += 6, b += 2 * w)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + w);
-            var x = Vector256.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
-            x = Vector256.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
-            x = Vector256.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
-            x = Vector256.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
-            x = Vector256.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
-            x = Vector256.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            var b0 = TW.Load(b);
+            var b1 = TW.Load(b + w);
+            var x = TW.Broadcast(a[0]); c00 = TW.MultiplyAdd(x, b0, c00); c01 = TW.MultiplyAdd(x, b1, c01);
+            x = TW.Broadcast(a[1]); c10 = TW.MultiplyAdd(x, b0, c10); c11 = TW.MultiplyAdd(x, b1, c11);
+            x = TW.Broadcast(a[2]); c20 = TW.MultiplyAdd(x, b0, c20); c21 = TW.MultiplyAdd(x, b1, c21);
+            x = TW.Broadcast(a[3]); c30 = TW.MultiplyAdd(x, b0, c30); c31 = TW.MultiplyAdd(x, b1, c31);
+            x = TW.Broadcast(a[4]); c40 = TW.MultiplyAdd(x, b0, c40); c41 = TW.MultiplyAdd(x, b1, c41);
+            x = TW.Broadcast(a[5]); c50 = TW.MultiplyAdd(x, b0, c50); c51 = TW.MultiplyAdd(x, b1, c51);
         }
-        var va = Vector256.Create(alpha);
-        var vb = Vector256.Create(beta);
+        var va = TW.Broadcast(alpha);
+        var vb = TW.Broadcast(beta);
         bool overwrite = T.IsZero(beta);
-        StoreRow(c, w, c00, c01, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c10, c11, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c20, c21, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c30, c31, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c40, c41, va, vb, overwrite); c += ldc;
-        StoreRow(c, w, c50, c51, va, vb, overwrite);
+        StoreRow<TW, TVec, T>(c, w, c00, c01, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c10, c11, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c20, c21, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c30, c31, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c40, c41, va, vb, overwrite); c += ldc;
+        StoreRow<TW, TVec, T>(c, w, c50, c51, va, vb, overwrite);
     }
 
+    /// <summary>Writes one row of a C tile (two vectors): alpha·acc, plus beta·C unless beta is 0 (C is not read then).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<T>(T* c, int w, Vector256<T> v0, Vector256<T> v1, Vector256<T> alpha,
-        Vector256<T> beta, bool overwrite)
+    private static void StoreRow<TW, TVec, T>(T* c, int w, TVec v0, TVec v1, TVec alpha, TVec beta, bool overwrite)
+        where TW : IVectorWidth<TVec, T>
+        where TVec : unmanaged
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (overwrite)
         {
-            Vector256.Store(v0 * alpha, c);
-            Vector256.Store(v1 * alpha, c + w);
+            TW.Store(TW.Multiply(v0, alpha), c);
+            TW.Store(TW.Multiply(v1, alpha), c + w);
         }
         else
         {
-            Vector256.Store(Fma(v0, alpha, Vector256.Load(c) * beta), c);
-            Vector256.Store(Fma(v1, alpha, Vector256.Load(c + w) * beta), c + w);
+            TW.Store(TW.MultiplyAdd(v0, alpha, TW.Multiply(TW.Load(c), beta)), c);
+            TW.Store(TW.MultiplyAdd(v1, alpha, TW.Multiply(TW.Load(c + w), beta)), c + w);
         }
     }
 
@@ -404,27 +402,6 @@ internal static unsafe class GemmKernel
                 T* cij = c + r * ldc + j;
                 *cij = T.IsZero(beta) ? alpha * acc[r * nr + j] : alpha * acc[r * nr + j] + beta * *cij;
             }
-    }
-
-    /// <summary>x * y + z in one rounding (float and double); other types multiply and add.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
-        return x * y + z;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Fma<T>(Vector256<T> x, Vector256<T> y, Vector256<T> z)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
-        return x * y + z;
     }
 
     /// <summary>
