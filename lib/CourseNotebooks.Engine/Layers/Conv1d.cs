@@ -108,24 +108,30 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <summary>Adds dL/dW and dL/db into the gradients and returns dL/dx (same shape as the Forward input).</summary>
     /// <exception cref="InvalidOperationException">Called before Forward.</exception>
     /// <exception cref="ArgumentException">The gradient's shape differs from the last output's.</exception>
-    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    public override Tensor<T> Backward(Tensor<T> outputGradient) => BackwardCore(outputGradient, inputGradient: true)!;
+
+    /// <inheritdoc />
+    public override void BackwardToParameters(Tensor<T> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+
+    // Weight and bias gradients always; dL/d(input) only when asked (the returned tensor is null otherwise).
+    private Tensor<T>? BackwardCore(Tensor<T> outputGradient, bool inputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         // Collection expressions passed as spans live on the stack: no shape array per call.
         if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [_g.OutC, c.OL], outputGradient.Shape);
         else ShapeCheck.SameShape(Name, "output gradient", [c.N, _g.OutC, c.OL], outputGradient.Shape);
-        var dX = new Tensor<T>(c.N, _g.C, c.L);
-        if (Implementation == Implementation.Naive)
-        {
+        bool naive = Implementation == Implementation.Naive;
+        if (naive)
             ConvCore.BackwardWeightsNaive(_g, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
-            ConvCore.BackwardDataNaive(_g, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
-        }
         else
-        {
             ConvCore.BackwardWeightsFast(_g, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, _scratch);
+        if (!inputGradient) return null;
+        var dX = new Tensor<T>(c.N, _g.C, c.L);
+        if (naive)
+            ConvCore.BackwardDataNaive(_g, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
+        else
             ConvCore.BackwardDataFast(_g, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data, _scratch);
-        }
         return c.Unbatched ? dX.Reshape(_g.C, c.L) : dX;
     }
 

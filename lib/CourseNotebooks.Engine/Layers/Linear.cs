@@ -124,40 +124,63 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <inheritdoc />
-    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    public override Tensor<T> Backward(Tensor<T> outputGradient) => BackwardCore(outputGradient, inputGradient: true)!;
+
+    /// <inheritdoc />
+    public override void BackwardToParameters(Tensor<T> outputGradient) => BackwardCore(outputGradient, inputGradient: false);
+
+    // Weight and bias gradients always; dL/d(input) only when asked (the returned tensor is null otherwise).
+    private Tensor<T>? BackwardCore(Tensor<T> outputGradient, bool inputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
         Span<int> expected = stackalloc int[input.Rank];
         OutputShape(input.Shape, expected);
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(input.Shape) : input.ZerosLike();
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
-        T[] x = input.Data, w = Weight.Value.Data, dY = outputGradient.Data, dW = Weight.Grad.Data, dXd = dX.Data;
-        if (Implementation == Implementation.Naive)
+        T[] x = input.Data, w = Weight.Value.Data, dY = outputGradient.Data, dW = Weight.Grad.Data;
+        bool naive = Implementation == Implementation.Naive;
+        int ldk = Math.Max(1, k), ldn = Math.Max(1, n);
+        if (naive)
         {
+            // dW[o, i] += Σ_r dY[r, o] x[r, i];  db[o] += Σ_r dY[r, o].
             for (int r = 0; r < m; r++)
                 for (int o = 0; o < n; o++)
                 {
                     T g = dY[r * n + o];
                     if (Bias is not null) Bias.Grad.Data[o] += g;
-                    for (int i = 0; i < k; i++)
-                    {
-                        dW[o * k + i] += g * x[r * k + i];
-                        dXd[r * k + i] += g * w[o * k + i];
-                    }
+                    for (int i = 0; i < k; i++) dW[o * k + i] += g * x[r * k + i];
                 }
         }
         else
         {
-            int ldk = Math.Max(1, k), ldn = Math.Max(1, n);
             // dW (Out x In) += dYᵀ (Out x M) · X (M x In); beta = 1 accumulates as PyTorch's .grad does.
             Gemm.Multiply(true, false, n, k, m, T.One, dY, ldn, x, ldk, T.One, dW, ldk);
-            // dX (M x In) = dY (M x Out) · W (Out x In).
-            Gemm.Multiply(false, false, m, k, n, T.One, dY, ldn, w, ldk, T.Zero, dXd, ldk);
             if (Bias is not null)
                 for (int r = 0; r < m; r++)
                     TensorPrimitives.Add(Bias.Grad.Data, new ReadOnlySpan<T>(dY, r * n, n), Bias.Grad.Data);
+        }
+        if (!inputGradient)
+        {
+            if (!naive) _buffers.BackwardWithoutInputGradient();
+            return null;
+        }
+        var dX = naive ? input.ZerosLike() : _buffers.InputGradient(input.Shape);
+        T[] dXd = dX.Data;
+        if (naive)
+        {
+            // dX[r, i] = Σ_o dY[r, o] W[o, i].
+            for (int r = 0; r < m; r++)
+                for (int o = 0; o < n; o++)
+                {
+                    T g = dY[r * n + o];
+                    for (int i = 0; i < k; i++) dXd[r * k + i] += g * w[o * k + i];
+                }
+        }
+        else
+        {
+            // dX (M x In) = dY (M x Out) · W (Out x In).
+            Gemm.Multiply(false, false, m, k, n, T.One, dY, ldn, w, ldk, T.Zero, dXd, ldk);
         }
         return dX;
     }

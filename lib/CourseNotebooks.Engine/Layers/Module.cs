@@ -55,6 +55,16 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public abstract Tensor<T> Backward(Tensor<T> outputGradient);
 
+    /// <summary>
+    /// Given dL/d(output) of the last Forward, accumulates the parameter gradients exactly as <see cref="Backward"/>
+    /// does but skips dL/d(input) where a layer can: PyTorch's backward for an input that does not require a
+    /// gradient, such as a training batch's images. <see cref="Training.Fit"/> calls it on the model, so the first
+    /// convolution of a CNN never computes the image gradient nobody reads (for a <see cref="Sequential{T}"/>: the
+    /// first layer with parameters skips its input gradient and the parameter-free layers before it do not run
+    /// backward at all). Conv1d, Conv2d and Linear skip; other layers run <see cref="Backward"/> and drop the result.
+    /// </summary>
+    public virtual void BackwardToParameters(Tensor<T> outputGradient) => Backward(outputGradient);
+
     /// <summary>This module's own parameters (not its children's).</summary>
     protected virtual IEnumerable<Parameter<T>> OwnParameters() => [];
 

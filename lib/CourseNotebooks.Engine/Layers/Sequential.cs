@@ -29,6 +29,7 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
     {
         ArgumentNullException.ThrowIfNull(layer);
         _layers.Add(layer);
+        _firstWithParameters = -1;
         return this;
     }
 
@@ -49,6 +50,28 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
         var g = outputGradient;
         for (int i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Backward(g);
         return g;
+    }
+
+    /// <inheritdoc />
+    public override void BackwardToParameters(Tensor<T> outputGradient)
+    {
+        int first = FirstLayerWithParameters();
+        var g = outputGradient;
+        for (int i = _layers.Count - 1; i > first; i--) g = _layers[i].Backward(g);
+        // Layers before the first one with parameters have nothing to learn: their backward would only produce
+        // input gradients that nobody reads.
+        if (first < _layers.Count) _layers[first].BackwardToParameters(g);
+    }
+
+    // Cached (Parameters() enumerates, and a training step allocates nothing); Add resets it.
+    private int _firstWithParameters = -1;
+
+    private int FirstLayerWithParameters()
+    {
+        if (_firstWithParameters >= 0) return _firstWithParameters;
+        int first = 0;
+        while (first < _layers.Count && !_layers[first].Parameters().Any()) first++;
+        return _firstWithParameters = first;
     }
 
     /// <inheritdoc />

@@ -41,6 +41,16 @@ internal sealed class StepBuffers<T> where T : unmanaged, IFloatingPointIeee754<
         return gradient;
     }
 
+    /// <summary>
+    /// Records a Backward that computed no input gradient (<see cref="Module{T}.BackwardToParameters"/>), so the next
+    /// Forward may reuse its output as after any Backward.
+    /// </summary>
+    public void BackwardWithoutInputGradient()
+    {
+        _forwardSinceBackward = false;
+        _backwardSinceForward = true;
+    }
+
     private static Tensor<T> Take(ref Tensor<T>? current, ref Tensor<T>? spare, ReadOnlySpan<int> shape, bool reuse)
     {
         if (reuse && current is not null && current.Shape.SequenceEqual(shape)) return current;

@@ -84,7 +84,9 @@ public static class Training
                 var logits = model.Forward(batch.X);
                 double value = double.CreateTruncating(loss.Forward(logits, batch.Y));
                 TrainingGuard.CheckLoss(value, epoch, step);
-                model.Backward(loss.Backward());
+                // The images need no gradient: the first layer with weights skips its input gradient, as PyTorch does for
+                // an input without requires_grad.
+                model.BackwardToParameters(loss.Backward());
                 optimizer.Step();
                 lossSum += value * batch.Y.Length;
                 correct += CountCorrect(logits, batch.Y);
