@@ -135,3 +135,41 @@ public class InitTests
         Assert.Contains("got shape [16] (rank 1)", ex.Message);
     }
 }
+
+/// <summary>Init.ManualSeed changes a global generator, so no other test may build unseeded layers meanwhile.</summary>
+[CollectionDefinition(nameof(GlobalSeedCollection), DisableParallelization = true)]
+public sealed class GlobalSeedCollection;
+
+[Collection(nameof(GlobalSeedCollection))]
+public class ManualSeedTests
+{
+    private static (float[] Linear, float[] Conv, float[] Conv1, float[] Dropout) Build()
+    {
+        var linear = new Linear<float>(5, 3);
+        var conv = new Conv2d<float>(2, 3, 3);
+        var conv1 = new Conv1d<float>(2, 2, 3);
+        var dropout = new Dropout<float>(0.5);
+        var mask = dropout.Forward(Tensor.Full(1f, 64));
+        return (linear.Weight.Value.Data, conv.Weight.Value.Data, conv1.Weight.Value.Data, mask.Data);
+    }
+
+    [Fact]
+    public void ManualSeed_MakesUnseededLayersRepeatable_AndSeededOnesIgnoreIt()
+    {
+        Init.ManualSeed(42);
+        var first = Build();
+        Init.ManualSeed(42);
+        var second = Build();
+        Assert.Equal(first.Linear, second.Linear);
+        Assert.Equal(first.Conv, second.Conv);
+        Assert.Equal(first.Conv1, second.Conv1);
+        Assert.Equal(first.Dropout, second.Dropout);
+        Init.ManualSeed(43);
+        Assert.NotEqual(first.Linear, Build().Linear);
+        // A layer given its own seed does not depend on the global generator.
+        Init.ManualSeed(1);
+        var a = new Linear<float>(4, 4, seed: 9).Weight.Value.Data;
+        Init.ManualSeed(2);
+        Assert.Equal(a, new Linear<float>(4, 4, seed: 9).Weight.Value.Data);
+    }
+}

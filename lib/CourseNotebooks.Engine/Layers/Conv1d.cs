@@ -32,7 +32,7 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <param name="dilation">D, positive (default 1).</param>
     /// <param name="groups">G, positive, dividing both channel counts.</param>
     /// <param name="bias">Whether to learn a bias per output channel (default true).</param>
-    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    /// <param name="seed">Seed of the initialisation; null draws from the global generator (<see cref="Init.ManualSeed"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive (padding: negative).</exception>
     /// <exception cref="ArgumentException">groups does not divide the channel counts.</exception>
     public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1,

@@ -41,7 +41,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <param name="dilation">DH = DW, positive (default 1).</param>
     /// <param name="groups">G: channels split into G independent convolutions (C = G = OutC is depthwise).</param>
     /// <param name="bias">Whether to learn a bias per output channel (default true).</param>
-    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    /// <param name="seed">Seed of the initialisation; null draws from the global generator (<see cref="Init.ManualSeed"/>).</param>
     public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1,
         int groups = 1, bool bias = true, int? seed = null)
         : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (dilation, dilation), groups, bias, seed) { }
@@ -55,7 +55,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <param name="dilation">(DH, DW), positive; null means (1, 1).</param>
     /// <param name="groups">G, positive, dividing both channel counts.</param>
     /// <param name="bias">Whether to learn a bias per output channel.</param>
-    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    /// <param name="seed">Seed of the initialisation; null draws from the global generator (<see cref="Init.ManualSeed"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive (padding: negative).</exception>
     /// <exception cref="ArgumentException">groups does not divide the channel counts.</exception>
     public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W)? stride = null,
@@ -219,7 +219,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// </summary>
     internal static void InitializeUniform(int? seed, int fanIn, Parameter<T> weight, Parameter<T>? bias)
     {
-        var random = seed is int s ? new Random(s) : new Random();
+        var random = Init.RandomFor(seed);
         double bound = 1.0 / Math.Sqrt(fanIn);
         var w = weight.Value.Data;
         for (int i = 0; i < w.Length; i++) w[i] = T.CreateTruncating(bound * (2 * random.NextDouble() - 1));

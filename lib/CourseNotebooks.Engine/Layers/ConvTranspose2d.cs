@@ -48,7 +48,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     /// <param name="groups">G, positive, dividing both channel counts.</param>
     /// <param name="bias">Whether to learn a bias per output channel (default true).</param>
     /// <param name="dilation">Positive (default 1).</param>
-    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    /// <param name="seed">Seed of the initialisation; null draws from the global generator (<see cref="Init.ManualSeed"/>).</param>
     public ConvTranspose2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int outputPadding = 0,
         int groups = 1, bool bias = true, int dilation = 1, int? seed = null)
         : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (outputPadding, outputPadding),
@@ -64,7 +64,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     /// <param name="groups">G, positive, dividing both channel counts.</param>
     /// <param name="bias">Whether to learn a bias per output channel.</param>
     /// <param name="dilation">(DH, DW), positive; null means (1, 1).</param>
-    /// <param name="seed">Seed of the initialisation; null draws from an unseeded generator.</param>
+    /// <param name="seed">Seed of the initialisation; null draws from the global generator (<see cref="Init.ManualSeed"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive (paddings: negative).</exception>
     /// <exception cref="ArgumentException">groups does not divide the channels, or output_padding is too large.</exception>
     public ConvTranspose2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W)? stride = null,

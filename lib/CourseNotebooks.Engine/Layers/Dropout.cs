@@ -24,14 +24,14 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
 
     /// <summary>Dropout with drop probability <paramref name="p"/>.</summary>
     /// <param name="p">Probability of zeroing an element, in [0, 1].</param>
-    /// <param name="seed">Seed of the mask generator; null draws from a shared unseeded generator.</param>
+    /// <param name="seed">Seed of the mask generator; null draws from the global generator (<see cref="Init.ManualSeed"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> is outside [0, 1] or NaN.</exception>
     public Dropout(double p = 0.5, int? seed = null)
     {
         if (!(p >= 0 && p <= 1))
             throw new ArgumentOutOfRangeException(nameof(p), p, $"Dropout: p (drop probability): expected a value in [0, 1], got {p}.");
         P = p;
-        _random = seed is int s ? new Random(s) : Random.Shared;
+        _random = Init.RandomFor(seed);
     }
 
     /// <summary>The drop probability.</summary>

@@ -24,7 +24,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <param name="inFeatures">In: size of the last input dimension.</param>
     /// <param name="outFeatures">Out: size of the last output dimension.</param>
     /// <param name="bias">Whether to add a learnable bias.</param>
-    /// <param name="seed">Seed for the initial weights; null draws from a shared unseeded generator.</param>
+    /// <param name="seed">Seed for the initial weights; null draws from the global generator (<see cref="Init.ManualSeed"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">A feature count is negative.</exception>
     public Linear(int inFeatures, int outFeatures, bool bias = true, int? seed = null)
     {
@@ -32,7 +32,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         OutFeatures = outFeatures;
         ShapeCheck.NonNegative(Name, "inFeatures", inFeatures);
         ShapeCheck.NonNegative(Name, "outFeatures", outFeatures);
-        var random = seed is int s ? new Random(s) : Random.Shared;
+        var random = Init.RandomFor(seed);
         double bound = inFeatures > 0 ? 1.0 / Math.Sqrt(inFeatures) : 0.0;
         Weight = new Parameter<T>("weight", Tensor.Uniform<T>(random, -bound, bound, outFeatures, inFeatures));
         Bias = bias ? new Parameter<T>("bias", Tensor.Uniform<T>(random, -bound, bound, outFeatures)) : null;

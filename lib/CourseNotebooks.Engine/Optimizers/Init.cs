@@ -45,6 +45,30 @@ public enum FanMode
 /// </remarks>
 public static class Init
 {
+    private static readonly Lock s_seedLock = new();
+    private static Random s_global = new();
+
+    /// <summary>
+    /// Seeds the generator that every layer built without a seed draws from (Linear, Conv1d, Conv2d,
+    /// ConvTranspose2d, Dropout): after ManualSeed(s) the same sequence of constructions gives the same weights.
+    /// PyTorch: torch.manual_seed. Layers given their own seed are unaffected.
+    /// </summary>
+    public static void ManualSeed(int seed)
+    {
+        lock (s_seedLock) s_global = new Random(seed);
+    }
+
+    /// <summary>
+    /// The one seeding policy of the engine: <c>new Random(seed)</c> for a layer given a seed, otherwise a generator
+    /// seeded by the next draw from the global one (<see cref="ManualSeed"/>; unpredictable until it is called).
+    /// Each layer gets its own generator, so it may be used from any thread.
+    /// </summary>
+    public static Random RandomFor(int? seed)
+    {
+        if (seed is int s) return new Random(s);
+        lock (s_seedLock) return new Random(s_global.Next());
+    }
+
     /// <summary>
     /// The recommended gain for a nonlinearity: Linear/Sigmoid 1, Tanh 5/3, Relu √2, LeakyRelu √(2/(1+a²)) with
     /// a = <paramref name="negativeSlope"/> (0.01 when not given), Selu 3/4. PyTorch: torch.nn.init.calculate_gain.
