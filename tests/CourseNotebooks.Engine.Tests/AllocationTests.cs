@@ -52,7 +52,7 @@ public sealed class AllocationTests
         };
     }
 
-    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "sigmoid", "flatten", "sequential"];
+    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "leaky relu", "sigmoid", "tanh", "flatten", "sequential"];
 
     private static (Module<float> Module, int[] Shape) Layer(string name) => name switch
     {
@@ -63,7 +63,9 @@ public sealed class AllocationTests
         "conv transpose" => (new ConvTranspose2d<float>(4, 3, 3, stride: 2, padding: 1, outputPadding: 1, seed: 1), [Batch, 4, 5, 5]),
         "linear" => (new Linear<float>(20, 7, seed: 1), [Batch, 20]),
         "relu" => (new ReLU<float>(), [Batch, 3, 5, 5]),
+        "leaky relu" => (new LeakyReLU<float>(0.1), [Batch, 3, 5, 5]),
         "sigmoid" => (new Sigmoid<float>(), [Batch, 3, 5, 5]),
+        "tanh" => (new Tanh<float>(), [Batch, 3, 5, 5]),
         "flatten" => (new Flatten<float>(), [Batch, 3, 5, 5]),
         "sequential" => (new Sequential<float>(new Conv2d<float>(2, 4, 3, padding: 1, seed: 1), new ReLU<float>(), new Flatten<float>(),
             new Linear<float>(4 * 6 * 6, 5, seed: 2)), [Batch, 2, 6, 6]),

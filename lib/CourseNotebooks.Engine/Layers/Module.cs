@@ -41,8 +41,8 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Computes the output for <paramref name="input"/> and caches what Backward needs.</summary>
     /// <remarks>
-    /// In a training loop (Forward, Backward, Forward, ...) the layers with large results (Conv2d, ConvTranspose2d, ReLU,
-    /// Sigmoid, MaxPool2d, AvgPool2d, Linear) reuse last step's output and input-gradient tensors when the shape repeats, so a warmed-up
+    /// In a training loop (Forward, Backward, Forward, ...) the layers with large results (Conv2d, ConvTranspose2d, ReLU, LeakyReLU,
+    /// Sigmoid, Tanh, MaxPool2d, AvgPool2d, Linear) reuse last step's output and input-gradient tensors when the shape repeats, so a warmed-up
     /// step allocates no big arrays: the tensor Forward returned is overwritten by the next Forward that follows a
     /// Backward. Clone() a result you keep across training steps. Consecutive Forward calls without a Backward in
     /// between, and the naive implementation, always return new tensors.

@@ -11,49 +11,20 @@ namespace CourseNotebooks.Engine;
 /// dy/dx = 1 for x &gt; 0 and 0 for x &lt;= 0: at x = 0 the derivative is taken as 0, as PyTorch does.
 /// NaN passes through the forward (relu(NaN) = NaN) and gets gradient 0.
 /// </remarks>
-public sealed class ReLU<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class ReLU<T> : Activation<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // The output is enough for Backward: y > 0 exactly where x > 0.
-    private Tensor<T>? _output;
+    /// <inheritdoc />
+    protected override T Value(T x) => x > T.Zero || T.IsNaN(x) ? x : T.Zero;
 
-    private readonly StepBuffers<T> _buffers = new();
+    // IEEE maximum: NaN propagates, as in PyTorch.
+    /// <inheritdoc />
+    protected override void Values(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Max(x, T.Zero, y);
+
+    // The output is enough: y > 0 exactly where x > 0.
+    /// <inheritdoc />
+    protected override T InputGradient(T x, T y, T outputGradient) => y > T.Zero ? outputGradient : T.Zero;
 
     /// <inheritdoc />
-    public override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
-
-    /// <inheritdoc />
-    public override Tensor<T> Forward(Tensor<T> input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
-        if (Implementation == Implementation.Naive)
-        {
-            for (int i = 0; i < y.Length; i++)
-            {
-                T x = input.Data[i];
-                y.Data[i] = x > T.Zero || T.IsNaN(x) ? x : T.Zero;
-            }
-        }
-        else
-            TensorPrimitives.Max(input.Data, T.Zero, y.Data); // IEEE maximum: NaN propagates, as in PyTorch.
-        _output = y;
-        return y;
-    }
-
-    /// <inheritdoc />
-    public override Tensor<T> Backward(Tensor<T> outputGradient)
-    {
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        var y = _output ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(y.Shape) : y.ZerosLike();
-        if (Implementation == Implementation.Naive)
-        {
-            for (int i = 0; i < dX.Length; i++)
-                dX.Data[i] = y.Data[i] > T.Zero ? outputGradient.Data[i] : T.Zero;
-        }
-        else
-            Elementwise.MaskPositive<T>(y.Data, outputGradient.Data, dX.Data);
-        return dX;
-    }
+    protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        => Elementwise.MaskPositive(y, outputGradient, inputGradient);
 }

@@ -14,15 +14,8 @@ namespace CourseNotebooks.Engine;
 /// keep their tiny, even subnormal, value instead of underflowing to 0) saturates to exactly 1 and never gives NaN.
 /// dy/dx = y (1 - y), taken from the cached output.
 /// </remarks>
-public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Sigmoid<T> : Activation<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _output;
-
-    private readonly StepBuffers<T> _buffers = new();
-
-    /// <inheritdoc />
-    public override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
-
     /// <summary>The stable scalar sigmoid (also used by BCEWithLogitsLoss's reference path).</summary>
     internal static T Scalar(T x)
     {
@@ -32,36 +25,20 @@ public sealed class Sigmoid<T> : Module<T> where T : unmanaged, IFloatingPointIe
     }
 
     /// <inheritdoc />
-    public override Tensor<T> Forward(Tensor<T> input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
-        if (Implementation == Implementation.Naive)
-            for (int i = 0; i < y.Length; i++) y.Data[i] = Scalar(input.Data[i]);
-        else
-            PreciseMath.Sigmoid<T>(input.Data, y.Data);
-        _output = y;
-        return y;
-    }
+    protected override T Value(T x) => Scalar(x);
 
     /// <inheritdoc />
-    public override Tensor<T> Backward(Tensor<T> outputGradient)
+    protected override void Values(ReadOnlySpan<T> x, Span<T> y) => PreciseMath.Sigmoid(x, y);
+
+    /// <inheritdoc />
+    protected override T InputGradient(T x, T y, T outputGradient) => outputGradient * y * (T.One - y);
+
+    /// <inheritdoc />
+    protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
     {
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        var y = _output ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(y.Shape) : y.ZerosLike();
-        if (Implementation == Implementation.Naive)
-        {
-            for (int i = 0; i < dX.Length; i++)
-                dX.Data[i] = outputGradient.Data[i] * y.Data[i] * (T.One - y.Data[i]);
-        }
-        else
-        {
-            TensorPrimitives.Subtract(T.One, y.Data, dX.Data);
-            TensorPrimitives.Multiply<T>(dX.Data, y.Data, dX.Data);
-            TensorPrimitives.Multiply<T>(dX.Data, outputGradient.Data, dX.Data);
-        }
-        return dX;
+        // dσ/dx = y (1 − y).
+        TensorPrimitives.Subtract(T.One, y, inputGradient);
+        TensorPrimitives.Multiply(inputGradient, y, inputGradient);
+        TensorPrimitives.Multiply(inputGradient, outputGradient, inputGradient);
     }
 }

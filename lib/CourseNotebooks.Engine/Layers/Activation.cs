@@ -1,0 +1,66 @@
+using System.Numerics;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// The shared half of the element-wise activations (ReLU, LeakyReLU, Sigmoid, Tanh): argument and shape checks,
+/// the cached tensor Backward needs, and the reuse of the output and input-gradient tensors between training steps
+/// (the rhythm rule on <see cref="Module{T}.Forward"/>). A subclass writes only its math, twice: as a plain loop
+/// per element (the naive reference, <see cref="Implementation.Naive"/>) and as span operations (the fast path).
+/// </summary>
+/// <remarks>
+/// Backward receives both the input x and the output y of the last Forward, so each activation differentiates
+/// from whichever is natural (σ' = y(1 − y), tanh' = 1 − y², ReLU' from the sign of y, LeakyReLU' from the sign of
+/// x). Forward keeps a reference to its input, not a copy: do not change an input in place between Forward and
+/// Backward (a layer before it in a training step never does).
+/// </remarks>
+public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly StepBuffers<T> _buffers = new();
+    private Tensor<T>? _input, _output;
+
+    /// <inheritdoc />
+    public sealed override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
+
+    /// <inheritdoc />
+    public sealed override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        bool naive = Implementation == Implementation.Naive;
+        var y = naive ? input.ZerosLike() : _buffers.Output(input.Shape);
+        if (naive)
+            for (int i = 0; i < y.Length; i++) y.Data[i] = Value(input.Data[i]);
+        else
+            Values(input.Data, y.Data);
+        (_input, _output) = (input, y);
+        return y;
+    }
+
+    /// <inheritdoc />
+    public sealed override Tensor<T> Backward(Tensor<T> outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var y = _output ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        var x = _input!;
+        ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
+        bool naive = Implementation == Implementation.Naive;
+        var dX = naive ? y.ZerosLike() : _buffers.InputGradient(y.Shape);
+        if (naive)
+            for (int i = 0; i < dX.Length; i++) dX.Data[i] = InputGradient(x.Data[i], y.Data[i], outputGradient.Data[i]);
+        else
+            InputGradients(x.Data, y.Data, outputGradient.Data, dX.Data);
+        return dX;
+    }
+
+    /// <summary>The naive reference: y = f(x) for one element.</summary>
+    protected abstract T Value(T x);
+
+    /// <summary>The fast path: y = f(x) for every element (x and y do not overlap; write every element of y).</summary>
+    protected abstract void Values(ReadOnlySpan<T> x, Span<T> y);
+
+    /// <summary>The naive reference: dL/dx = f'(x) · dL/dy for one element, given x and y = f(x).</summary>
+    protected abstract T InputGradient(T x, T y, T outputGradient);
+
+    /// <summary>The fast path: dL/dx for every element (write every element of <paramref name="inputGradient"/>).</summary>
+    protected abstract void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient);
+}
