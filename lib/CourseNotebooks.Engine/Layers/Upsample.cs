@@ -120,16 +120,7 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
         T[] x = input.Data, y = output.Data;
         if (Implementation == Implementation.Naive)
         {
-            // The formula for every output element: read the input at the source index of each axis.
-            float sd = Scale(0, g.Spatial, g.D, g.OD, g.Spatial == 3), sh = Scale(g.Spatial - 2, g.Spatial, g.H, g.OH, g.Spatial >= 2), sw = Scale(g.Spatial - 1, g.Spatial, g.W, g.OW, true);
-            for (int p = 0; p < g.Planes; p++)
-                for (int od = 0; od < g.OD; od++)
-                    for (int oh = 0; oh < g.OH; oh++)
-                        for (int ow = 0; ow < g.OW; ow++)
-                        {
-                            int d = SourceIndex(od, sd, g.D, g.OD), h = SourceIndex(oh, sh, g.H, g.OH), w = SourceIndex(ow, sw, g.W, g.OW);
-                            y[((p * g.OD + od) * g.OH + oh) * g.OW + ow] = x[((p * g.D + d) * g.H + h) * g.W + w];
-                        }
+            foreach (var (o, i) in NaiveReads(g)) y[o] = x[i];
         }
         else
         {
@@ -165,15 +156,7 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
         T[] dY = outputGradient.Data, dIn = dX.Data;
         if (Implementation == Implementation.Naive)
         {
-            float sd = Scale(0, g.Spatial, g.D, g.OD, g.Spatial == 3), sh = Scale(g.Spatial - 2, g.Spatial, g.H, g.OH, g.Spatial >= 2), sw = Scale(g.Spatial - 1, g.Spatial, g.W, g.OW, true);
-            for (int p = 0; p < g.Planes; p++)
-                for (int od = 0; od < g.OD; od++)
-                    for (int oh = 0; oh < g.OH; oh++)
-                        for (int ow = 0; ow < g.OW; ow++)
-                        {
-                            int d = SourceIndex(od, sd, g.D, g.OD), h = SourceIndex(oh, sh, g.H, g.OH), w = SourceIndex(ow, sw, g.W, g.OW);
-                            dIn[((p * g.D + d) * g.H + h) * g.W + w] += dY[((p * g.OD + od) * g.OH + oh) * g.OW + ow];
-                        }
+            foreach (var (o, i) in NaiveReads(g)) dIn[i] += dY[o];
         }
         else
         {
@@ -188,6 +171,22 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
                     }
         }
         return dX;
+    }
+
+    // The naive reference: every output element with the input element it reads, each index from the formula.
+    private IEnumerable<(int Output, int Input)> NaiveReads(Geometry g)
+    {
+        float sd = Scale(0, g.Spatial, g.D, g.OD, g.Spatial == 3);
+        float sh = Scale(g.Spatial - 2, g.Spatial, g.H, g.OH, g.Spatial >= 2);
+        float sw = Scale(g.Spatial - 1, g.Spatial, g.W, g.OW, true);
+        for (int p = 0; p < g.Planes; p++)
+            for (int od = 0; od < g.OD; od++)
+                for (int oh = 0; oh < g.OH; oh++)
+                    for (int ow = 0; ow < g.OW; ow++)
+                    {
+                        int d = SourceIndex(od, sd, g.D, g.OD), h = SourceIndex(oh, sh, g.H, g.OH), w = SourceIndex(ow, sw, g.W, g.OW);
+                        yield return (((p * g.OD + od) * g.OH + oh) * g.OW + ow, ((p * g.D + d) * g.H + h) * g.W + w);
+                    }
     }
 
     // The source index tables of the three axes (a missing axis has size 1 and reads index 0).
