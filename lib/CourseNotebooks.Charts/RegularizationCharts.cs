@@ -48,7 +48,7 @@ public static partial class Charts
         var layout = Layout(title,
             ("xaxis", Obj(("title", Obj(("text", "weight w₁ (no unit)"))), ("range", new[] { view.XMin, view.XMax }))),
             ("yaxis", Obj(("title", Obj(("text", "weight w₂ (no unit)"))), ("range", new[] { view.YMin, view.YMax }), ("scaleanchor", "x"))),
-            ("legend", Obj(("x", 1.18), ("y", 1))));
+            ("height", 620), ("legend", Obj(("orientation", "h"), ("x", 0), ("y", -0.15))));
         return Figure(layout, traces.ToArray());
     }
 
@@ -143,7 +143,8 @@ public static partial class Charts
             traces.Add(Trace("scatter", ("name", $"{name}: mean"), ("x", x.ToArray()), ("y", mean), ("mode", "lines"),
                 ("line", Obj(("width", 2.5), ("color", colour))), ("legendgroup", name)));
         }
-        var layout = Layout(title, ("xaxis", AxisTitle(xTitle)), ("yaxis", Obj(("title", Obj(("text", yTitle))), ("rangemode", "tozero"))));
+        var layout = Layout(title, ("xaxis", AxisTitle(xTitle)), ("yaxis", Obj(("title", Obj(("text", yTitle))), ("rangemode", "tozero"))),
+            ("height", 520), ("legend", Obj(("orientation", "h"), ("x", 0), ("y", -0.2))));
         return Figure(layout, traces.ToArray());
     }
 }
