@@ -4,7 +4,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// The slide's L2 regularization: modified loss = loss + λ Σ W², written out explicitly (value and gradient) so a
-/// notebook can show that it is the same as weight decay. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
+/// notebook can show that it is the same as weight decay. Introduced in notebook 18-sgd-parameters-and-l2.
 /// </summary>
 /// <remarks>
 /// The gradient of λ Σ W² is 2λW, so adding the penalty and then taking a plain SGD step equals

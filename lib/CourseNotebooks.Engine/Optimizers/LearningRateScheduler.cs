@@ -3,7 +3,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// A learning-rate schedule: remembers the optimizer's learning rate at creation as the base rate and, on each
 /// <see cref="Step"/> (once per epoch, after the epoch's optimizer steps), sets the optimizer's learning rate to
-/// <see cref="LearningRateAt"/> of the new epoch. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
+/// <see cref="LearningRateAt"/> of the new epoch. Introduced in notebook 18-sgd-parameters-and-l2 (a step schedule under which the slide's momentum and PyTorch's part ways).
 /// PyTorch: torch.optim.lr_scheduler.LRScheduler (last_epoch = -1 at creation, then one implicit step to epoch 0).
 /// </summary>
 /// <remarks>
@@ -42,7 +42,7 @@ public abstract class LearningRateScheduler
 
 /// <summary>
 /// Multiplies the learning rate by γ every <see cref="StepSize"/> epochs:
-/// η(e) = η₀ · γ^⌊e / stepSize⌋. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
+/// η(e) = η₀ · γ^⌊e / stepSize⌋. Introduced in notebook 18-sgd-parameters-and-l2.
 /// PyTorch: torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma=0.1).
 /// </summary>
 public sealed class StepLR : LearningRateScheduler

@@ -5,7 +5,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// Stochastic gradient descent with optional momentum, dampening, weight decay (L2) and Nesterov momentum,
 /// exactly as torch.optim.SGD. Introduced in notebook 01-convolution, which trains its filters with it; momentum and
-/// weight decay are the subject of the part-4 notebook on momentum and optimizers (to come).
+/// weight decay are the subject of the part-4 notebooks (every parameter, one at a time: 18-sgd-parameters-and-l2).
 /// </summary>
 /// <remarks>
 /// <para>The algorithm (γ learning rate, μ momentum, τ dampening, λ weight decay), for each parameter θ and each
