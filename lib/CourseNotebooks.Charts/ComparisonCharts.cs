@@ -22,7 +22,7 @@ public static partial class Charts
     {
         ArgumentNullException.ThrowIfNull(surface);
         if (paths.Length == 0) throw new ArgumentException("Charts.ComparisonPathsOnSurface: at least one path is needed.", nameof(paths));
-        var (xs, ys, z) = surface.Grid(121);
+        var (xs, ys, z) = surface.Grid(81);
         double min = double.PositiveInfinity;
         foreach (double value in z) min = Math.Min(min, value);
         var rows = new double[ys.Length][];
