@@ -96,6 +96,8 @@ public class FullBatchTests
         Assert.Equal(initial, curve.Loss[0], 1e-5);
         // The recorded loss is the best so far: it never rises.
         Assert.True(curve.Loss.Zip(curve.Loss.Skip(1)).All(p => p.Second <= p.First));
+        Assert.Equal(0, curve.Seconds[0]);
+        Assert.True(curve.Seconds.Zip(curve.Seconds.Skip(1)).All(p => p.Second >= p.First));
         Assert.True(curve.Loss[^1] < 0.8 * initial, $"{method}: {initial} -> {curve.Loss[^1]} ({run.StopReason})");
         Assert.Equal(curve.Loss[^1], OptimizerSweep.MeanLoss(model, data), 1e-5);
         Assert.True(double.IsNaN(curve.LearningRate));

@@ -166,12 +166,14 @@ public static class FullBatch
     /// the best loss so far (for a progress display).</param>
     /// <param name="gradientTolerance">MathNet's stopping test |∇E| &lt; tol, which also sets its first trial step,
     /// 100·tol/|∇E|² along −∇E (both minimizers). A tiny value makes that first step vanish in float32 weights;
-    /// The default 1e-5 gives a first move of 0.001/|∇E|, which the line search then doubles as long as it pays.</param>
+    /// the default 1e-5 gives a first move of 0.001/|∇E|, which the line search then doubles as long as it pays.</param>
     /// <param name="memory">L-BFGS: the number of (step, gradient change) pairs it keeps.</param>
     /// <returns>
     /// The curve: point k after k evaluations, its loss the lowest full-batch loss evaluated so far (the weights a
-    /// run stopped at that moment would return; a line search also evaluates trial points it then rejects), wall
-    /// time of the evaluations and the minimizer's bookkeeping. <see cref="FullBatchRun.StopReason"/> says why it
+    /// run stopped at that moment would return; a line search also evaluates trial points it then rejects), and the
+    /// wall time since the start: the evaluations and MathNet's own work between them (the recording and
+    /// <paramref name="onEvaluation"/> are left out, as <see cref="OptimizerSweep.TrainCurve"/> leaves out its
+    /// callbacks). <see cref="FullBatchRun.StopReason"/> says why it
     /// ended.
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">The budget is smaller than one evaluation (N examples), a
@@ -201,7 +203,6 @@ public static class FullBatch
         (double, Vector<double>) ValueAndGradient(Vector<double> theta)
         {
             if (objective.Evaluations >= maxEvaluations) throw new BudgetSpentException();
-            clock.Start();
             double value = objective.Evaluate(theta.AsArray() ?? theta.ToArray(), gradientBuffer);
             var gradient = Vector<double>.Build.DenseOfArray((double[])gradientBuffer.Clone());
             clock.Stop();
@@ -215,6 +216,7 @@ public static class FullBatch
             seconds.Add(clock.Elapsed.TotalSeconds);
             losses.Add(best);
             onEvaluation?.Invoke(objective.Evaluations, objective.ExamplesProcessed, best);
+            clock.Start();
             return (value, gradient);
         }
 
@@ -223,6 +225,7 @@ public static class FullBatch
         var function = ObjectiveFunction.Gradient(ValueAndGradient);
         string reason;
         int iterations = 0;
+        clock.Start();
         try
         {
             // MathNet's first trial step is 100·tol/|g|² along −g (both minimizers), so the gradient tolerance also
@@ -245,6 +248,10 @@ public static class FullBatch
         {
             // MathNet gives up when a line search finds no acceptable step (float32 rounding near a minimum).
             reason = $"stopped by MathNet: {e.Message}";
+        }
+        finally
+        {
+            clock.Stop();
         }
         objective.SetParameters(bestTheta);
         // Point 0 is the start: the first evaluation is at the starting weights, so its loss is the initial loss.
