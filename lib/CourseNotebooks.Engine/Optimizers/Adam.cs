@@ -5,7 +5,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// The shared core of <see cref="Adam{T}"/> and <see cref="AdamW{T}"/>: running averages of the gradient (m) and
 /// of its square (v), both bias-corrected, step γ·m̂/(√v̂ + ε). The two differ only in how weight decay enters.
-/// Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
+/// Introduced in notebook 16-optimizer-comparison.
 /// </summary>
 public abstract class AdamBase<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -93,7 +93,7 @@ public abstract class AdamBase<T> : Optimizer<T> where T : unmanaged, IFloatingP
 
 /// <summary>
 /// Adam: momentum on the gradient (m) and an RMSprop-style scale (v), both with bias correction so the first steps
-/// are not shrunk by the zero start. Exactly as torch.optim.Adam. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
+/// are not shrunk by the zero start. Exactly as torch.optim.Adam. Introduced in notebook 16-optimizer-comparison.
 /// </summary>
 /// <remarks>
 /// <para>The algorithm (γ learning rate, β₁, β₂, ε, λ weight decay), per parameter θ, with m = v = v_max = 0 and

@@ -5,7 +5,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// RMSprop: divides each gradient by a running root-mean-square of its recent values, so every weight gets its own
 /// step size (the slides' "try rmsprop (with momentum?)"). Exactly as torch.optim.RMSprop.
-/// Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
+/// Introduced in notebook 16-optimizer-comparison (used again in 17-learning-methods).
 /// </summary>
 /// <remarks>
 /// <para>The algorithm (γ learning rate, α smoothing, ε, λ weight decay, μ momentum), per parameter θ, with
