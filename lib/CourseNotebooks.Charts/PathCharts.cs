@@ -159,6 +159,38 @@ public static partial class Charts
         return Figure(Layout(title, ("xaxis", AxisTitle(xTitle)), ("yaxis", Obj(("title", Obj(("text", yTitle))), ("type", "log"), ("exponentformat", "power")))), traces);
     }
 
+    /// <summary>
+    /// Where each start ended: the starting points over the surface's view, one marker trace per outcome (a
+    /// minimum's index, or −1 for "no minimum reached"), so the basins of attraction show as coloured regions.
+    /// Introduced in notebook 14-sgd-visualized.
+    /// </summary>
+    /// <param name="surface">The surface (its view sets the axes).</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="starts">The starting points.</param>
+    /// <param name="outcomes">Per start, the index of the minimum reached, or −1.</param>
+    /// <param name="minimumNames">Legend name of each minimum (index 0, 1, ...).</param>
+    /// <returns>One scatter trace per outcome that occurs, in ascending order (−1 first): x and y are the starts
+    /// with that outcome, in the order given.</returns>
+    /// <exception cref="ArgumentException">Starts and outcomes differ in length, or an outcome has no name.</exception>
+    public static GenericChart StartOutcomes(Surface2D surface, string title, IReadOnlyList<(double X, double Y)> starts, IReadOnlyList<int> outcomes,
+        IReadOnlyList<string> minimumNames)
+    {
+        ArgumentNullException.ThrowIfNull(surface);
+        if (starts.Count != outcomes.Count)
+            throw new ArgumentException($"Charts.StartOutcomes: {starts.Count} starts but {outcomes.Count} outcomes.", nameof(outcomes));
+        foreach (int o in outcomes)
+            if (o < -1 || o >= minimumNames.Count)
+                throw new ArgumentException($"Charts.StartOutcomes: outcome {o} is neither -1 nor the index of one of the {minimumNames.Count} named minima.", nameof(outcomes));
+        var traces = outcomes.Distinct().Order().Select(o =>
+        {
+            var rows = Enumerable.Range(0, starts.Count).Where(i => outcomes[i] == o).ToArray();
+            return Trace("scatter", ("name", o < 0 ? "no minimum reached" : minimumNames[o]), ("mode", "markers"),
+                ("x", rows.Select(i => starts[i].X).ToArray()), ("y", rows.Select(i => starts[i].Y).ToArray()),
+                ("marker", Obj(("size", 9), ("symbol", "square"))));
+        }).ToArray();
+        return Figure(SurfaceLayout(surface, title), traces);
+    }
+
     private static Trace SurfaceContour((double[] X, double[] Y, double[,] Z) grid, bool logValues)
     {
         var (xs, ys, values) = grid;
