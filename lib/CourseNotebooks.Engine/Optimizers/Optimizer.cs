@@ -4,7 +4,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// What a learning-rate schedule needs from an optimizer: the learning rate it can read and set, independent of
-/// the element type. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
+/// the element type. Introduced in notebook 15-momentum (a learning rate changed between steps).
 /// </summary>
 public interface ILearningRateOptimizer
 {

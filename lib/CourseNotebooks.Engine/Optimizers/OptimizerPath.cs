@@ -4,8 +4,7 @@ namespace CourseNotebooks.Engine;
 /// Runs a real optimizer of the library on a <see cref="Surface2D"/> and records the path it walks: the two
 /// weights are one <see cref="Parameter{T}"/> of shape [2] in double, the surface supplies the exact gradient,
 /// and the optimizer's own <see cref="Optimizer{T}.Step"/> moves it, so the paths drawn in the notebooks are the
-/// optimizers' paths, not a re-derivation. Planned for the part-4 notebooks on SGD and momentum (still to come;
-/// no notebook uses it yet).
+/// optimizers' paths, not a re-derivation. Introduced in notebook 14-sgd-visualized (used again in 15-momentum).
 /// </summary>
 public static class OptimizerPath
 {

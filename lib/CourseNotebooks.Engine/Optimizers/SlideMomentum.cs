@@ -4,7 +4,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Momentum exactly as written on the lecture slide: Δw(t) = η ∂E/∂w + γ Δw(t−1), then w ← w − Δw(t), with
-/// Δw(0) = 0. Planned for the part-4 notebook on momentum and optimizers (still to come; no notebook uses it yet).
+/// Δw(0) = 0. Introduced in notebook 15-momentum, which checks it against <see cref="Sgd{T}"/>.
 /// </summary>
 /// <remarks>
 /// <para>The algorithm (η learning rate, γ momentum), for each weight w and each step:</para>

@@ -3,8 +3,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// A smooth loss surface of two weights (x, y) with its exact gradient, in double: the landscapes on which the
 /// part-4 notebooks draw optimizer paths as contour plots. Each surface knows its global minimum and a view
-/// (the rectangle worth drawing). Planned for the part-4 notebooks on SGD and momentum (still to come; no
-/// notebook uses it yet).
+/// (the rectangle worth drawing). Introduced in notebook 14-sgd-visualized (used again in 15-momentum).
 /// </summary>
 /// <remarks>
 /// The standard test functions are written as their published formulas: Rosenbrock (a = 1, b = 100, minimum 0 at
