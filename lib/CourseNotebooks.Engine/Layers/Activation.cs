@@ -7,6 +7,7 @@ namespace CourseNotebooks.Engine;
 /// the cached tensor Backward needs, and the reuse of the output and input-gradient tensors between training steps
 /// (the rhythm rule on <see cref="Module{T}.Forward"/>). A subclass writes only its math, twice: as a plain loop
 /// per element (the naive reference, <see cref="Implementation.Naive"/>) and as span operations (the fast path).
+/// Introduced with <see cref="ReLU{T}"/> in notebook 01-convolution. PyTorch: the element-wise modules of torch.nn.
 /// </summary>
 /// <remarks>
 /// Backward receives both the input x and the output y of the last Forward, so each activation differentiates

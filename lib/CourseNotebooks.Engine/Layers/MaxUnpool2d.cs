@@ -204,7 +204,10 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     }
 }
 
-/// <summary>How <see cref="MaxUnpool2d{T}"/>'s Backward treats inputs whose indices name the same output position.</summary>
+/// <summary>
+/// How <see cref="MaxUnpool2d{T}"/>'s Backward treats inputs whose indices name the same output position. Planned, with
+/// MaxUnpool2d, for the part-3 notebook on unpooling and deconvolution (still to come; no notebook uses it yet).
+/// </summary>
 public enum MaxUnpoolGradient
 {
     /// <summary>Every input receives the gradient at the position its index names (PyTorch's rule).</summary>
