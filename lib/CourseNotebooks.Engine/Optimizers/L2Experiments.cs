@@ -180,18 +180,7 @@ public static class L2Experiments
         Measure(0);
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
-            model.Train();
-            int step = 0;
-            foreach (var batch in loader)
-            {
-                step++;
-                optimizer.ZeroGrad();
-                var logits = model.Forward(batch.X);
-                double value = double.CreateTruncating(loss.Forward(logits, batch.Y));
-                TrainingGuard.CheckLoss(value, epoch, step);
-                model.Backward(loss.Backward());
-                optimizer.Step();
-            }
+            Training.TrainEpoch(model, optimizer, loss, loader, epoch);
             Measure(epoch);
         }
         return points;

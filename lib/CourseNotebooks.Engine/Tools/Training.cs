@@ -73,32 +73,48 @@ public static class Training
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            model.Train();
-            double lossSum = 0;
-            long correct = 0, seen = 0;
-            int step = 0;
-            foreach (var batch in loader)
-            {
-                step++;
-                optimizer.ZeroGrad();
-                var logits = model.Forward(batch.X);
-                double value = double.CreateTruncating(loss.Forward(logits, batch.Y));
-                TrainingGuard.CheckLoss(value, epoch, step);
-                // The images need no gradient: the first layer with weights skips its input gradient, as PyTorch does for
-                // an input without requires_grad.
-                model.BackwardToParameters(loss.Backward());
-                optimizer.Step();
-                lossSum += value * batch.Y.Length;
-                correct += CountCorrect(logits, batch.Y);
-                seen += batch.Y.Length;
-                onBatch?.Invoke(new BatchProgress(epoch, epochs, step, batches, lossSum / seen, (double)correct / seen, seen, clock.Elapsed));
-            }
+            int epochNow = epoch;
+            var (lossSum, correct, seen) = TrainEpoch(model, optimizer, loss, loader, epoch, onBatch is null ? null
+                : (step, lossSoFar, correctSoFar, seenSoFar) => onBatch(new BatchProgress(epochNow, epochs, step, batches,
+                    lossSoFar / seenSoFar, (double)correctSoFar / seenSoFar, seenSoFar, clock.Elapsed)));
             double? testAccuracy = test is null ? null : Accuracy(model, test, batchSize: 256);
             var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), testAccuracy, clock.Elapsed);
             history.Add(result);
             onEpoch?.Invoke(result);
         }
         return history;
+    }
+
+    /// <summary>
+    /// One training epoch, the step written once for every training loop of the library: for each batch of
+    /// <paramref name="loader"/>, zero the gradients, forward, cross-entropy (checked finite), backward to the
+    /// parameters, optimizer step. Returns the summed batch losses (each times its batch size), the correct
+    /// predictions and the images seen; <paramref name="afterBatch"/> gets the same running totals after each step.
+    /// </summary>
+    internal static (double LossSum, long Correct, long Seen) TrainEpoch(Module<float> model, Optimizer<float> optimizer,
+        CrossEntropyLoss<float> loss, DataLoader<float> loader, int epoch, Action<int, double, long, long>? afterBatch = null)
+    {
+        model.Train();
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        int step = 0;
+        foreach (var batch in loader)
+        {
+            step++;
+            optimizer.ZeroGrad();
+            var logits = model.Forward(batch.X);
+            double value = double.CreateTruncating(loss.Forward(logits, batch.Y));
+            TrainingGuard.CheckLoss(value, epoch, step);
+            // The images need no gradient: the first layer with weights skips its input gradient, as PyTorch does for
+            // an input without requires_grad.
+            model.BackwardToParameters(loss.Backward());
+            optimizer.Step();
+            lossSum += value * batch.Y.Length;
+            correct += CountCorrect(logits, batch.Y);
+            seen += batch.Y.Length;
+            afterBatch?.Invoke(step, lossSum, correct, seen);
+        }
+        return (lossSum, correct, seen);
     }
 
     /// <summary>Fraction of <paramref name="data"/> whose arg-max logit is the label (evaluation mode).</summary>
