@@ -297,18 +297,13 @@ public static class OptimizerSweep
             foreach (var batch in loader)
             {
                 clock.Start();
-                optimizer.ZeroGrad();
-                var logits = model.Forward(batch.X);
-                double value = double.CreateTruncating(loss.Forward(logits, batch.Y));
-                if (!double.IsFinite(value))
+                bool stepped = Training.TryStep(model, optimizer, loss, batch.X, batch.Y, out double value, out var logits);
+                clock.Stop();
+                if (!stepped)
                 {
-                    clock.Stop();
                     diverged = true;
                     break;
                 }
-                model.Backward(loss.Backward());
-                optimizer.Step();
-                clock.Stop();
                 step++;
                 batchInEpoch++;
                 seen += batch.Y.Length;

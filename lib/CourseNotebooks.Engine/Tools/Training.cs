@@ -101,20 +101,32 @@ public static class Training
         foreach (var batch in loader)
         {
             step++;
-            optimizer.ZeroGrad();
-            var logits = model.Forward(batch.X);
-            double value = double.CreateTruncating(loss.Forward(logits, batch.Y));
-            TrainingGuard.CheckLoss(value, epoch, step);
-            // The images need no gradient: the first layer with weights skips its input gradient, as PyTorch does for
-            // an input without requires_grad.
-            model.BackwardToParameters(loss.Backward());
-            optimizer.Step();
+            if (!TryStep(model, optimizer, loss, batch.X, batch.Y, out double value, out var logits))
+                TrainingGuard.CheckLoss(value, epoch, step);   // throws, naming the epoch and step
             lossSum += value * batch.Y.Length;
             correct += CountCorrect(logits, batch.Y);
             seen += batch.Y.Length;
             afterBatch?.Invoke(step, lossSum, correct, seen);
         }
         return (lossSum, correct, seen);
+    }
+
+    /// <summary>
+    /// One optimizer step on one batch: zero the gradients, forward, cross-entropy, backward to the parameters, step.
+    /// A non-finite loss stops before the backward pass (the weights stay as they were) and returns false.
+    /// </summary>
+    internal static bool TryStep(Module<float> model, Optimizer<float> optimizer, CrossEntropyLoss<float> loss,
+        Tensor<float> images, int[] labels, out double value, out Tensor<float> logits)
+    {
+        optimizer.ZeroGrad();
+        logits = model.Forward(images);
+        value = double.CreateTruncating(loss.Forward(logits, labels));
+        if (!double.IsFinite(value)) return false;
+        // The images need no gradient: the first layer with weights skips its input gradient, as PyTorch does for an
+        // input without requires_grad.
+        model.BackwardToParameters(loss.Backward());
+        optimizer.Step();
+        return true;
     }
 
     /// <summary>Fraction of <paramref name="data"/> whose arg-max logit is the label (evaluation mode).</summary>
