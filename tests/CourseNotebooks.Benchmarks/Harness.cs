@@ -11,17 +11,14 @@ public sealed class BenchmarkCase
 {
     private readonly Func<(Action Run, Action? Naive)> _prepare;
 
-    private BenchmarkCase(string name, double flops, Func<(Action, Action?)> prepare, double naiveScale,
-        double? torchMs1, double? torchMs2)
+    private BenchmarkCase(string name, double flops, Func<(Action, Action?)> prepare, double naiveScale, string? peer)
     {
         Name = name;
         Flops = flops;
         _prepare = prepare;
         NaiveScale = naiveScale;
-        _torch = (torchMs1, torchMs2);
+        Peer = peer;
     }
-
-    private readonly (double? One, double? Two) _torch;
 
     public string Name { get; }
 
@@ -34,20 +31,24 @@ public sealed class BenchmarkCase
     /// </summary>
     public double NaiveScale { get; }
 
-    /// <summary>The libtorch 2.10 CPU median (ms) for the same work on 1 or 2 threads, where one was measured.</summary>
-    public double? TorchMs(int threads) => threads == 1 ? _torch.One : threads == 2 ? _torch.Two : null;
+    /// <summary>
+    /// The libtorch peer's row for the same work, as "name|case" of its JSON (e.g. "matmul|1024x1024x1024"), or
+    /// null when the peer has none. The figures come from the peer's JSON of the same session (--peer FILE), never
+    /// from a constant here.
+    /// </summary>
+    public string? Peer { get; }
 
     /// <summary>
     /// A case whose state is built by <paramref name="setup"/>, e.g.
     /// <c>BenchmarkCase.Create("conv2d 3-&gt;64 k3 224", () =&gt; (layer, x), s =&gt; s.layer.Forward(s.x), flops, naive: ...)</c>.
     /// </summary>
     public static BenchmarkCase Create<TState>(string name, Func<TState> setup, Action<TState> run, double flops,
-        Action<TState>? naive = null, double naiveScale = 1, double? torchMs1 = null, double? torchMs2 = null) =>
+        Action<TState>? naive = null, double naiveScale = 1, string? peer = null) =>
         new(name, flops, () =>
         {
             var state = setup();
             return (() => run(state), naive is null ? null : () => naive(state));
-        }, naiveScale, torchMs1, torchMs2);
+        }, naiveScale, peer);
 
     internal (Action Run, Action? Naive) Prepare() => _prepare();
 }

@@ -11,16 +11,16 @@ public static class LayerCases
 {
     /// <summary>Forward of a layer built by <paramref name="make"/> on an input of <paramref name="shape"/>.</summary>
     public static BenchmarkCase Forward(string name, Func<Module<float>> make, int[] shape, int naiveBatch = 0,
-        double? torchMs2 = null) =>
-        Case(name, make, shape, backward: false, naiveBatch, torchMs2);
+        string? peer = null) =>
+        Case(name, make, shape, backward: false, naiveBatch, peer);
 
     /// <summary>Forward then Backward (a random output gradient; parameter gradients accumulate, never read).</summary>
     public static BenchmarkCase ForwardBackward(string name, Func<Module<float>> make, int[] shape, int naiveBatch = 0,
-        double? torchMs2 = null) =>
-        Case(name, make, shape, backward: true, naiveBatch, torchMs2);
+        string? peer = null) =>
+        Case(name, make, shape, backward: true, naiveBatch, peer);
 
     private static BenchmarkCase Case(string name, Func<Module<float>> make, int[] shape, bool backward, int naiveBatch,
-        double? torchMs2)
+        string? peer)
     {
         int batch = shape[0];
         if (naiveBatch <= 0) naiveBatch = batch;
@@ -34,7 +34,7 @@ public static class LayerCases
             flops,
             naive: s => Run(s.Naive, backward),
             naiveScale: (double)batch / naiveBatch,
-            torchMs2: torchMs2);
+            peer: peer);
     }
 
     private static (Module<float> Layer, Tensor<float> X, Tensor<float> DY) Prepare(Module<float> layer, int[] shape,
@@ -57,7 +57,7 @@ public static class LayerCases
     /// momentum 0.9, batch 64) on <paramref name="images"/> random 28x28 images with uniform [0, 1) pixels and
     /// random labels: the time of an epoch does not depend on the values.
     /// </summary>
-    public static BenchmarkCase LeNetEpoch(string name, int images, double torchMs1, double torchMs2)
+    public static BenchmarkCase LeNetEpoch(string name, int images, string? peer = null)
     {
         var lenet = Models.LeNet<float>(seed: 1);
         return BenchmarkCase.Create(name,
@@ -72,7 +72,7 @@ public static class LayerCases
             },
             s => Training.Fit(s.Model, s.Optimizer, s.Data, test: null, epochs: 1, batchSize: 64),
             flops: 2.0 * 3 * lenet.MultiplyAdds([images, 1, 28, 28]),
-            torchMs1: torchMs1, torchMs2: torchMs2);
+            peer: peer);
     }
 
     /// <summary>

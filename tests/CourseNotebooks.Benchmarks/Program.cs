@@ -5,26 +5,41 @@ using System.Text.Json;
 using CourseNotebooks.Benchmarks;
 using CourseNotebooks.Engine;
 
-// Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2]
+// Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2] [--peer FILE]
+// --peer reads the libtorch peer's JSON from the same session (../shared/libtorch-peer: bench --json FILE) and fills the
+// "torch ms" and "x torch" columns from it; without it they stay empty (figures from another machine mean nothing).
 // Without --threads every case runs on 1 thread and on all cores. Results: a table on stdout and
 // benchmark-results/<timestamp>.json under the current directory.
 string? filter = null;
+string? peerPath = null;
 var threadCounts = new List<int>();
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--filter" when i + 1 < args.Length: filter = args[++i]; break;
+        case "--peer" when i + 1 < args.Length: peerPath = args[++i]; break;
         case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], out int t) && t >= 1:
             threadCounts.Add(t); i++; break;
         default:
-            Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'; use --filter text, --threads n");
+            Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'; use --filter text, --threads n, --peer FILE");
             return 2;
     }
 }
 if (threadCounts.Count == 0) threadCounts.AddRange(new[] { 1, Environment.ProcessorCount }.Distinct());
 
 var inv = CultureInfo.InvariantCulture;
+PeerResults? peer = null;
+if (peerPath is not null)
+{
+    try { peer = PeerResults.Read(peerPath); }
+    catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or InvalidDataException)
+    {
+        Console.Error.WriteLine($"--peer {peerPath}: cannot read the peer's JSON: {e.Message}");
+        return 2;
+    }
+    Console.WriteLine($"peer: {peer.Description}");
+}
 Console.WriteLine($"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, " +
     $"{Environment.ProcessorCount} logical cores, Vector512 accelerated: {Vector512.IsHardwareAccelerated}");
 
@@ -57,7 +72,7 @@ foreach (var benchmark in selected)
         double? gflops = benchmark.Flops > 0 ? benchmark.Flops / (timing.MedianMs * 1e-3) / 1e9 : null;
         double? bestGflops = benchmark.Flops > 0 ? benchmark.Flops / (timing.MinMs * 1e-3) / 1e9 : null;
         double? speedUp = naiveMs / timing.MedianMs;
-        double? torchMs = benchmark.TorchMs(t);
+        double? torchMs = peer?.MedianMs(benchmark.Peer, t);
         var result = new Result(benchmark.Name, t, timing.MedianMs, timing.MinMs, timing.CpuMs, gflops, bestGflops,
             gflops / peaks[t] * 100, bestGflops / peaks[t] * 100, naiveMs, speedUp, torchMs, timing.MedianMs / torchMs,
             timing.BytesPerOp, timing.Samples);
@@ -91,3 +106,36 @@ internal sealed record Result(string Name, int Threads, double MedianMs, double 
 /// <summary>The JSON file: the machine, the measured FMA peaks by thread count, and every result.</summary>
 internal sealed record Report(DateTime UtcTime, string Runtime, int LogicalCores, bool Vector512Accelerated,
     Dictionary<string, double> PeakGFlopsByThreads, List<Result> Results);
+
+/// <summary>
+/// The libtorch peer's medians by "name|case" and thread count, read from its JSON: "results" rows (name, case,
+/// threads, median_ms) and "lenet_epoch" rows (threads, median_ms), the latter under "lenet_epoch|".
+/// </summary>
+internal sealed class PeerResults
+{
+    private readonly Dictionary<(string Key, int Threads), double> _medians = new();
+
+    public required string Description { get; init; }
+
+    public double? MedianMs(string? key, int threads) =>
+        key is not null && _medians.TryGetValue((key, threads), out double ms) ? ms : null;
+
+    public static PeerResults Read(string path)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        var root = document.RootElement;
+        if (!root.TryGetProperty("results", out var rows) || rows.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"expected a \"results\" array (the peer's bench --json output), found none in {path}");
+        string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+        var peer = new PeerResults
+        {
+            Description = $"libtorch {Text(root, "libtorch")} on {Text(root, "cpu")}, measured {Text(root, "utc")}",
+        };
+        foreach (var row in rows.EnumerateArray())
+            peer._medians[($"{Text(row, "name")}|{Text(row, "case")}", row.GetProperty("threads").GetInt32())] = row.GetProperty("median_ms").GetDouble();
+        if (root.TryGetProperty("lenet_epoch", out var epochs) && epochs.ValueKind == JsonValueKind.Array)
+            foreach (var row in epochs.EnumerateArray())
+                peer._medians[("lenet_epoch|", row.GetProperty("threads").GetInt32())] = row.GetProperty("median_ms").GetDouble();
+        return peer;
+    }
+}
