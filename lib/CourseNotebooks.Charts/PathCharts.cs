@@ -9,7 +9,7 @@ public static partial class Charts
     /// <summary>
     /// A contour plot of a <see cref="Surface2D"/> over its view with one optimizer path per entry drawn on it
     /// (lines and markers, start to end) and the surface's minimum (or <paramref name="mark"/>) as a star.
-    /// Introduced in notebook 14-sgd-visualized.
+    /// Introduced in notebook 14-sgd-visualized; 15, 16 and 18 draw their paths with it too.
     /// </summary>
     /// <param name="surface">The loss surface; its <see cref="Surface2D.Grid"/> gives the contour values.</param>
     /// <param name="title">Chart title.</param>
@@ -142,22 +142,14 @@ public static partial class Charts
 
     /// <summary>
     /// Line chart of quantities that shrink geometrically (a distance to the minimum, a loss above its floor) on a
-    /// logarithmic y axis, where a constant rate per step is a straight line. Each series has its own x values;
-    /// non-positive values are left out of the drawing (a log axis cannot show them). Introduced in notebook
-    /// 15-momentum.
+    /// logarithmic y axis, where a constant rate per step is a straight line: <see cref="ComparisonCurves"/> with a log y
+    /// axis. Each series has its own x values; non-positive values become gaps (a log axis cannot show them).
+    /// Introduced in notebook 15-momentum.
     /// </summary>
-    /// <returns>One scatter trace per series, in order, with x and y as given.</returns>
+    /// <returns>One scatter trace per series, in order, with x as given and y as given except for the gaps.</returns>
     /// <exception cref="ArgumentException">No series, or a series whose X and Y differ in length.</exception>
-    public static GenericChart LogLines(string title, string xTitle, string yTitle, params (string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y)[] series)
-    {
-        if (series.Length == 0) throw new ArgumentException("Charts.LogLines: at least one series is needed.", nameof(series));
-        foreach (var s in series)
-            if (s.X.Count != s.Y.Count)
-                throw new ArgumentException($"Charts.LogLines: series \"{s.Name}\" has {s.X.Count} x values but {s.Y.Count} y values.", nameof(series));
-        var traces = series.Select(s => Trace("scatter", ("name", s.Name), ("x", s.X.ToArray()), ("y", s.Y.ToArray()),
-            ("mode", s.Y.Count <= 60 ? "lines+markers" : "lines"))).ToArray();
-        return Figure(Layout(title, ("xaxis", AxisTitle(xTitle)), ("yaxis", Obj(("title", Obj(("text", yTitle))), ("type", "log"), ("exponentformat", "power")))), traces);
-    }
+    public static GenericChart LogLines(string title, string xTitle, string yTitle, params (string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y)[] series) =>
+        ComparisonCurves(title, xTitle, yTitle, logX: false, logY: true, series);
 
     /// <summary>
     /// Where each start ended: the starting points over the surface's view, one marker trace per outcome (a

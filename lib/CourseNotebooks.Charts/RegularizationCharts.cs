@@ -4,53 +4,12 @@ using Plotly.NET;
 
 namespace CourseNotebooks.Charts;
 
-// The charts of notebook 18-sgd-parameters-and-l2: optimizer paths on a contour plot, overlaid weight histograms and
-// repeated training curves with their spread. Built from plain Plotly objects like the rest of Charts (see the
-// remarks at the top of Charts.cs).
+// The charts of notebook 18-sgd-parameters-and-l2: overlaid weight histograms and repeated training curves with
+// their spread (its paths on contours are ContourWithPaths, in PathCharts.cs). Built from plain Plotly objects like
+// the rest of Charts (see the remarks at the top of Charts.cs).
 public static partial class Charts
 {
-    private static readonly string[] PathColours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
-
-    /// <summary>
-    /// Optimizer paths drawn on the contour plot of their surface: the surface's <see cref="Surface2D.Grid"/> as
-    /// filled contours (value on a colour bar), one line with markers per path in the order given (its first
-    /// point is the start), and the surface's minimum as a star when it has one. The paths are drawn exactly as
-    /// recorded (the x and y of each trace are the path's X and Y), so a test can compare them with the library's
-    /// optimizer. Introduced in notebook 18-sgd-parameters-and-l2.
-    /// </summary>
-    /// <param name="surface">The loss surface the paths walked.</param>
-    /// <param name="title">Chart title.</param>
-    /// <param name="paths">Legend name and recorded path of each trace.</param>
-    /// <exception cref="ArgumentException">No path.</exception>
-    public static GenericChart SgdPathsOnContours(Surface2D surface, string title, params (string Name, OptimizerPathResult Path)[] paths)
-    {
-        ArgumentNullException.ThrowIfNull(surface);
-        if (paths.Length == 0)
-            throw new ArgumentException("Charts.SgdPathsOnContours: at least one path is needed.", nameof(paths));
-        var (xs, ys, z) = surface.Grid(81);
-        var rows = Enumerable.Range(0, ys.Length).Select(j => Enumerable.Range(0, xs.Length).Select(i => z[j, i]).ToArray()).ToArray();
-        var traces = new List<Trace>
-        {
-            Trace("contour", ("name", "loss"), ("x", xs), ("y", ys), ("z", rows), ("colorscale", "Blues"), ("reversescale", true),
-                ("ncontours", 25), ("showlegend", false), ("colorbar", Obj(("title", Obj(("text", "loss")))))),
-        };
-        for (int p = 0; p < paths.Length; p++)
-        {
-            var path = paths[p].Path ?? throw new ArgumentException($"Charts.SgdPathsOnContours: path {p} (\"{paths[p].Name}\") is null.", nameof(paths));
-            traces.Add(Trace("scatter", ("name", paths[p].Name), ("x", path.X.ToArray()), ("y", path.Y.ToArray()),
-                ("mode", path.X.Length <= 80 ? "lines+markers" : "lines"),
-                ("line", Obj(("color", PathColours[p % PathColours.Length]), ("width", 2))), ("marker", Obj(("size", 4)))));
-        }
-        if (surface.Minimum is { } minimum)
-            traces.Add(Trace("scatter", ("name", "minimum"), ("x", new[] { minimum.X }), ("y", new[] { minimum.Y }), ("mode", "markers"),
-                ("marker", Obj(("symbol", "star"), ("size", 14), ("color", "gold"), ("line", Obj(("color", "black"), ("width", 1)))))));
-        var view = surface.View;
-        var layout = Layout(title,
-            ("xaxis", Obj(("title", Obj(("text", "weight w₁ (no unit)"))), ("range", new[] { view.XMin, view.XMax }))),
-            ("yaxis", Obj(("title", Obj(("text", "weight w₂ (no unit)"))), ("range", new[] { view.YMin, view.YMax }), ("scaleanchor", "x"))),
-            ("height", 620), ("legend", Obj(("orientation", "h"), ("x", 0), ("y", -0.15))));
-        return Figure(layout, traces.ToArray());
-    }
+    private static readonly string[] SeriesColours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
     /// <summary>
     /// Overlaid histograms of several sets of values (the weights of a layer trained with and without L2, say), on
@@ -76,7 +35,7 @@ public static partial class Charts
         double width = edges[1] - edges[0];
         var centres = Enumerable.Range(0, bins).Select(b => (edges[b] + edges[b + 1]) / 2).ToArray();
         var traces = series.Select((s, k) => Trace("bar", ("name", s.Name), ("x", centres), ("y", counts[k].Select(c => (double)c).ToArray()),
-            ("width", width), ("opacity", 0.55), ("marker", Obj(("color", PathColours[k % PathColours.Length]))))).ToArray();
+            ("width", width), ("opacity", 0.55), ("marker", Obj(("color", SeriesColours[k % SeriesColours.Length]))))).ToArray();
         var layout = Layout(title, ("barmode", "overlay"), ("bargap", 0),
             ("xaxis", AxisTitle(xTitle)), ("yaxis", Obj(("title", Obj(("text", "number of weights"))), ("rangemode", "tozero"))));
         return Figure(layout, traces);
@@ -131,7 +90,7 @@ public static partial class Charts
             foreach (var run in runs)
                 if (run.Count != x.Count)
                     throw new ArgumentException($"Charts.RunCurvesWithSpread: a run of group \"{name}\" has {run.Count} values but there are {x.Count} x values.", nameof(groups));
-            string colour = PathColours[k % PathColours.Length];
+            string colour = SeriesColours[k % SeriesColours.Length];
             var lower = Enumerable.Range(0, x.Count).Select(i => runs.Min(r => r[i])).ToArray();
             var upper = Enumerable.Range(0, x.Count).Select(i => runs.Max(r => r[i])).ToArray();
             var mean = Enumerable.Range(0, x.Count).Select(i => runs.Average(r => r[i])).ToArray();
