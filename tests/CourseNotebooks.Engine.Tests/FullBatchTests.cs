@@ -85,7 +85,7 @@ public class FullBatchTests
     {
         var data = Tiny();
         var model = SmallModel();
-        double initial = OptimizerSweep.MeanLoss(model, data);
+        double initial = Training.Evaluate(model, data).Loss;
         var evaluations = new List<int>();
         var run = FullBatch.Minimize(model, data, method, exampleBudget: 30L * data.Count, onEvaluation: (k, _, _) => evaluations.Add(k));
         var curve = run.Curve;
@@ -99,7 +99,7 @@ public class FullBatchTests
         Assert.Equal(0, curve.Seconds[0]);
         Assert.True(curve.Seconds.Zip(curve.Seconds.Skip(1)).All(p => p.Second >= p.First));
         Assert.True(curve.Loss[^1] < 0.8 * initial, $"{method}: {initial} -> {curve.Loss[^1]} ({run.StopReason})");
-        Assert.Equal(curve.Loss[^1], OptimizerSweep.MeanLoss(model, data), 1e-5);
+        Assert.Equal(curve.Loss[^1], Training.Evaluate(model, data).Loss, 1e-5);
         Assert.True(double.IsNaN(curve.LearningRate));
         Assert.False(curve.Diverged);
     }

@@ -91,13 +91,13 @@ public class L2ExperimentsTests
         var data = new LabeledImages("tiny", images, labels, ["a", "b", "c"]);
         var model = new Sequential<float>(new Flatten<float>(), new Linear<float>(16, 3, seed: 2));
         // Batches of 7 do not divide 30: the sum over uneven batches must still give the mean over all images.
-        var (loss, accuracy) = L2Experiments.Evaluate(model, data, batchSize: 7);
+        var (loss, accuracy) = Training.Evaluate(model, data, batchSize: 7);
         var logits = model.Forward(images);
         double expected = double.CreateTruncating(new CrossEntropyLoss<float>().Forward(logits, labels));
         Assert.Equal(expected, loss, 1e-5);
         Assert.Equal(Training.Accuracy(model, data), accuracy, 1e-12);
         Assert.True(model.Training);
-        Assert.Throws<ArgumentException>(() => L2Experiments.Evaluate(model, data.Subset(ReadOnlySpan<int>.Empty)));
+        Assert.Throws<ArgumentException>(() => Training.Evaluate(model, data.Subset(ReadOnlySpan<int>.Empty)));
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public class L2ExperimentsTests
             var curve = L2Experiments.FitWithValidation(model, new Sgd<float>(model.Parameters(), 0.1, momentum: 0.9, weightDecay: wd), train, validation, 30, 10, 4, seen.Add);
             Assert.Equal(curve, seen);
             Assert.Equal(L2Experiments.Norm(model.Parameters()), curve[^1].WeightNorm, 1e-9);
-            Assert.Equal(L2Experiments.Evaluate(model, validation).Loss, curve[^1].ValidationLoss, 1e-9);
+            Assert.Equal(Training.Evaluate(model, validation).Loss, curve[^1].ValidationLoss, 1e-9);
             return curve;
         }
         var plain = Run(0);

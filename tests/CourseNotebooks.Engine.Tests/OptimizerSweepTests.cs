@@ -105,7 +105,7 @@ public class OptimizerSweepTests
         var data = Tiny();
         var curve = OptimizerSweep.TrainCurve(SmallModel, OptimizerRecipe.Standard[0], 0.1, data, data, exampleBudget: 120, batchSize: 16, evaluateEvery: 40);
         Assert.False(curve.Diverged);
-        Assert.Equal(OptimizerSweep.MeanLoss(SmallModel(), data), curve.Loss[0], 1e-9);
+        Assert.Equal(Training.Evaluate(SmallModel(), data).Loss, curve.Loss[0], 1e-9);
         Assert.Equal(0, curve.Steps[0]);
         Assert.Equal(0, curve.Examples[0]);
         // 50 examples per epoch in batches of 16, 16, 16, 2: after two epochs (8 steps, 100 examples) the budget of

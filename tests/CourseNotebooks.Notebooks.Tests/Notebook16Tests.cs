@@ -187,7 +187,7 @@ public sealed class Notebook16Tests(NotebookFixture fixture)
                 optimizer.Step();
                 seen += batch.Y.Length;
             }
-        Assert.Equal(OptimizerSweep.MeanLoss(model, evaluation), adam.BestRun.FinalLoss, 1e-4);
+        Assert.Equal(Training.Evaluate(model, evaluation).Loss, adam.BestRun.FinalLoss, 1e-4);
         Assert.Equal(200, evaluation.Count);
     }
 

@@ -143,7 +143,7 @@ public sealed class Notebook17Tests(NotebookFixture fixture)
                 seen += batch.Y.Length;
                 if (seen >= Budget) break;
             }
-        Assert.Equal(OptimizerSweep.MeanLoss(model, redundant), momentum.BestRun.FinalLoss, 1e-4);
+        Assert.Equal(Training.Evaluate(model, redundant).Loss, momentum.BestRun.FinalLoss, 1e-4);
         Assert.Equal(momentum.Runs.Min(r => r.FinalLoss), momentum.BestScore);
     }
 

@@ -98,50 +98,9 @@ public static class L2Experiments
     }
 
     /// <summary>
-    /// Mean softmax cross-entropy and accuracy of <paramref name="model"/> on <paramref name="data"/>, in evaluation
-    /// mode (the mode is restored). The loss is the data loss alone, without any penalty, so runs with and without
-    /// L2 compare on the same measure. PyTorch: F.cross_entropy(model(x), y) under torch.no_grad().
-    /// </summary>
-    /// <exception cref="ArgumentException">The data set is empty.</exception>
-    public static (double Loss, double Accuracy) Evaluate(Module<float> model, LabeledImages data, int batchSize = 500)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(data);
-        if (data.Count == 0) throw new ArgumentException($"L2Experiments.Evaluate: the data set '{data.Name}' is empty.", nameof(data));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        bool wasTraining = model.Training;
-        model.Eval();
-        try
-        {
-            var loss = new CrossEntropyLoss<float>(Reduction.Sum);
-            var loader = new DataLoader<float>(data.Images, data.Labels, batchSize);
-            double lossSum = 0;
-            long correct = 0;
-            foreach (var batch in loader)
-            {
-                var logits = model.Forward(batch.X);
-                lossSum += double.CreateTruncating(loss.Forward(logits, batch.Y));
-                int classes = logits.Size(1);
-                for (int i = 0; i < batch.Y.Length; i++)
-                {
-                    var row = logits.Data.AsSpan(i * classes, classes);
-                    int best = 0;
-                    for (int j = 1; j < classes; j++) if (row[j] > row[best]) best = j;
-                    if (best == batch.Y[i]) correct++;
-                }
-            }
-            return (lossSum / data.Count, (double)correct / data.Count);
-        }
-        finally
-        {
-            model.Train(wasTraining);
-        }
-    }
-
-    /// <summary>
     /// Trains <paramref name="model"/> with softmax cross-entropy over shuffled mini-batches (seeded), as
     /// <see cref="Training.Fit"/> does, and after every epoch measures the data loss and accuracy on the whole
-    /// training set and on <paramref name="validation"/> (evaluation mode, see <see cref="Evaluate"/>) and the norm
+    /// training set and on <paramref name="validation"/> (evaluation mode, see <see cref="Training.Evaluate"/>) and the norm
     /// of the parameters. Regularization comes from the optimizer (e.g. <see cref="Sgd{T}"/> with weightDecay).
     /// Epoch 0, the untrained model, is the first point.
     /// </summary>
@@ -170,8 +129,8 @@ public static class L2Experiments
         var points = new List<ValidationCurvePoint>(epochs + 1);
         ValidationCurvePoint Measure(int epoch)
         {
-            var (trainLoss, trainAccuracy) = Evaluate(model, train);
-            var (validationLoss, validationAccuracy) = Evaluate(model, validation);
+            var (trainLoss, trainAccuracy) = Training.Evaluate(model, train);
+            var (validationLoss, validationAccuracy) = Training.Evaluate(model, validation);
             var point = new ValidationCurvePoint(epoch, trainLoss, trainAccuracy, validationLoss, validationAccuracy, Norm(model.Parameters()));
             points.Add(point);
             onEpoch?.Invoke(point);

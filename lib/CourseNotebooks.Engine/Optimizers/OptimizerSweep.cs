@@ -282,7 +282,7 @@ public static class OptimizerSweep
             steps.Add(step);
             examples.Add(seen);
             seconds.Add(clock.Elapsed.TotalSeconds);
-            losses.Add(MeanLoss(model, evaluation));
+            losses.Add(Training.Evaluate(model, evaluation).Loss);
         }
 
         Record();
@@ -309,12 +309,12 @@ public static class OptimizerSweep
                 seen += batch.Y.Length;
                 epochSeen += batch.Y.Length;
                 epochLoss += value * batch.Y.Length;
-                epochCorrect += CountCorrect(logits, batch.Y);
+                epochCorrect += Training.CountCorrect(logits, batch.Y);
                 onBatch?.Invoke(new Training.BatchProgress(epoch, (int)Math.Min(int.MaxValue, (exampleBudget + train.Count - 1) / train.Count), batchInEpoch, batches,
                     epochLoss / epochSeen, (double)epochCorrect / epochSeen, epochSeen, epochClock.Elapsed));
                 if (seen >= nextEvaluation || seen >= exampleBudget)
                 {
-                    var evaluationLoss = MeanLoss(model, evaluation);
+                    var evaluationLoss = Training.Evaluate(model, evaluation).Loss;
                     if (!double.IsFinite(evaluationLoss)) { diverged = true; break; }
                     steps.Add(step);
                     examples.Add(seen);
@@ -360,44 +360,9 @@ public static class OptimizerSweep
         return new SweepResult<LearningCurve>(recipe, learningRates.ToArray(), runs.Select(r => r.FinalLoss).ToArray(), runs);
     }
 
-    /// <summary>Mean softmax cross-entropy of <paramref name="model"/> on <paramref name="data"/>, in evaluation mode, in chunks of 500.</summary>
-    public static double MeanLoss(Module<float> model, LabeledImages data)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(data);
-        if (data.Count == 0) throw new ArgumentException($"OptimizerSweep.MeanLoss: the data set '{data.Name}' is empty.", nameof(data));
-        bool wasTraining = model.Training;
-        model.Eval();
-        try
-        {
-            var loss = new CrossEntropyLoss<float>(Reduction.Sum);
-            double sum = 0;
-            foreach (var batch in new DataLoader<float>(data.Images, data.Labels, 500)) sum += double.CreateTruncating(loss.Forward(model.Forward(batch.X), batch.Y));
-            return sum / data.Count;
-        }
-        finally
-        {
-            model.Train(wasTraining);
-        }
-    }
-
     private static void CheckRates(IReadOnlyList<double> learningRates)
     {
         ArgumentNullException.ThrowIfNull(learningRates);
         if (learningRates.Count == 0) throw new ArgumentException("OptimizerSweep: the list of learning rates is empty (expected at least one).", nameof(learningRates));
-    }
-
-    private static long CountCorrect(Tensor<float> logits, int[] labels)
-    {
-        int classes = logits.Size(1);
-        long correct = 0;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            var row = logits.Data.AsSpan(i * classes, classes);
-            int best = 0;
-            for (int j = 1; j < classes; j++) if (row[j] > row[best]) best = j;
-            if (best == labels[i]) correct++;
-        }
-        return correct;
     }
 }
