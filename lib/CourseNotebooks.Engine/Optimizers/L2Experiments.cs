@@ -85,17 +85,7 @@ public static class L2Experiments
     /// <summary>√(Σ w²) over every element of the given parameters, summed in double (the L2 norm the penalty
     /// λ Σ W² squares). 0 for an empty list.</summary>
     public static double Norm<T>(IEnumerable<Parameter<T>> parameters) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(parameters);
-        double sum = 0;
-        foreach (var p in parameters)
-            foreach (var w in p.Value.Data)
-            {
-                double v = double.CreateChecked(w);
-                sum += v * v;
-            }
-        return Math.Sqrt(sum);
-    }
+        => Math.Sqrt(L2Penalty.Value(parameters, lambda: 1));
 
     /// <summary>
     /// Trains <paramref name="model"/> with softmax cross-entropy over shuffled mini-batches (seeded), as
