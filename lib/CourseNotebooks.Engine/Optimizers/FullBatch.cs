@@ -106,7 +106,7 @@ public sealed class FullBatchObjective
             foreach (var batch in new DataLoader<float>(_data.Images, _data.Labels, _chunkSize))
             {
                 sum += double.CreateTruncating(_loss.Forward(_model.Forward(batch.X), batch.Y));
-                _model.Backward(_loss.Backward());
+                _model.BackwardToParameters(_loss.Backward());
             }
             double n = _data.Count;
             int offset = 0;

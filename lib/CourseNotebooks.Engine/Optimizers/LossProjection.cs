@@ -83,7 +83,7 @@ public sealed class LossProjection<T> where T : unmanaged, IFloatingPointIeee754
         MoveTo(a, b);
         _model.ZeroGrad();
         double value = double.CreateTruncating(_loss.Forward(_model.Forward(x), y));
-        _model.Backward(_loss.Backward());
+        _model.BackwardToParameters(_loss.Backward());
         T da = T.Zero, db = T.Zero;
         for (int p = 0; p < _parameters.Length; p++)
         {
