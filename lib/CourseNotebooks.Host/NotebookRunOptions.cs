@@ -11,8 +11,9 @@ public sealed record NotebookRunOptions
 
     /// <summary>
     /// Most characters of output one cell keeps (streams and displays together; default unlimited). Output beyond
-    /// it is dropped as it arrives, so a cell that prints without end costs no memory, and the cell's last output
-    /// says how much was dropped. The grader sets it.
+    /// it is dropped as it arrives, and the cell's last output says how much was dropped. Console output is cut
+    /// before the kernel sees it, so a cell that prints without end costs no memory; a value displayed over the
+    /// limit is dropped by the runner but held by the kernel until the cell ends. The grader sets it.
     /// </summary>
     public long MaxOutputCharsPerCell { get; init; } = long.MaxValue;
 

@@ -70,7 +70,13 @@ public static class NotebookRunner
         var composite = new CompositeKernel { csharp };
         composite.DefaultKernelName = csharp.Name;
 
-        var recorder = new EventRecorder(options.MaxOutputCharsPerCell);
+        // A finite output limit is enforced where the output starts, before the kernel keeps it (see CappedConsoleWriter).
+        CappedConsoleWriter.Budget? consoleBudget = null;
+        IDisposable? consoleCap = null;
+        if (options.MaxOutputCharsPerCell != long.MaxValue)
+            (consoleBudget, consoleCap) = CappedConsoleWriter.Install(options.MaxOutputCharsPerCell);
+        using var uninstallCap = consoleCap;
+        var recorder = new EventRecorder(options.MaxOutputCharsPerCell, consoleBudget);
         using var subscription = composite.KernelEvents.Subscribe(recorder);
         // The first submission of a kernel pays for compiler start-up (1-2 s); pay it here so the first cell's
         // time budget measures the cell.
@@ -150,7 +156,7 @@ public static class NotebookRunner
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.#} s";
 
     /// <summary>Turns kernel events of the current cell into outputs and the first error.</summary>
-    private sealed class EventRecorder(long maxChars) : IObserver<KernelEvent>
+    private sealed class EventRecorder(long maxChars, CappedConsoleWriter.Budget? consoleBudget) : IObserver<KernelEvent>
     {
         private readonly object _lock = new();
         private long _chars;
@@ -167,6 +173,7 @@ public static class NotebookRunner
         public void Start()
         {
             lock (_lock) { _outputs = []; _displayIds = []; _unclaimedDisplays = []; _error = null; _errorName = null; _active = true; _chars = 0; _dropped = 0; }
+            consoleBudget?.StartCell();
         }
 
         public (IReadOnlyList<CellOutput> Outputs, string? Error, string? ErrorName) Stop()
@@ -174,6 +181,7 @@ public static class NotebookRunner
             lock (_lock)
             {
                 _active = false;
+                _dropped += consoleBudget?.Dropped ?? 0;
                 if (_dropped > 0)
                     _outputs.Add(new CellOutput(OutputKind.StandardError,
                         [new FormattedText("text/plain", $"[output truncated: {_dropped:N0} characters beyond the limit of {maxChars:N0} were dropped]")]));

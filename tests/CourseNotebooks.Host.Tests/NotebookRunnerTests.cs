@@ -42,6 +42,38 @@ public sealed class NotebookRunnerTests
     }
 
     [Fact]
+    public async Task OutputLimit_CutsConsoleOutputBeforeTheKernelKeepsIt()
+    {
+        // 500 lines of 100,000 characters: 100 MB of UTF-16 if the kernel kept it. The cell measures the memory that
+        // is still reachable at its end, while the kernel's command result would still hold every printed line.
+        const string text = """
+            #!csharp
+            long before = GC.GetTotalMemory(forceFullCollection: true);
+            for (int i = 0; i < 500; i++) Console.WriteLine(new string('x', 100_000));
+            Console.Error.WriteLine("after the flood");
+            long retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+
+            #!csharp
+            Console.WriteLine("next cell");
+            """;
+        var notebook = NotebookDocument.Parse(text, ".dib");
+        using var run = await NotebookRunner.RunAsync(notebook, new NotebookRunOptions { MaxOutputCharsPerCell = 250_000 });
+
+        Assert.True(run.Succeeded, run.FirstFailure?.Describe());
+        long retained = run.GetVariable<long>("retained");
+        Assert.True(retained < 20_000_000, $"the printing cell still held {retained:N0} bytes at its end");
+        var flood = run.CodeCells.First();
+        Assert.Equal(250_000, flood.Outputs.Where(o => o.Kind == OutputKind.StandardOutput).Sum(o => o.TextOf("text/plain")!.Length));
+        string note = flood.Outputs[^1].TextOf("text/plain")!;
+        Assert.Contains("output truncated", note);
+        long newline = Environment.NewLine.Length;
+        long expectedDropped = 500 * (100_000 + newline) - 250_000 + "after the flood".Length + newline;
+        Assert.Contains($"{expectedDropped:N0} characters beyond the limit of 250,000", note);
+        // The next cell has its own budget.
+        Assert.Equal("next cell", run.CodeCells.Last().StandardOutput.Trim());
+    }
+
+    [Fact]
     public async Task CellThatThrows_IsReportedWithItsNumber_AndLaterCellsStillRun()
     {
         using var run = await Fixtures.RunAsync("broken.dib");

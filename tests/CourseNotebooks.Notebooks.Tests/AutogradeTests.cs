@@ -70,13 +70,10 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
             Assert.DoesNotContain("not today", grades[("thrower", "square")].Reason);
             Assert.Equal("error", Status("noparse", "square"));
             Assert.Contains("CS", grades[("noparse", "square")].Reason);          // a compiler error code
-            // About 200 MB printed in one cell: the host keeps the output to the cap, but the kernel's console capture
-            // holds it while the cell runs, so under a 512 MB heap that cell may run out of memory. Either way the
-            // cell gets a grade and a reason, and the other exercises are graded as usual.
-            Assert.Equal(4, Points("printer") - grades[("printer", "sum-to-ten")].Points);
-            Assert.True(Status("printer", "sum-to-ten") == "passed"
-                || (Status("printer", "sum-to-ten") == "error" && grades[("printer", "sum-to-ten")].Reason.Contains("OutOfMemoryException", StringComparison.Ordinal)),
-                $"printer: {Status("printer", "sum-to-ten")}: {grades[("printer", "sum-to-ten")].Reason}");
+            // About 200 MB printed in one cell under a 512 MB heap: the output is cut where it is written, before the
+            // kernel keeps it, so the cell runs to its end, is graded like any other, and keeps the output limit.
+            Assert.Equal(5, Points("printer"));
+            Assert.Equal("passed", Status("printer", "sum-to-ten"));
             // A cell that declares its own Exercise (with a probe returning forged values) changes nothing: the hidden
             // checks call the engine's by its full name; its wrong Square fails and every later exercise is graded.
             Assert.Equal(["failed", "passed", "passed", "passed"], Statuses("redefiner"));
