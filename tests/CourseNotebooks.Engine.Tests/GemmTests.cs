@@ -187,6 +187,22 @@ public class GemmTests
     }
 
     [Fact]
+    public void TheWidestAcceleratedKernel_IsChosen_WithTwelveRowsWhereThereAre32Registers()
+    {
+        var (kind, rows) = GemmKernel.Chosen<float>();
+        var expected = Vector512.IsHardwareAccelerated ? GemmKernel.KernelKind.Vector512
+            : Vector256.IsHardwareAccelerated ? GemmKernel.KernelKind.Vector256
+            : Vector128.IsHardwareAccelerated ? GemmKernel.KernelKind.Vector128
+            : GemmKernel.KernelKind.Scalar;
+        Assert.Equal(expected, kind);
+        // ARM64 (NEON) and AVX-512 have 32 vector registers: a 12-row tile; x64 below AVX-512 has 16: 6 rows.
+        bool thirtyTwoRegisters = System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported || kind == GemmKernel.KernelKind.Vector512;
+        Assert.Equal(kind == GemmKernel.KernelKind.Scalar ? 4 : thirtyTwoRegisters ? 12 : 6, rows);
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64)
+            Assert.Equal(GemmKernel.KernelKind.Vector128, kind);   // NEON is part of every ARM64 CPU .NET runs on
+    }
+
+    [Fact]
     public void Multiply_Half_UsesTheScalarPathAndMatchesNaive()
     {
         var problem = Problem<Half>.Random(new Random(5), true, false, 9, 11, 6, alpha: 1, beta: 0, pad: 0);

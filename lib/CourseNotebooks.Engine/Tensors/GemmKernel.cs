@@ -108,6 +108,10 @@ internal static unsafe class GemmKernel
 
     private readonly record struct Geometry(KernelKind Kind, int MR, int NR, int KC, int MC, int NC);
 
+    /// <summary>The micro-kernel this machine runs for <typeparamref name="T"/> and its tile rows (for tests and the benchmark).</summary>
+    internal static (KernelKind Kind, int Rows) Chosen<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+        (Plan<T>.Value.Kind, Plan<T>.Value.MR);
+
     private static class Plan<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static readonly Geometry Value = For(
