@@ -1,0 +1,141 @@
+using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CourseNotebooks.Engine;
+
+/// <summary>Stride 1 on 512-bit vectors: the direct convolution on the padded grid (<see cref="ConvDirect"/>), split over samples.</summary>
+internal static partial class ConvCore
+{
+    // ---------- stride 1: direct convolution on the padded grid (see ConvDirect) ----------
+
+    /// <summary>The forward grid when the direct path applies (stride 1, 512-bit vectors, output size as the grid's), else null.</summary>
+    private static ConvDirect.Grid? DirectGrid<T>(in ConvGeometry g, int h, int w, int oh, int ow) where T : unmanaged
+    {
+        if (g.SH != 1 || g.SW != 1 || !ConvDirect.Supported<T>()) return null;
+        var grid = ConvDirect.Grid.For<T>(g.Cg, h, w, g.PH, g.PW, g.KH, g.KW, g.DH, g.DW);
+        return grid.OH == oh && grid.OW == ow ? grid : null;
+    }
+
+    /// <summary>
+    /// The grid of the backward data pass (dY padded by D(K-1) - P, flipped kernel), or null when that padding would
+    /// be negative or the result would not cover the input exactly (ConvTranspose2d's output_padding).
+    /// </summary>
+    private static ConvDirect.Grid? DirectBackwardGrid<T>(in ConvGeometry g, int h, int w, int oh, int ow) where T : unmanaged
+    {
+        int ph = g.DH * (g.KH - 1) - g.PH, pw = g.DW * (g.KW - 1) - g.PW;
+        if (ph < 0 || pw < 0) return null;
+        var grid = ConvDirect.Grid.For<T>(g.OCg, oh, ow, ph, pw, g.KH, g.KW, g.DH, g.DW);
+        return grid.OH == h && grid.OW == w ? grid : null;
+    }
+
+
+    private static void ForwardDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y, ConvScratch<T> scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, scratch.Offsets(g.ColRows));
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new ForwardDirectRange<T>(g, grid, h, w, oh, ow, x, weight, bias, y, scratch));
+    }
+
+    private readonly record struct ForwardDirectRange<T>(ConvGeometry G, ConvDirect.Grid Grid, int H, int W, int OH, int OW, T[] X, T[] Weight, T[]? Bias, T[] Y, ConvScratch<T> Scratch)
+        : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var (g, grid) = (G, Grid);
+            int plane = OH * OW;
+            var offsets = Scratch.Offsets(g.ColRows);
+            var sx = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, grid.InputLength);
+            var sy = Scratch.Buffer(worker, ConvScratch<T>.OutputSlot, g.OCg * grid.Q);
+            for (int b = from; b < to; b++)
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    ConvDirect.Place<T>(X.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W), g.Cg, H, W, sx, grid.Hp * grid.Wp, grid.Wp, g.PH, g.PW);
+                    ConvDirect.Correlate<T>(sx, offsets, Weight.AsSpan(grp * g.OCg * g.ColRows, g.OCg * g.ColRows), g.OCg, grid.Q, sy);
+                    ConvDirect.Extract<T>(sy, g.OCg, grid.Q, grid.Wp, OH, OW, Bias is null ? default : Bias.AsSpan(grp * g.OCg, g.OCg),
+                        Y.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane));
+                }
+        }
+    }
+
+    private static void BackwardDataDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX, ConvScratch<T> scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // The flipped kernel with its channel axes swapped, per group: flipped[g][c, oc, kh, kw] = W[g*OCg + oc, c, KH-1-kh, KW-1-kw].
+        int taps = g.KH * g.KW, groupLength = g.OCg * g.ColRows;
+        var flipped = scratch.Flipped(weight.Length);
+        for (int grp = 0; grp < g.Groups; grp++)
+            for (int oc = 0; oc < g.OCg; oc++)
+                for (int c = 0; c < g.Cg; c++)
+                    for (int t = 0; t < taps; t++)
+                        flipped[grp * groupLength + (c * g.OCg + oc) * taps + t] = weight[grp * groupLength + (oc * g.Cg + c) * taps + taps - 1 - t];
+        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, scratch.Offsets(g.OCg * taps));
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new BackwardDataDirectRange<T>(g, grid, h, w, oh, ow, dY, dX, scratch));
+    }
+
+    private readonly record struct BackwardDataDirectRange<T>(ConvGeometry G, ConvDirect.Grid Grid, int H, int W, int OH, int OW, T[] DY, T[] DX, ConvScratch<T> Scratch)
+        : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var (g, grid) = (G, Grid);
+            int taps = g.KH * g.KW, groupLength = g.OCg * g.ColRows, plane = OH * OW;
+            int ph = g.DH * (g.KH - 1) - g.PH, pw = g.DW * (g.KW - 1) - g.PW;
+            var offsets = Scratch.Offsets(g.OCg * taps);
+            var flipped = Scratch.Flipped(g.Groups * groupLength);
+            var sx = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, grid.InputLength);
+            var sy = Scratch.Buffer(worker, ConvScratch<T>.OutputSlot, g.Cg * grid.Q);
+            for (int b = from; b < to; b++)
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    ConvDirect.Place<T>(DY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), g.OCg, OH, OW, sx, grid.Hp * grid.Wp, grid.Wp, ph, pw);
+                    ConvDirect.Correlate<T>(sx, offsets, flipped.Slice(grp * groupLength, groupLength), g.Cg, grid.Q, sy);
+                    ConvDirect.Extract<T>(sy, g.Cg, grid.Q, grid.Wp, H, W, default, DX.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W));
+                }
+        }
+    }
+
+    private static void BackwardWeightsDirect<T>(ConvGeometry g, ConvDirect.Grid grid, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB, ConvScratch<T> scratch)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, scratch.Offsets(g.ColRows));
+        // Per worker: dW (on small grids as one vector per weight, lanes summed once at the end), then dB.
+        bool vectorSums = grid.Q < VectorSumsGridLimit;
+        int vectorLength = dW.Length * (vectorSums ? ConvDirect.Lanes<T>() : 1);
+        int workers = ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch,
+            new BackwardWeightsDirectRange<T>(g, grid, h, w, oh, ow, x, dY, vectorSums, vectorLength, scratch));
+        for (int worker = 0; worker < workers; worker++)
+        {
+            var sums = scratch.Buffer(worker, ConvScratch<T>.SumSlot, vectorLength + g.OutC);
+            if (vectorSums) ConvDirect.AddLaneSums<T>(sums[..vectorLength], dW);
+            else TensorPrimitives.Add(dW, sums[..vectorLength], dW);
+            if (dB is not null) TensorPrimitives.Add(dB, sums.Slice(vectorLength, g.OutC), dB);
+        }
+    }
+
+    private readonly record struct BackwardWeightsDirectRange<T>(ConvGeometry G, ConvDirect.Grid Grid, int H, int W, int OH, int OW, T[] X, T[] DY,
+        bool VectorSums, int VectorLength, ConvScratch<T> Scratch) : ISampleRange where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int worker, int from, int to)
+        {
+            var (g, grid) = (G, Grid);
+            int plane = OH * OW, lanes = VectorSums ? ConvDirect.Lanes<T>() : 1;
+            var offsets = Scratch.Offsets(g.ColRows);
+            var sx = Scratch.Buffer(worker, ConvScratch<T>.InputSlot, grid.InputLength);
+            var sy = Scratch.Buffer(worker, ConvScratch<T>.OutputSlot, g.OCg * grid.Q);
+            var sums = Scratch.Buffer(worker, ConvScratch<T>.SumSlot, VectorLength + g.OutC);
+            sums.Clear();
+            for (int b = from; b < to; b++)
+            {
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    ConvDirect.Place<T>(X.AsSpan((b * g.C + grp * g.Cg) * H * W, g.Cg * H * W), g.Cg, H, W, sx, grid.Hp * grid.Wp, grid.Wp, g.PH, g.PW);
+                    // dY on the grid, zeros in the extra columns, so they add nothing to the dot products.
+                    ConvDirect.Place<T>(DY.AsSpan((b * g.OutC + grp * g.OCg) * plane, g.OCg * plane), g.OCg, OH, OW, sy, grid.Q, grid.Wp, 0, 0);
+                    ConvDirect.WeightGradient<T>(sx, offsets, sy, g.OCg, grid.Q, sums.Slice(grp * g.OCg * g.ColRows * lanes, g.OCg * g.ColRows * lanes), VectorSums);
+                }
+                for (int oc = 0; oc < g.OutC; oc++)
+                    sums[VectorLength + oc] += TensorPrimitives.Sum<T>(DY.AsSpan((b * g.OutC + oc) * plane, plane));
+            }
+        }
+    }
+}
