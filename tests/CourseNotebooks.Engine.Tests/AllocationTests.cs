@@ -43,6 +43,8 @@ public sealed class AllocationTests
     private static Action ForwardBackward(Module<float> module, params int[] inputShape)
     {
         var x = Tensor.Uniform<float>(new Random(3), -1, 1, inputShape);
+        if (module is Embedding<float> embedding)
+            for (int i = 0; i < x.Length; i++) x.Data[i] = (i * 7) % embedding.NumEmbeddings;
         var dY = new Tensor<float>(module.OutputShape(inputShape));
         Array.Fill(dY.Data, 1f);
         return () =>
@@ -52,7 +54,7 @@ public sealed class AllocationTests
         };
     }
 
-    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "leaky relu", "sigmoid", "tanh", "flatten", "sequential"];
+    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "leaky relu", "sigmoid", "tanh", "flatten", "sequential", "embedding", "max pool 1d", "adaptive max pool 1d", "transpose", "parallel concat"];
 
     private static (Module<float> Module, int[] Shape) Layer(string name) => name switch
     {
@@ -69,6 +71,12 @@ public sealed class AllocationTests
         "flatten" => (new Flatten<float>(), [Batch, 3, 5, 5]),
         "sequential" => (new Sequential<float>(new Conv2d<float>(2, 4, 3, padding: 1, seed: 1), new ReLU<float>(), new Flatten<float>(),
             new Linear<float>(4 * 6 * 6, 5, seed: 2)), [Batch, 2, 6, 6]),
+        // The layers of notebook 09-cnn-for-text; the embedding's ids are whole numbers, set below.
+        "embedding" => (new Embedding<float>(50, 6, paddingIndex: 0, seed: 1), [Batch, 7]),
+        "max pool 1d" => (new MaxPool1d<float>(3, 2, padding: 1), [Batch, 4, 11]),
+        "adaptive max pool 1d" => (new AdaptiveMaxPool1d<float>(1), [Batch, 4, 11]),
+        "transpose" => (new Transpose<float>(1, 2), [Batch, 7, 6]),
+        "parallel concat" => (new ParallelConcat<float>(new MaxPool1d<float>(2), new AdaptiveMaxPool1d<float>(5), new MaxPool1d<float>(4, 2, padding: 1)), [Batch, 4, 10]),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown layer"),
     };
 
