@@ -43,7 +43,8 @@ public sealed class AllocationTests
     private static Action ForwardBackward(Module<float> module, params int[] inputShape)
     {
         var x = Tensor.Uniform<float>(new Random(3), -1, 1, inputShape);
-        if (module is Embedding<float> embedding)
+        var embedding = module as Embedding<float> ?? (module as Sequential<float>)?.Layers.OfType<Embedding<float>>().FirstOrDefault();
+        if (embedding is not null)
             for (int i = 0; i < x.Length; i++) x.Data[i] = (i * 7) % embedding.NumEmbeddings;
         var dY = new Tensor<float>(module.OutputShape(inputShape));
         Array.Fill(dY.Data, 1f);
@@ -54,7 +55,7 @@ public sealed class AllocationTests
         };
     }
 
-    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "leaky relu", "sigmoid", "tanh", "flatten", "sequential", "embedding", "max pool 1d", "adaptive max pool 1d", "transpose", "parallel concat"];
+    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "leaky relu", "sigmoid", "tanh", "flatten", "sequential", "embedding", "max pool 1d", "adaptive max pool 1d", "transpose", "parallel concat", "conv1d", "max pool 2d", "max pool 2d 3x3", "avg pool 2d", "dropout", "upsample", "text cnn"];
 
     private static (Module<float> Module, int[] Shape) Layer(string name) => name switch
     {
@@ -77,6 +78,18 @@ public sealed class AllocationTests
         "adaptive max pool 1d" => (new AdaptiveMaxPool1d<float>(1), [Batch, 4, 11]),
         "transpose" => (new Transpose<float>(1, 2), [Batch, 7, 6]),
         "parallel concat" => (new ParallelConcat<float>(new MaxPool1d<float>(2), new AdaptiveMaxPool1d<float>(5), new MaxPool1d<float>(4, 2, padding: 1)), [Batch, 4, 10]),
+        "conv1d" => (new Conv1d<float>(6, 5, 3, padding: 1, seed: 1), [Batch, 6, 9]),
+        "max pool 2d" => (new MaxPool2d<float>(2), [Batch, 3, 8, 8]),
+        "max pool 2d 3x3" => (new MaxPool2d<float>(3, 2, padding: 1), [Batch, 3, 9, 9]),
+        "avg pool 2d" => (new AvgPool2d<float>(3, 2, padding: 1), [Batch, 3, 9, 9]),
+        "dropout" => (new Dropout<float>(0.5, seed: 1), [Batch, 3, 5, 5]),
+        "upsample" => (new Upsample<float>(2), [Batch, 3, 4, 4]),
+        // Kim's text CNN as notebook 09 builds it: ids to embeddings, three widths in parallel, max over time.
+        "text cnn" => (new Sequential<float>(new Embedding<float>(50, 6, paddingIndex: 0, seed: 1), new Transpose<float>(1, 2),
+            new ParallelConcat<float>(
+                new Sequential<float>(new Conv1d<float>(6, 4, 2, seed: 2), new ReLU<float>(), new AdaptiveMaxPool1d<float>(1)),
+                new Sequential<float>(new Conv1d<float>(6, 4, 3, seed: 3), new ReLU<float>(), new AdaptiveMaxPool1d<float>(1))),
+            new Flatten<float>(), new Dropout<float>(0.5, seed: 4), new Linear<float>(8, 2, seed: 5)), [Batch, 7]),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown layer"),
     };
 

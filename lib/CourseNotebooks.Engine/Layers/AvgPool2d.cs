@@ -99,41 +99,67 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         return windows;
     }
 
-    private T Divisor(Span1 row, Span1 col)
+    private static T Divisor(Span1 row, Span1 col, int? divisorOverride, bool countIncludePad)
     {
-        if (DivisorOverride is int d) return T.CreateTruncating(d);
-        int count = CountIncludePad
+        if (divisorOverride is int d) return T.CreateTruncating(d);
+        int count = countIncludePad
             ? row.PaddedExtent * col.PaddedExtent
             : (row.End - row.First) * (col.End - col.First);
         return T.CreateTruncating(count);
     }
 
+    // The window tables depend only on the sizes: kept while they repeat, so a training step allocates nothing.
+    private Span1[]? _rows, _cols;
+    private int _rowsFor, _colsFor;
+
+    private (Span1[] Rows, Span1[] Cols) WindowTables(int h, int w, int oh, int ow)
+    {
+        if (_rows is null || _rows.Length != oh || _rowsFor != h) (_rows, _rowsFor) = (Windows(oh, h, KernelSize.H, Stride.H, Padding.H), h);
+        if (_cols is null || _cols.Length != ow || _colsFor != w) (_cols, _colsFor) = (Windows(ow, w, KernelSize.W, Stride.W, Padding.W), w);
+        return (_rows, _cols);
+    }
+
+    /// <summary>Which loop a job runs: the AVX-512 2x2 kernel (float), the scalar 2x2 loop, or the general windows.</summary>
+    private enum Path { Vector2x2, Plain2x2, General }
+
     /// <inheritdoc />
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var outShape = OutputShape(input.Shape);
-        var output = Implementation == Implementation.Fast ? _buffers.Output(outShape) : new Tensor<T>(outShape);
-        int h = input.Shape[^2], w = input.Shape[^1], oh = outShape[^2], ow = outShape[^1];
-        var rows = Windows(oh, h, KernelSize.H, Stride.H, Padding.H);
-        var cols = Windows(ow, w, KernelSize.W, Stride.W, Padding.W);
-        int planes = PoolGeometry.Planes(input.Shape);
-        T[] x = input.Data, y = output.Data;
+        var (oh, ow) = PoolGeometry.Check(Name, input.Shape, KernelSize, Stride, Padding, (1, 1), CeilMode);
+        // The output shape on the stack: a warmed-up training step allocates nothing here.
+        Span<int> outShape = stackalloc int[input.Rank];
+        input.Shape.CopyTo(outShape);
+        (outShape[^2], outShape[^1]) = (oh, ow);
         bool naive = Implementation == Implementation.Naive;
-        if (!naive && IsPlain2x2(h, w, oh, ow))
-        {
-            T divisor = T.CreateTruncating(DivisorOverride ?? 4);
+        var output = naive ? new Tensor<T>(outShape.ToArray()) : _buffers.Output(outShape);
+        int h = input.Shape[^2], w = input.Shape[^1];
+        int planes = PoolGeometry.Planes(input.Shape);
+        var path = naive || !IsPlain2x2(h, w, oh, ow) ? Path.General
             // float rows of 8+ windows: the AVX-512 kernel, same order of additions, 8 windows per step.
-            if (typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow))
+            : typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow) ? Path.Vector2x2 : Path.Plain2x2;
+        var (rows, cols) = path == Path.General ? WindowTables(h, w, oh, ow) : (null!, null!);
+        var job = new ForwardPlanes(path, naive, input.Data, output.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);
+        Run(planes, (long)output.Length * (path == Path.General ? KernelSize.H * KernelSize.W : 4), job);
+        if (_cache is null || _cache.OH != oh || _cache.OW != ow || !_cache.InputShape.AsSpan().SequenceEqual(input.Shape))
+            _cache = new Cache(input.Shape.ToArray(), oh, ow);
+        return output;
+    }
+
+    /// <summary>One plane of Forward (a struct: no allocation when run on the calling thread).</summary>
+    private readonly struct ForwardPlanes(Path path, bool naive, T[] x, T[] y, Span1[] rows, Span1[] cols, int h, int w, int oh, int ow,
+        int? divisorOverride, bool countIncludePad) : IPlaneJob
+    {
+        public void Run(int p)
+        {
+            if (path == Path.Vector2x2)
             {
-                float d = float.CreateTruncating(divisor);
-                Pool2x2Vector.ForPlanes(planes, output.Length * 4L, p =>
-                    Pool2x2Vector.AvgForward((float[])(object)x, p * h * w, w, (float[])(object)y, p * oh * ow, oh, ow, d));
-                _cache = new Cache(input.Shape.ToArray(), oh, ow);
-                return output;
+                Pool2x2Vector.AvgForward((float[])(object)x, p * h * w, w, (float[])(object)y, p * oh * ow, oh, ow, divisorOverride ?? 4);
+                return;
             }
-            Run(planes, output.Length * 4L, p =>
+            if (path == Path.Plain2x2)
             {
+                T divisor = T.CreateTruncating(divisorOverride ?? 4);
                 // The naive path's order of additions, so both give the same bits.
                 for (int i = 0; i < oh; i++)
                     for (int j = 0; j < ow; j++)
@@ -141,12 +167,8 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                         int at = (p * h + 2 * i) * w + 2 * j;
                         y[(p * oh + i) * ow + j] = (x[at] + x[at + 1] + x[at + w] + x[at + w + 1]) / divisor;
                     }
-            });
-            _cache = new Cache(input.Shape.ToArray(), oh, ow);
-            return output;
-        }
-        void Plane(int p)
-        {
+                return;
+            }
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++)
                 {
@@ -164,12 +186,9 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                         for (int a = r.First; a < r.End; a++)
                             sum += TensorPrimitives.Sum(new ReadOnlySpan<T>(x, (p * h + a) * w + c.First, c.End - c.First));
                     }
-                    y[(p * oh + i) * ow + j] = sum / Divisor(r, c);
+                    y[(p * oh + i) * ow + j] = sum / Divisor(r, c, divisorOverride, countIncludePad);
                 }
         }
-        Run(planes, (long)output.Length * KernelSize.H * KernelSize.W, Plane);
-        _cache = new Cache(input.Shape.ToArray(), oh, ow);
-        return output;
     }
 
     /// <inheritdoc />
@@ -177,32 +196,38 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        var expected = PoolGeometry.WithPlane(cache.InputShape, cache.OH, cache.OW);
-        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(cache.InputShape) : new Tensor<T>(cache.InputShape);
         int h = cache.InputShape[^2], w = cache.InputShape[^1], oh = cache.OH, ow = cache.OW;
-        var rows = Windows(oh, h, KernelSize.H, Stride.H, Padding.H);
-        var cols = Windows(ow, w, KernelSize.W, Stride.W, Padding.W);
-        T[] dOut = outputGradient.Data, dIn = dX.Data;
+        Span<int> expected = stackalloc int[cache.InputShape.Length];
+        cache.InputShape.CopyTo(expected);
+        (expected[^2], expected[^1]) = (oh, ow);
+        ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
-        if (!naive && IsPlain2x2(h, w, oh, ow))
+        var dX = naive ? new Tensor<T>(cache.InputShape) : _buffers.InputGradient(cache.InputShape);
+        var path = naive || !IsPlain2x2(h, w, oh, ow) ? Path.General
+            : typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow) ? Path.Vector2x2 : Path.Plain2x2;
+        var (rows, cols) = path == Path.General ? WindowTables(h, w, oh, ow) : (null!, null!);
+        var job = new BackwardPlanes(path, naive, outputGradient.Data, dX.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);
+        Run(PoolGeometry.Planes(cache.InputShape), (long)outputGradient.Length * (path == Path.General ? KernelSize.H * KernelSize.W : 4), job);
+        return dX;
+    }
+
+    /// <summary>One plane of Backward (a struct: no allocation when run on the calling thread).</summary>
+    private readonly struct BackwardPlanes(Path path, bool naive, T[] dOut, T[] dIn, Span1[] rows, Span1[] cols, int h, int w, int oh, int ow,
+        int? divisorOverride, bool countIncludePad) : IPlaneJob
+    {
+        public void Run(int p)
         {
-            T divisor = T.CreateTruncating(DivisorOverride ?? 4);
-            if (typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow))
+            if (path == Path.Vector2x2)
             {
                 // Every covered input gets its window's share (written, not added): only planes with rows or columns
                 // no window covers (odd sizes) need clearing.
-                float d = float.CreateTruncating(divisor);
-                bool uncovered = 2 * oh < h || 2 * ow < w;
-                Pool2x2Vector.ForPlanes(PoolGeometry.Planes(cache.InputShape), outputGradient.Length * 4L, p =>
-                {
-                    if (uncovered) Array.Clear(dIn, p * h * w, h * w);
-                    Pool2x2Vector.AvgBackward((float[])(object)dOut, p * oh * ow, oh, ow, (float[])(object)dIn, p * h * w, w, d);
-                });
-                return dX;
+                if (2 * oh < h || 2 * ow < w) Array.Clear(dIn, p * h * w, h * w);
+                Pool2x2Vector.AvgBackward((float[])(object)dOut, p * oh * ow, oh, ow, (float[])(object)dIn, p * h * w, w, divisorOverride ?? 4);
+                return;
             }
-            Run(PoolGeometry.Planes(cache.InputShape), outputGradient.Length * 4L, p =>
+            if (path == Path.Plain2x2)
             {
+                T divisor = T.CreateTruncating(divisorOverride ?? 4);
                 // Rows and columns no window covers (odd sizes) stay 0; every covered input gets its window's share.
                 Array.Clear(dIn, p * h * w, h * w);
                 for (int i = 0; i < oh; i++)
@@ -215,11 +240,8 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                         dIn[at + w] = share;
                         dIn[at + w + 1] = share;
                     }
-            });
-            return dX;
-        }
-        void Plane(int p)
-        {
+                return;
+            }
             // A reused gradient tensor holds the last step's values; each plane is cleared by its own worker.
             if (!naive) Array.Clear(dIn, p * h * w, h * w);
             for (int i = 0; i < oh; i++)
@@ -227,7 +249,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 {
                     var (r, c) = (rows[i], cols[j]);
                     if (r.First >= r.End || c.First >= c.End) continue;
-                    T share = dOut[(p * oh + i) * ow + j] / Divisor(r, c);
+                    T share = dOut[(p * oh + i) * ow + j] / Divisor(r, c, divisorOverride, countIncludePad);
                     for (int a = r.First; a < r.End; a++)
                     {
                         if (naive)
@@ -240,8 +262,6 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                     }
                 }
         }
-        Run(PoolGeometry.Planes(cache.InputShape), (long)outputGradient.Length * KernelSize.H * KernelSize.W, Plane);
-        return dX;
     }
 
     /// <summary>
@@ -251,13 +271,13 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private bool IsPlain2x2(int h, int w, int oh, int ow) =>
         KernelSize == (2, 2) && Stride == (2, 2) && Padding == (0, 0) && 2 * oh <= h && 2 * ow <= w;
 
-    /// <summary>Runs <paramref name="plane"/> for every plane, in parallel on the fast path when the work is large.</summary>
-    private void Run(int planes, long work, Action<int> plane)
+    /// <summary>Runs <paramref name="job"/> for every plane, in parallel on the fast path when the work is large.</summary>
+    private void Run<TJob>(int planes, long work, TJob job) where TJob : struct, IPlaneJob
     {
-        if (Implementation == Implementation.Fast && planes > 1 && work >= ParallelThreshold)
-            Parallel.For(0, planes, EngineSettings.ParallelOptions, plane);
+        if (Implementation == Implementation.Fast && planes > 1 && work >= ParallelThreshold && EngineSettings.MaxThreads > 1)
+            Pool2x2Vector.InParallel(planes, job);
         else
-            for (int p = 0; p < planes; p++) plane(p);
+            for (int p = 0; p < planes; p++) job.Run(p);
     }
 
     /// <summary>Work (window taps) below which threads cost more than they save.</summary>

@@ -20,6 +20,8 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
 
     private readonly ConvScratch<T> _scratch = new();
 
+    private readonly StepBuffers<T> _buffers = new();
+
     /// <summary>What Backward needs from the last Forward.</summary>
     private readonly record struct Cache(Tensor<T> Input, int N, int L, int OL, bool Unbatched);
 
@@ -97,11 +99,11 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         ArgumentNullException.ThrowIfNull(input);
         var (n, l, ol, unbatched) = CheckInput(input.Shape);
-        var x = input.Reshape(n, _g.C, 1, l);
-        var y = new Tensor<T>(n, _g.OutC, ol);
-        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(_g, n, 1, l, 1, ol, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
-        else ConvCore.ForwardFast(_g, n, 1, l, 1, ol, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, _scratch);
-        _cache = new Cache(x, n, l, ol, unbatched);
+        // [N, C, L] is [N, C, 1, L] for the 2-D core: the same data, no reshaped copy needed.
+        var y = Implementation == Implementation.Fast ? _buffers.Output([n, _g.OutC, ol]) : new Tensor<T>(n, _g.OutC, ol);
+        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(_g, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else ConvCore.ForwardFast(_g, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, _scratch);
+        _cache = new Cache(input, n, l, ol, unbatched);
         return unbatched ? y.Reshape(_g.OutC, ol) : y;
     }
 
@@ -126,8 +128,12 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
             ConvCore.BackwardWeightsNaive(_g, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
         else
             ConvCore.BackwardWeightsFast(_g, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, _scratch);
-        if (!inputGradient) return null;
-        var dX = new Tensor<T>(c.N, _g.C, c.L);
+        if (!inputGradient)
+        {
+            if (!naive) _buffers.BackwardWithoutInputGradient();
+            return null;
+        }
+        var dX = naive ? new Tensor<T>(c.N, _g.C, c.L) : _buffers.InputGradient([c.N, _g.C, c.L]);
         if (naive)
             ConvCore.BackwardDataNaive(_g, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
         else

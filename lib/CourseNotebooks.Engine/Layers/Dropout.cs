@@ -18,9 +18,12 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
 {
     private readonly Random _random;
 
-    // The scaled mask (0 or 1/(1-p)) of the last training Forward; null after an evaluation Forward.
+    // The scaled mask (0 or 1/(1-p)) of the last training Forward, kept for reuse; _dropping is false after an
+    // evaluation Forward (Backward is then the identity).
     private T[]? _mask;
+    private bool _dropping;
     private int[]? _inputShape;
+    private readonly StepBuffers<T> _buffers = new();
 
     /// <summary>Dropout with drop probability <paramref name="p"/>.</summary>
     /// <param name="p">Probability of zeroing an element, in [0, 1].</param>
@@ -47,19 +50,20 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        _inputShape = input.Shape.ToArray();
+        if (_inputShape is null || !_inputShape.AsSpan().SequenceEqual(input.Shape)) _inputShape = input.Shape.ToArray();
         if (!Training || P == 0)
         {
-            _mask = null;
+            _dropping = false;
             return input.Clone();
         }
-        var mask = new T[input.Length];
+        // The mask and the output are kept from step to step (same shape): a warmed-up training step allocates nothing.
+        if (_mask is null || _mask.Length != input.Length) _mask = new T[input.Length];
         // p = 1 would scale by 1/0; every element is dropped anyway, so the mask stays all zeros.
         T keepScale = P < 1 ? T.CreateTruncating(1.0 / (1.0 - P)) : T.Zero;
-        for (int i = 0; i < mask.Length; i++) mask[i] = _random.NextDouble() < P ? T.Zero : keepScale;
-        _mask = mask;
-        var y = input.ZerosLike();
-        Apply(input.Data, mask, y.Data);
+        for (int i = 0; i < _mask.Length; i++) _mask[i] = _random.NextDouble() < P ? T.Zero : keepScale;
+        _dropping = true;
+        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
+        Apply(input.Data, _mask, y.Data);
         return y;
     }
 
@@ -69,9 +73,9 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         ArgumentNullException.ThrowIfNull(outputGradient);
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", inputShape, outputGradient.Shape);
-        if (_mask is null) return outputGradient.Clone();
-        var dX = outputGradient.ZerosLike();
-        Apply(outputGradient.Data, _mask, dX.Data);
+        if (!_dropping) return outputGradient.Clone();
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : outputGradient.ZerosLike();
+        Apply(outputGradient.Data, _mask!, dX.Data);
         return dX;
     }
 

@@ -141,11 +141,24 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private void ForwardFast(Tensor<T> input, Tensor<T> output, int[] indices, int planes)
     {
         int h = input.Shape[^2], w = input.Shape[^1], oh = output.Shape[^2], ow = output.Shape[^1];
-        var rows = TapRanges(oh, h, KernelSize.H, Stride.H, Padding.H, Dilation.H);
-        var cols = TapRanges(ow, w, KernelSize.W, Stride.W, Padding.W, Dilation.W);
-        int dh = Dilation.H, dw = Dilation.W;
-        T[] src = input.Data, dst = output.Data;
-        void Plane(int p)
+        // The range tables depend only on the sizes: kept while they repeat, so a training step allocates nothing.
+        if (_rows is null || _rows.Length != oh || _rowsFor != h) (_rows, _rowsFor) = (TapRanges(oh, h, KernelSize.H, Stride.H, Padding.H, Dilation.H), h);
+        if (_cols is null || _cols.Length != ow || _colsFor != w) (_cols, _colsFor) = (TapRanges(ow, w, KernelSize.W, Stride.W, Padding.W, Dilation.W), w);
+        var job = new ForwardPlanes(input.Data, output.Data, indices, _rows, _cols, h, w, oh, ow, Dilation.H, Dilation.W);
+        if ((long)planes * oh * ow * KernelSize.H * KernelSize.W >= ParallelThreshold && planes > 1 && EngineSettings.MaxThreads > 1)
+            Pool2x2Vector.InParallel(planes, job);
+        else
+            for (int p = 0; p < planes; p++) job.Run(p);
+    }
+
+    private (int First, int End)[]? _rows, _cols;
+    private int _rowsFor, _colsFor;
+
+    /// <summary>One plane of the general forward (a struct: no allocation when run on the calling thread).</summary>
+    private readonly struct ForwardPlanes(T[] src, T[] dst, int[] indices, (int First, int End)[] rows, (int First, int End)[] cols,
+        int h, int w, int oh, int ow, int dh, int dw) : IPlaneJob
+    {
+        public void Run(int p)
         {
             int inBase = p * h * w, outBase = p * oh * ow;
             for (int i = 0; i < oh; i++)
@@ -167,10 +180,6 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 }
             }
         }
-        if ((long)planes * oh * ow * KernelSize.H * KernelSize.W >= ParallelThreshold && planes > 1)
-            Parallel.For(0, planes, EngineSettings.ParallelOptions, Plane);
-        else
-            for (int p = 0; p < planes; p++) Plane(p);
     }
 
     /// <summary>The common case 2x2, stride 2, no padding, dilation 1: every window lies inside the input and windows do not overlap.</summary>

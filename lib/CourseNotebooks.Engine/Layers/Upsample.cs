@@ -33,7 +33,6 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
 {
     private readonly double[]? _scaleFactor;
     private readonly int[]? _size;
-    private int[]? _inputShape;
 
     /// <summary>The same scale factor for every spatial axis, e.g. 2 (PyTorch's scale_factor=2).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The factor is not positive and finite.</exception>
@@ -115,8 +114,10 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var output = new Tensor<T>(OutputShape(input.Shape));
-        var g = Geometry.Of(input.Shape, output.Shape);
+        var plan = PlanFor(input.Shape);
+        bool fast = Implementation == Implementation.Fast;
+        var output = fast ? _buffers.Output(plan.OutputShape) : new Tensor<T>(plan.OutputShape.ToArray());
+        var g = plan.Geometry;
         T[] x = input.Data, y = output.Data;
         if (Implementation == Implementation.Naive)
         {
@@ -124,7 +125,7 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
         }
         else
         {
-            var (srcD, srcH, srcW) = Tables(g);
+            var (srcD, srcH, srcW) = (plan.SourceD, plan.SourceH, plan.SourceW);
             for (int p = 0; p < g.Planes; p++)
                 for (int od = 0; od < g.OD; od++)
                     for (int oh = 0; oh < g.OH; oh++)
@@ -140,7 +141,6 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
                         for (int ow = 0; ow < g.OW; ow++) row[ow] = src[srcW[ow]];
                     }
         }
-        _inputShape = input.Shape.ToArray();
         return output;
     }
 
@@ -148,11 +148,13 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        var outputShape = OutputShape(inputShape);
-        ShapeCheck.SameShape(Name, "output gradient", outputShape, outputGradient.Shape);
-        var dX = new Tensor<T>(inputShape);
-        var g = Geometry.Of(inputShape, outputShape);
+        var plan = _plan ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", plan.OutputShape, outputGradient.Shape);
+        bool fast = Implementation == Implementation.Fast;
+        var dX = fast ? _buffers.InputGradient(plan.InputShape) : new Tensor<T>(plan.InputShape.ToArray());
+        // A kept gradient tensor holds the last step's sums: the scatter below adds, so it starts from zero.
+        if (fast) Array.Clear(dX.Data);
+        var g = plan.Geometry;
         T[] dY = outputGradient.Data, dIn = dX.Data;
         if (Implementation == Implementation.Naive)
         {
@@ -160,7 +162,7 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
         }
         else
         {
-            var (srcD, srcH, srcW) = Tables(g);
+            var (srcD, srcH, srcW) = (plan.SourceD, plan.SourceH, plan.SourceW);
             for (int p = 0; p < g.Planes; p++)
                 for (int od = 0; od < g.OD; od++)
                     for (int oh = 0; oh < g.OH; oh++)
@@ -187,6 +189,22 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
                         int d = SourceIndex(od, sd, g.D, g.OD), h = SourceIndex(oh, sh, g.H, g.OH), w = SourceIndex(ow, sw, g.W, g.OW);
                         yield return (((p * g.OD + od) * g.OH + oh) * g.OW + ow, ((p * g.D + d) * g.H + h) * g.W + w);
                     }
+    }
+
+    // Everything that depends only on the input shape, kept while the shape repeats (a training step allocates nothing).
+    private sealed record Plan(int[] InputShape, int[] OutputShape, Geometry Geometry, int[] SourceD, int[] SourceH, int[] SourceW);
+
+    private Plan? _plan;
+
+    private readonly StepBuffers<T> _buffers = new();
+
+    private Plan PlanFor(ReadOnlySpan<int> inputShape)
+    {
+        if (_plan is { } kept && kept.InputShape.AsSpan().SequenceEqual(inputShape)) return kept;
+        var outputShape = OutputShape(inputShape);
+        var g = Geometry.Of(inputShape, outputShape);
+        var (d, h, w) = Tables(g);
+        return _plan = new Plan(inputShape.ToArray(), outputShape, g, d, h, w);
     }
 
     // The source index tables of the three axes (a missing axis has size 1 and reads index 0).
