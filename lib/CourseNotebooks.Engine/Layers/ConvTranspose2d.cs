@@ -13,8 +13,7 @@ namespace CourseNotebooks.Engine;
 /// plus b[oc]. Input [N, C, H, W] (or unbatched [C, H, W]), weight [C, OutC/groups, KH, KW] (input channels first,
 /// as in PyTorch), bias [OutC], output [N, OutC, OH, OW] with
 /// <c>OH = (H - 1) SH - 2 PH + DH (KH - 1) + output_padding_H + 1</c> and OW likewise (<see cref="ConvArithmetic"/>).
-/// Planned for the part-3 notebook on unpooling and deconvolution ("deconvolution is convolution"; still to come, no
-/// notebook uses it yet).
+/// Introduced in notebook 13-convolutional-autoencoder ("deconvolution is convolution", checked with <see cref="Deconvolution"/>).
 /// PyTorch: torch.nn.ConvTranspose2d (without the output_size argument of forward: pass output_padding instead).
 /// </summary>
 /// <remarks>

@@ -4,7 +4,7 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Partial inverse of <see cref="MaxPool2d{T}"/>: puts each pooled value back where its maximum came from and
-/// zeros everywhere else (the slide's "unpooling" picture). Planned for the part-3 notebook on unpooling and deconvolution (still to come; no notebook uses it yet).
+/// zeros everywhere else (the slide's "unpooling" picture). Introduced in notebook 13-convolutional-autoencoder.
 /// PyTorch: torch.nn.MaxUnpool2d.
 /// </summary>
 /// <remarks>
@@ -206,7 +206,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
 
 /// <summary>
 /// How <see cref="MaxUnpool2d{T}"/>'s Backward treats inputs whose indices name the same output position. Planned, with
-/// MaxUnpool2d, for the part-3 notebook on unpooling and deconvolution (still to come; no notebook uses it yet).
+/// MaxUnpool2d, for notebook 13-convolutional-autoencoder.
 /// </summary>
 public enum MaxUnpoolGradient
 {

@@ -5,8 +5,8 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Logistic sigmoid, y = 1 / (1 + exp(-x)), element-wise on any shape. Introduced in notebook
-/// 03-backprop-conv (the MLP view of backpropagation); the auto-encoders of the part-3 notebook on PCA and auto-encoders, still to come, use it
-/// for outputs in [0, 1]. PyTorch: torch.nn.Sigmoid.
+/// 03-backprop-conv (the MLP view of backpropagation); the auto-encoders of notebooks 10-autoencoder-vs-pca and
+/// 13-convolutional-autoencoder use it for outputs in [0, 1]. PyTorch: torch.nn.Sigmoid.
 /// </summary>
 /// <remarks>
 /// Computed without overflow: for x &lt; 0 the naive path uses exp(x) / (1 + exp(x)), so exp never sees a large

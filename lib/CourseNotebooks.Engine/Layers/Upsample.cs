@@ -5,8 +5,8 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// Nearest-neighbour upsampling by a scale factor (integer or not) or to an explicit size, over the 1, 2 or 3
 /// spatial dimensions that the input's rank gives: every output position copies the input value it falls on (the
-/// slide's "simply repeat the values", the alternative to unpooling). Planned for the part-3 notebook on unpooling and
-/// deconvolution (still to come; no notebook uses it yet). PyTorch: torch.nn.Upsample(size, scale_factor,
+/// slide's "simply repeat the values", the alternative to unpooling). Introduced in notebook
+/// 13-convolutional-autoencoder. PyTorch: torch.nn.Upsample(size, scale_factor,
 /// mode='nearest'), torch.nn.UpsamplingNearest2d.
 /// </summary>
 /// <remarks>

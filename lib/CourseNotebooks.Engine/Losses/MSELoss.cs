@@ -5,8 +5,8 @@ namespace CourseNotebooks.Engine;
 
 /// <summary>
 /// Mean squared error, loss_i = (x_i - y_i)², for a prediction and a target of the same (any) shape.
-/// Introduced in notebook 03-backprop-conv (the MLP view); the reconstruction loss of the part-3 notebook on PCA and auto-encoders, still to
-/// come. PyTorch: torch.nn.MSELoss (reduction='mean').
+/// Introduced in notebook 03-backprop-conv (the MLP view); the reconstruction loss of notebooks 10-autoencoder-vs-pca and
+/// 13-convolutional-autoencoder (<see cref="Reconstruction"/>). PyTorch: torch.nn.MSELoss (reduction='mean').
 /// </summary>
 /// <remarks>
 /// PyTorch broadcasts mismatched shapes with a warning; here they must be equal, because a silent broadcast is

@@ -3,7 +3,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// An integer tensor for indices (the argmax positions MaxPool2d remembers). Each value is a flat offset
 /// h * W + w within its own H x W input plane, as PyTorch's return_indices gives. Introduced in notebook
-/// 04-backprop-pooling; MaxUnpool2d consumes it in the part-3 notebook on unpooling and deconvolution.
+/// 04-backprop-pooling; MaxUnpool2d consumes it in notebook 13-convolutional-autoencoder.
 /// PyTorch: the int64 tensor returned by nn.MaxPool2d(return_indices=True).
 /// </summary>
 public sealed class IndexTensor

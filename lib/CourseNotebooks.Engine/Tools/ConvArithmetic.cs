@@ -19,7 +19,7 @@ public enum ConvPadding
 /// <summary>
 /// Output-size formulas of convolution and transposed convolution along one spatial dimension, exactly as the
 /// PyTorch documentation states them, with errors that say why a size does not work. Introduced in notebook
-/// 01-convolution (the transposed formula in the part-3 notebook on unpooling and deconvolution).
+/// 01-convolution (the transposed formula in notebook 13-convolutional-autoencoder).
 /// </summary>
 /// <remarks>
 /// Convolution (PyTorch: torch.nn.Conv2d, "Shape"):

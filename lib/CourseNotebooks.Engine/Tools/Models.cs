@@ -57,7 +57,8 @@ public static class Models
     /// <summary>
     /// A dense (fully connected) autoencoder for flattened images [N, inputs]: encoder
     /// inputs → hidden → code (ReLU between), decoder code → hidden → inputs with a sigmoid output (pixels in [0, 1]).
-    /// With a linear code and MSE loss its code spans the same subspace PCA finds (the part-3 notebook on PCA and auto-encoders).
+    /// With a linear code and MSE loss its code spans the same subspace PCA finds. Introduced in notebook
+    /// 10-autoencoder-vs-pca (784-256-32-256-784, trained against PCA at the same code size).
     /// </summary>
     /// <returns>The encoder and decoder, and the whole model (encoder then decoder) sharing their layers.</returns>
     public static (Sequential<T> Encoder, Sequential<T> Decoder, Sequential<T> Model) DenseAutoencoder<T>(
@@ -77,7 +78,8 @@ public static class Models
     /// <summary>
     /// A convolutional autoencoder for [N, 1, 28, 28] images: two stride-2 convolutions down to [N, 32, 7, 7],
     /// two transposed convolutions ("deconvolution") back up to [N, 1, 28, 28], sigmoid output.
-    /// Planned for the part-3 notebook on unpooling and deconvolution (still to come; no notebook uses it yet).
+    /// Its code is the whole [32, 7, 7] map (1,568 numbers); notebook 13-convolutional-autoencoder uses the variant with a
+    /// small dense code, <see cref="ConvAutoencoder{T}(DecoderUpsampling, int, int?)"/>. Timed by the engine benchmarks.
     /// </summary>
     public static (Sequential<T> Encoder, Sequential<T> Decoder, Sequential<T> Model) ConvAutoencoder<T>(int? seed = null)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -91,4 +93,76 @@ public static class Models
             new ConvTranspose2d<T>(16, 1, 3, stride: 2, padding: 1, outputPadding: 1, seed: Seed(4)), new Sigmoid<T>()); // 14 -> 28
         return (encoder, decoder, new Sequential<T>(encoder, decoder));
     }
+
+    /// <summary>
+    /// A convolutional autoencoder for [N, 1, 28, 28] images with a dense code of <paramref name="code"/> numbers, whose
+    /// decoder goes back up the way <paramref name="upsampling"/> says. Encoder (the same for every kind):
+    /// conv 8x3x3 pad 1 → ReLU → maxpool 2 (28 → 14) → conv 16x3x3 pad 1 → ReLU → maxpool 2 (14 → 7) → flatten (784) →
+    /// linear to the code. Decoder: linear to 784 → ReLU → unflatten [16, 7, 7], then per kind
+    /// <list type="bullet">
+    /// <item><see cref="DecoderUpsampling.MaxUnpool"/>: unpool with the second pool's locations (7 → 14) → conv 8x3x3
+    /// pad 1 → ReLU → unpool with the first pool's locations (14 → 28) → conv 1x3x3 pad 1;</item>
+    /// <item><see cref="DecoderUpsampling.Nearest"/>: the same with nearest-neighbour upsampling ×2 ("simply repeat the
+    /// values") in place of each unpool;</item>
+    /// <item><see cref="DecoderUpsampling.Transposed"/>: transposed conv 8x4x4 stride 2 pad 1 (7 → 14) → ReLU →
+    /// transposed conv 1x4x4 stride 2 pad 1 (14 → 28);</item>
+    /// </list>
+    /// then a sigmoid (pixels in [0, 1]). Introduced in notebook 13-convolutional-autoencoder.
+    /// </summary>
+    /// <remarks>
+    /// With <see cref="DecoderUpsampling.MaxUnpool"/> the decoder also reads the pools' saved locations, which the
+    /// encoder computed from the image: information that does not pass through the code (SegNet's design). The
+    /// notebook measures what that is worth; its reconstructions are not a like-for-like comparison at the same code
+    /// size. The model must then run encoder and decoder on the same batch, one after the other (as Model does).
+    /// </remarks>
+    /// <returns>The encoder (image → code), the decoder (code → image) and the whole model, sharing their layers.</returns>
+    public static (Sequential<T> Encoder, Sequential<T> Decoder, Sequential<T> Model) ConvAutoencoder<T>(
+        DecoderUpsampling upsampling, int code = 32, int? seed = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ShapeCheck.Positive("Models.ConvAutoencoder", "code", code);
+        int? Seed(int layer) => seed is null ? null : seed + layer;
+        var pool1 = new MaxPool2d<T>(2);
+        var pool2 = new MaxPool2d<T>(2);
+        var encoder = new Sequential<T>(
+            new Conv2d<T>(1, 8, 3, padding: 1, seed: Seed(1)), new ReLU<T>(), pool1,                 // 28 -> 14
+            new Conv2d<T>(8, 16, 3, padding: 1, seed: Seed(2)), new ReLU<T>(), pool2,                // 14 -> 7
+            new Flatten<T>(), new Linear<T>(16 * 7 * 7, code, seed: Seed(3)));
+        var head = new Module<T>[] { new Linear<T>(code, 16 * 7 * 7, seed: Seed(4)), new ReLU<T>(), new Unflatten<T>(16, 7, 7) };
+        Module<T>[] up = upsampling switch
+        {
+            DecoderUpsampling.MaxUnpool =>
+            [
+                new MaxUnpool2d<T>(pool2), new Conv2d<T>(16, 8, 3, padding: 1, seed: Seed(5)), new ReLU<T>(),
+                new MaxUnpool2d<T>(pool1), new Conv2d<T>(8, 1, 3, padding: 1, seed: Seed(6)),
+            ],
+            DecoderUpsampling.Nearest =>
+            [
+                new Upsample<T>(2.0), new Conv2d<T>(16, 8, 3, padding: 1, seed: Seed(5)), new ReLU<T>(),
+                new Upsample<T>(2.0), new Conv2d<T>(8, 1, 3, padding: 1, seed: Seed(6)),
+            ],
+            DecoderUpsampling.Transposed =>
+            [
+                new ConvTranspose2d<T>(16, 8, 4, stride: 2, padding: 1, seed: Seed(5)), new ReLU<T>(),
+                new ConvTranspose2d<T>(8, 1, 4, stride: 2, padding: 1, seed: Seed(6)),
+            ],
+            _ => throw new ArgumentOutOfRangeException(nameof(upsampling), upsampling, $"Models.ConvAutoencoder: unknown upsampling {upsampling}."),
+        };
+        var decoder = new Sequential<T>([.. head, .. up, new Sigmoid<T>()]);
+        return (encoder, decoder, new Sequential<T>(encoder, decoder));
+    }
+}
+
+/// <summary>How the decoder of <see cref="Models.ConvAutoencoder{T}(DecoderUpsampling, int, int?)"/> goes from 7x7 back
+/// to 28x28 (the lecture's "CNN - Unpooling" and "Deconvolution" slides). Introduced in notebook 13-convolutional-autoencoder.</summary>
+public enum DecoderUpsampling
+{
+    /// <summary>Max-unpooling with the encoder's saved locations (torch.nn.MaxUnpool2d), each followed by a 3x3 convolution.</summary>
+    MaxUnpool,
+
+    /// <summary>Nearest-neighbour upsampling, "simply repeat the values" (torch.nn.Upsample(scale_factor=2)), each followed by a 3x3 convolution.</summary>
+    Nearest,
+
+    /// <summary>Transposed convolutions with stride 2 ("deconvolution", torch.nn.ConvTranspose2d).</summary>
+    Transposed,
 }
