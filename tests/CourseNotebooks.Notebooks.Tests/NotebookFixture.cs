@@ -56,7 +56,13 @@ public sealed class NotebookFixture : IAsyncLifetime
 
     private async Task BuildLibraryAsync()
     {
-        string project = Path.Combine(Root, "lib", "CourseNotebooks.Charts", "CourseNotebooks.Charts.csproj");
+        // As environment/build-library: the charts (with the engine) and the audio reader of notebook 08.
+        foreach (string name in new[] { "CourseNotebooks.Charts", "CourseNotebooks.Audio" })
+            await BuildIntoLibraryAsync(Path.Combine(Root, "lib", name, name + ".csproj"));
+    }
+
+    private async Task BuildIntoLibraryAsync(string project)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { "build", project, "-c", "Release", "-o", Path.Combine(Root, "artifacts", "notebook-lib"), "--nologo", "-v", "quiet" },

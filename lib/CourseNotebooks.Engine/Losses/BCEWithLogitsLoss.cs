@@ -6,7 +6,7 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// Binary cross-entropy on logits, with optional element weights and positive-class weights, as
 /// torch.nn.BCEWithLogitsLoss: loss = −w [p y log σ(x) + (1 − y) log(1 − σ(x))], computed stably.
-/// Planned for the part-3 notebook on PCA and auto-encoders (still to come; no notebook uses it yet).
+/// Introduced in notebook 08-cnn-for-audio (onset or not, per frame, with posWeight for the rare onsets).
 /// PyTorch: torch.nn.BCEWithLogitsLoss(weight, reduction, pos_weight).
 /// </summary>
 /// <remarks>
