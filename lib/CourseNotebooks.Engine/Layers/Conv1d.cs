@@ -11,7 +11,8 @@ namespace CourseNotebooks.Engine;
 /// </code>
 /// It runs the same arithmetic as <see cref="Conv2d{T}"/> with a height of 1 (the weight's memory layout
 /// [OutC, C/G, K] is the same as [OutC, C/G, 1, K]), with its own checks and messages.
-/// Introduced in notebook 08-cnn-for-audio (bands of a spectrogram as channels, time as the length). PyTorch: torch.nn.Conv1d.
+/// Introduced in notebook 08-cnn-for-audio (bands of a spectrogram as channels, time as the length); over word
+/// embeddings in 09-cnn-for-text. PyTorch: torch.nn.Conv1d.
 /// </summary>
 public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
