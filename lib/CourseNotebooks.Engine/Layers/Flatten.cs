@@ -10,10 +10,8 @@ namespace CourseNotebooks.Engine;
 /// Negative dimensions count from the end. The output shares the input's data (a view, as in PyTorch), and
 /// Backward reshapes the gradient back to the input shape. No copy is made in either direction.
 /// </remarks>
-public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Flatten<T> : ReshapeView<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // The last input and its flattened view, the last output gradient and its view in the input shape.
-    private Tensor<T>? _input, _output, _outputGradient, _inputGradient;
 
     /// <summary>Flattens dimensions <paramref name="startDim"/> through <paramref name="endDim"/> (inclusive).</summary>
     public Flatten(int startDim = 1, int endDim = -1)
@@ -58,33 +56,5 @@ public sealed class Flatten<T> : Module<T> where T : unmanaged, IFloatingPointIe
             throw new ArgumentException(
                 $"{Name}: {what}: expected a dimension in [{-rank}, {rank - 1}], got {dim} (input shape {Tensor<float>.ShapeText(shape)}).");
         return d;
-    }
-
-    /// <inheritdoc />
-    public override Tensor<T> Forward(Tensor<T> input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        // The layer before hands back the same tensor every training step (StepBuffers), so its view is kept rather
-        // than rebuilt: a warmed-up step allocates nothing here.
-        if (!ReferenceEquals(input, _input) || _output is null)
-        {
-            _output = input.Reshape(OutputShape(input.Shape));
-            _input = input;
-        }
-        return _output;
-    }
-
-    /// <inheritdoc />
-    public override Tensor<T> Backward(Tensor<T> outputGradient)
-    {
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", _output!.Shape, outputGradient.Shape);
-        if (!ReferenceEquals(outputGradient, _outputGradient) || _inputGradient is null || !_inputGradient.Shape.SequenceEqual(input.Shape))
-        {
-            _inputGradient = outputGradient.Reshape(input.Shape.ToArray());
-            _outputGradient = outputGradient;
-        }
-        return _inputGradient;
     }
 }

@@ -12,12 +12,9 @@ namespace CourseNotebooks.Engine;
 /// view, as in PyTorch), and Backward reshapes the gradient back to (N, D); no copy is made in either direction.
 /// Only dimension 1 is split (the case every decoder needs).
 /// </remarks>
-public sealed class Unflatten<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Unflatten<T> : ReshapeView<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int[] _sizes;
-    // The last input and its view, the last output gradient and its view in the input shape (reused while the same
-    // tensors come back, so a warmed-up step allocates nothing).
-    private Tensor<T>? _input, _output, _outputGradient, _inputGradient;
 
     /// <summary>Splits dimension 1 into <paramref name="sizes"/> (each positive).</summary>
     /// <exception cref="ArgumentException">No sizes, or a size below 1.</exception>
@@ -46,31 +43,5 @@ public sealed class Unflatten<T> : Module<T> where T : unmanaged, IFloatingPoint
             throw new ArgumentException($"{Name}: input rank: expected 2 (N, D), got {inputShape.Length} (input shape {Tensor<T>.ShapeText(inputShape)}).");
         ShapeCheck.Dim(Name, "features (product of the sizes)", product, inputShape[1], inputShape);
         return [inputShape[0], .. _sizes];
-    }
-
-    /// <inheritdoc />
-    public override Tensor<T> Forward(Tensor<T> input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (!ReferenceEquals(input, _input) || _output is null)
-        {
-            _output = input.Reshape(OutputShape(input.Shape));
-            _input = input;
-        }
-        return _output;
-    }
-
-    /// <inheritdoc />
-    public override Tensor<T> Backward(Tensor<T> outputGradient)
-    {
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", _output!.Shape, outputGradient.Shape);
-        if (!ReferenceEquals(outputGradient, _outputGradient) || _inputGradient is null || !_inputGradient.Shape.SequenceEqual(input.Shape))
-        {
-            _inputGradient = outputGradient.Reshape(input.Shape.ToArray());
-            _outputGradient = outputGradient;
-        }
-        return _inputGradient;
     }
 }
