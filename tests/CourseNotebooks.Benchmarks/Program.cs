@@ -6,6 +6,7 @@ using CourseNotebooks.Benchmarks;
 using CourseNotebooks.Engine;
 
 // Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2] [--peer FILE]
+// --filter fashion runs the 91 % Fashion-MNIST run of notebook 07 (minutes per thread count; needs environment/fetch-data).
 // --peer reads the libtorch peer's JSON from the same session (../shared/libtorch-peer: bench --json FILE) and fills the
 // "torch ms" and "x torch" columns from it; without it they stay empty (figures from another machine mean nothing).
 // Without --threads every case runs on 1 thread and on all cores. Results: a table on stdout and
@@ -87,10 +88,24 @@ foreach (var benchmark in selected)
 }
 EngineSettings.MaxThreads = Environment.ProcessorCount;
 
+// The 91 % Fashion-MNIST run of notebook 07 takes minutes per thread count: only when a --filter names it
+// (e.g. --filter fashion), never in the default run.
+List<FashionMnistRun.Outcome>? fashion = null;
+if (filter is not null && FashionMnistRun.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))
+{
+    Console.WriteLine();
+    fashion = FashionMnistRun.Run(threadCounts);
+}
+else if (filter is null)
+{
+    Console.WriteLine();
+    Console.WriteLine($"({FashionMnistRun.Name} left out: it takes minutes; run it with --filter fashion)");
+}
+
 Directory.CreateDirectory("benchmark-results");
 string path = Path.Combine("benchmark-results", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
 var report = new Report(DateTime.UtcNow, RuntimeInformation.FrameworkDescription, Environment.ProcessorCount,
-    Vector512.IsHardwareAccelerated, peaks.ToDictionary(p => p.Key.ToString(inv), p => p.Value), results);
+    Vector512.IsHardwareAccelerated, peaks.ToDictionary(p => p.Key.ToString(inv), p => p.Value), results, fashion);
 File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine();
 Console.WriteLine($"written {path}");
@@ -105,7 +120,7 @@ internal sealed record Result(string Name, int Threads, double MedianMs, double 
 
 /// <summary>The JSON file: the machine, the measured FMA peaks by thread count, and every result.</summary>
 internal sealed record Report(DateTime UtcTime, string Runtime, int LogicalCores, bool Vector512Accelerated,
-    Dictionary<string, double> PeakGFlopsByThreads, List<Result> Results);
+    Dictionary<string, double> PeakGFlopsByThreads, List<Result> Results, List<FashionMnistRun.Outcome>? FashionMnist91);
 
 /// <summary>
 /// The libtorch peer's medians by "name|case" and thread count, read from its JSON: "results" rows (name, case,

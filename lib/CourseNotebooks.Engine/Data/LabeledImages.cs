@@ -99,6 +99,31 @@ public sealed class LabeledImages
         return Subset(chosen.ToArray());
     }
 
+    /// <summary>
+    /// Splits the images at random (seeded) into two disjoint sets: <paramref name="validationCount"/> images for
+    /// validation and the other N − validationCount for training, each kept in its original order. Every image lands
+    /// in exactly one of them. Introduced in notebook 07-training-on-real-data (train / validation / test).
+    /// PyTorch: <c>torch.utils.data.random_split(dataset, [N - v, v], generator=torch.Generator().manual_seed(seed))</c>
+    /// (which keeps the random order instead of the original one).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationCount"/> is negative or larger than N.</exception>
+    public (LabeledImages Train, LabeledImages Validation) RandomSplit(int validationCount, int seed)
+    {
+        if (validationCount < 0 || validationCount > Count)
+            throw new ArgumentOutOfRangeException(nameof(validationCount), validationCount,
+                $"{Name}: the validation count must lie in [0, {Count}], got {validationCount}.");
+        var order = Enumerable.Range(0, Count).ToArray();
+        DataLoader.ShuffleInPlace(order.AsSpan(), new Random(seed));
+        var validation = order.AsSpan(0, validationCount).ToArray();
+        var train = order.AsSpan(validationCount).ToArray();
+        Array.Sort(validation);
+        Array.Sort(train);
+        var trainPart = Subset(train);
+        var validationPart = Subset(validation);
+        return (new LabeledImages($"{Name}, training part ({train.Length})", trainPart.Images, trainPart.Labels, ClassNames),
+                new LabeledImages($"{Name}, validation part ({validation.Length})", validationPart.Images, validationPart.Labels, ClassNames));
+    }
+
     /// <summary>A short description: name, count and images shape.</summary>
     public override string ToString() => $"{Name}: {Count} images {Images.ShapeString}, {ClassNames.Count} classes";
 }

@@ -76,7 +76,8 @@ public sealed class StepLR : LearningRateScheduler
 /// <summary>
 /// Cosine annealing from the base rate η₀ down to ηmin over tMax epochs:
 /// η(e) = ηmin + (η₀ − ηmin) · (1 + cos(π e / tMax)) / 2. Past tMax the cosine continues, so the rate rises back
-/// to η₀ at 2·tMax (period 2·tMax), as PyTorch's schedule does. No notebook uses it yet (18-sgd-parameters-and-l2 shows the schedule effect with <see cref="StepLR"/>).
+/// to η₀ at 2·tMax (period 2·tMax), as PyTorch's schedule does. Introduced in notebook 07-training-on-real-data (the schedule of its
+/// training runs, stepped by <see cref="Training.Fit"/> after each epoch).
 /// PyTorch: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max, eta_min=0); this is its closed form
 /// (_get_closed_form_lr); PyTorch's step() uses a recursive form that gives the same values up to rounding.
 /// </summary>

@@ -6,7 +6,8 @@ namespace CourseNotebooks.Engine;
 /// <summary>
 /// The training loop of the notebooks, written once: mini-batches, softmax cross-entropy, Forward, Backward,
 /// optimizer step, a guard against NaN or infinite losses, and progress callbacks after every batch and every
-/// epoch (the display library's LiveProgress draws them in place). Introduced in notebook 01-convolution (used again in 06-alexnet).
+/// epoch (the display library's LiveProgress draws them in place). Introduced in notebook 01-convolution (used again in 06-alexnet; validation curves, schedules and
+/// predicted probabilities in 07-training-on-real-data).
 /// </summary>
 public static class Training
 {
@@ -14,11 +15,24 @@ public static class Training
     /// trained), test accuracy when a test set was given, and the wall time of the epoch.</summary>
     public sealed record EpochResult(int Epoch, double Loss, double TrainAccuracy, double? TestAccuracy, TimeSpan Elapsed)
     {
+        /// <summary>Mean cross-entropy on the held-out set after the epoch (evaluation mode), when one was given to
+        /// <see cref="Fit"/>. Introduced in notebook 07-training-on-real-data (the validation curve).</summary>
+        public double? TestLoss { get; init; }
+
+        /// <summary>What the held-out set is called in <see cref="ToString"/>: "test" unless <see cref="Fit"/> was given a
+        /// validation set under another name.</summary>
+        public string HeldOutName { get; init; } = "test";
+
+        /// <summary>The learning rate of the epoch's steps (null for an optimizer without one).</summary>
+        public double? LearningRate { get; init; }
+
         /// <inheritdoc />
         public override string ToString()
         {
-            string test = TestAccuracy is { } t ? FormattableString.Invariant($", test accuracy {t:P1}") : "";
-            return FormattableString.Invariant($"epoch {Epoch}: loss {Loss:F4}, train accuracy {TrainAccuracy:P1}{test} ({Elapsed.TotalSeconds:F2} s)");
+            string test = TestAccuracy is { } t ? FormattableString.Invariant($", {HeldOutName} accuracy {t:P1}") : "";
+            string testLoss = TestLoss is { } l ? FormattableString.Invariant($", {HeldOutName} loss {l:F4}") : "";
+            string rate = LearningRate is { } r ? FormattableString.Invariant($", lr {r:G3}") : "";
+            return FormattableString.Invariant($"epoch {Epoch}: loss {Loss:F4}, train accuracy {TrainAccuracy:P1}{test}{testLoss}{rate} ({Elapsed.TotalSeconds:F2} s)");
         }
     }
 
@@ -57,15 +71,23 @@ public static class Training
     /// <param name="seed">Seeds the shuffle of every epoch.</param>
     /// <param name="onBatch">Called after every optimizer step (cheap: a display should throttle its redraws).</param>
     /// <param name="onEpoch">Called after every epoch, once the test accuracy is known.</param>
+    /// <param name="scheduler">When given, stepped once after every epoch (after <paramref name="onEpoch"/>), as
+    /// PyTorch's <c>scheduler.step()</c> at the end of an epoch; it must drive <paramref name="optimizer"/>.</param>
+    /// <param name="heldOutName">What <paramref name="test"/> is, for the epoch lines: "test", or "validation" when it is
+    /// a validation set split off the training data (notebook 07-training-on-real-data).</param>
     /// <exception cref="NonFiniteLossException">A batch loss is NaN or infinite (names the epoch and step).</exception>
+    /// <exception cref="ArgumentException">The scheduler drives another optimizer.</exception>
     public static IReadOnlyList<EpochResult> Fit(Module<float> model, Optimizer<float> optimizer, LabeledImages train,
         LabeledImages? test, int epochs, int batchSize = 64, int seed = 0, Action<EpochResult>? onEpoch = null,
-        Action<BatchProgress>? onBatch = null)
+        Action<BatchProgress>? onBatch = null, LearningRateScheduler? scheduler = null, string heldOutName = "test")
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(train);
         if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"Training.Fit: epochs must be non-negative, got {epochs}.");
+        if (scheduler is not null && !ReferenceEquals(scheduler.Optimizer, optimizer))
+            throw new ArgumentException("Training.Fit: the scheduler must drive the optimizer given to Fit; it drives another one.", nameof(scheduler));
+        ArgumentException.ThrowIfNullOrWhiteSpace(heldOutName);
         var loss = new CrossEntropyLoss<float>();
         var loader = new DataLoader<float>(train.Images, train.Labels, batchSize, shuffle: true, seed: seed);
         var history = new List<EpochResult>();
@@ -74,13 +96,20 @@ public static class Training
         {
             var clock = Stopwatch.StartNew();
             int epochNow = epoch;
+            double? rate = (optimizer as ILearningRateOptimizer)?.LearningRate;
             var (lossSum, correct, seen) = TrainEpoch(model, optimizer, loss, loader, epoch, onBatch is null ? null
                 : (step, lossSoFar, correctSoFar, seenSoFar) => onBatch(new BatchProgress(epochNow, epochs, step, batches,
                     lossSoFar / seenSoFar, (double)correctSoFar / seenSoFar, seenSoFar, clock.Elapsed)));
-            double? testAccuracy = test is null ? null : Accuracy(model, test, batchSize: 256);
-            var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), testAccuracy, clock.Elapsed);
+            (double Loss, double Accuracy)? held = test is null ? null : Evaluate(model, test, batchSize: 256);
+            var result = new EpochResult(epoch, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen), held?.Accuracy, clock.Elapsed)
+            {
+                TestLoss = held?.Loss,
+                HeldOutName = heldOutName,
+                LearningRate = rate,
+            };
             history.Add(result);
             onEpoch?.Invoke(result);
+            scheduler?.Step();
         }
         return history;
     }
@@ -141,7 +170,42 @@ public static class Training
     /// <summary>The arg-max class of each image, in evaluation mode (Dropout off); restores the previous mode.</summary>
     public static int[] Predict(Module<float> model, Tensor<float> images, int batchSize = 256)
     {
+        var predictions = new int[images.Size(0)];
+        ForEachBatchOfLogits(model, images, batchSize, (start, logits) =>
+        {
+            int classes = logits.Size(1);
+            for (int i = 0; i < logits.Size(0); i++)
+                predictions[start + i] = ArgMax(logits.Data.AsSpan(i * classes, classes));
+        });
+        return predictions;
+    }
+
+    /// <summary>
+    /// The softmax of the model's logits for each image, [N, classes], in evaluation mode (the mode is restored): the
+    /// probability the model gives each class. Its arg-max per row is <see cref="Predict"/>'s class. PyTorch:
+    /// <c>F.softmax(model(x), dim=1)</c> under <c>torch.no_grad()</c>. Introduced in notebook 07-training-on-real-data
+    /// (the most confident mistakes).
+    /// </summary>
+    public static Tensor<float> PredictProbabilities(Module<float> model, Tensor<float> images, int batchSize = 256)
+    {
+        Tensor<float>? result = null;
+        ForEachBatchOfLogits(model, images, batchSize, (start, logits) =>
+        {
+            int classes = logits.Size(1);
+            result ??= new Tensor<float>(images.Size(0), classes);
+            Softmax.Of(logits).Data.AsSpan().CopyTo(result.Data.AsSpan(start * classes));
+        });
+        return result ?? new Tensor<float>(0, 0);
+    }
+
+    /// <summary>Runs the model in evaluation mode over <paramref name="images"/> in chunks of
+    /// <paramref name="batchSize"/> and hands each chunk's logits [count, classes] with its first index to
+    /// <paramref name="useLogits"/>; restores the previous mode.</summary>
+    private static void ForEachBatchOfLogits(Module<float> model, Tensor<float> images, int batchSize, Action<int, Tensor<float>> useLogits)
+    {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         bool wasTraining = model.Training;
         model.Eval();
         try
@@ -149,18 +213,13 @@ public static class Training
             int n = images.Size(0);
             int perImage = images.Length / Math.Max(1, n);
             var shape = images.Shape.ToArray();
-            var predictions = new int[n];
             for (int start = 0; start < n; start += batchSize)
             {
                 int count = Math.Min(batchSize, n - start);
                 shape[0] = count;
                 var x = new Tensor<float>(images.Data.AsSpan(start * perImage, count * perImage).ToArray(), shape);
-                var logits = model.Forward(x);
-                int classes = logits.Size(1);
-                for (int i = 0; i < count; i++)
-                    predictions[start + i] = ArgMax(logits.Data.AsSpan(i * classes, classes));
+                useLogits(start, model.Forward(x));
             }
-            return predictions;
         }
         finally
         {
