@@ -110,11 +110,8 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
         var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : new Tensor<T>(inputShape);
-        Array.Clear(dX.Data);
-        int l = inputShape[^1], o = OutputSize, planes = dX.Length / l;
-        T[] dY = outputGradient.Data, dIn = dX.Data;
-        for (int p = 0; p < planes; p++)
-            for (int i = 0; i < o; i++) dIn[p * l + _indices[p * o + i]] += dY[p * o + i];
+        int l = inputShape[^1];
+        ArgmaxScatter.Planes(outputGradient.Data, _indices, dX.Data, dX.Length / l, l, OutputSize);
         return dX;
     }
 

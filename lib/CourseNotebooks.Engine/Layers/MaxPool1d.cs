@@ -161,15 +161,8 @@ public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPoint
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
         var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : new Tensor<T>(inputShape);
-        Array.Clear(dX.Data);
-        int l = inputShape[^1], ol = _outputShape[^1], planes = dX.Length / Math.Max(1, l);
-        T[] dY = outputGradient.Data, dIn = dX.Data;
-        for (int p = 0; p < planes; p++)
-            for (int o = 0; o < ol; o++)
-            {
-                int at = _indices[p * ol + o];
-                if (at >= 0) dIn[p * l + at] += dY[p * ol + o];
-            }
+        int l = inputShape[^1];
+        ArgmaxScatter.Planes(outputGradient.Data, _indices, dX.Data, dX.Length / Math.Max(1, l), l, _outputShape[^1]);
         return dX;
     }
 

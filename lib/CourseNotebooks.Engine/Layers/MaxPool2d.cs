@@ -275,7 +275,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         // The plain 2x2 float case: the AVX-512 kernel writes every covered input (argmax gets the gradient, the rest 0),
         // so only planes with an uncovered last row or column need clearing first.
         bool vector = fast && typeof(T) == typeof(float) && IsPlain2x2 && 2 * oh <= h && 2 * ow <= w && Pool2x2Vector.Applies(ow);
-        var job = new BackwardPlanes(dOut, idx, dIn, plane, outPlane, h, w, oh, ow, vector, fast);
+        var job = new BackwardPlanes(dOut, idx, dIn, plane, outPlane, h, w, oh, ow, vector);
         if (vector)
             Pool2x2Vector.ForPlanes(planes, (long)planes * outPlane * 4, job);
         else if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold && EngineSettings.MaxThreads > 1)
@@ -286,7 +286,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>One plane of Backward (a struct: no allocation when run on the calling thread).</summary>
-    private readonly struct BackwardPlanes(T[] dOut, int[] idx, T[] dIn, int plane, int outPlane, int h, int w, int oh, int ow, bool vector, bool fast) : IPlaneJob
+    private readonly struct BackwardPlanes(T[] dOut, int[] idx, T[] dIn, int plane, int outPlane, int h, int w, int oh, int ow, bool vector) : IPlaneJob
     {
         public void Run(int p)
         {
@@ -298,14 +298,9 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 Pool2x2Vector.MaxBackward((float[])(object)dOut, idx, p * outPlane, oh, ow, (float[])(object)dIn, p * plane, w);
                 return;
             }
-            // A reused gradient tensor holds the last step's values; each plane is cleared by its own worker.
-            if (fast) Array.Clear(dIn, p * plane, plane);
-            // '+=' because overlapping windows (stride < kernel) can pick the same input more than once.
-            for (int o = 0; o < outPlane; o++)
-            {
-                int i = idx[p * outPlane + o];
-                if (i >= 0) dIn[p * plane + i] += dOut[p * outPlane + o];
-            }
+            // Each plane is cleared by its own worker (a reused gradient tensor holds the last step's values), then
+            // gets '+=' because overlapping windows (stride < kernel) can pick the same input more than once.
+            ArgmaxScatter.Plane(dOut, idx, dIn, p, plane, outPlane);
         }
     }
 
