@@ -14,14 +14,9 @@ namespace CourseNotebooks.Engine;
 /// Introduced in notebook 08-cnn-for-audio (bands of a spectrogram as channels, time as the length); over word
 /// embeddings in 09-cnn-for-text. PyTorch: torch.nn.Conv1d.
 /// </summary>
-public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Conv1d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly ConvGeometry _g;
     private Cache? _cache;
-
-    private readonly ConvScratch<T> _scratch = new();
-
-    private readonly StepBuffers<T> _buffers = new();
 
     /// <summary>What Backward needs from the last Forward.</summary>
     private readonly record struct Cache(Tensor<T> Input, int N, int L, int OL, bool Unbatched);
@@ -40,59 +35,49 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <exception cref="ArgumentException">groups does not divide the channel counts.</exception>
     public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1,
         int groups = 1, bool bias = true, int? seed = null)
+        // A 1 x K kernel on a 1 x L image; the geometry is checked first (the weight shape divides by groups).
+        : base(CheckGeometry1d(inChannels, outChannels, kernelSize, stride, padding, dilation, groups),
+            [outChannels, inChannels / groups, kernelSize], outChannels, bias, seed) { }
+
+    // The 1-D names in the messages ("kernel size", not "kernel width"), then the 2-D checks.
+    private static ConvGeometry CheckGeometry1d(int inChannels, int outChannels, int kernelSize, int stride, int padding, int dilation, int groups)
     {
         ShapeCheck.Positive("Conv1d", "kernel size", kernelSize);
         ShapeCheck.Positive("Conv1d", "stride", stride);
         ShapeCheck.NonNegative("Conv1d", "padding", padding);
         ShapeCheck.Positive("Conv1d", "dilation", dilation);
-        _g = Conv2d<T>.CheckGeometry("Conv1d", inChannels, outChannels, (1, kernelSize), (1, stride), (0, padding), (1, dilation), groups);
-        Weight = new Parameter<T>("weight", new Tensor<T>(outChannels, inChannels / groups, kernelSize));
-        Bias = bias ? new Parameter<T>("bias", new Tensor<T>(outChannels)) : null;
-        Conv2d<T>.InitializeUniform(seed, _g.ColRows, Weight, Bias);
+        return CheckGeometry("Conv1d", inChannels, outChannels, (1, kernelSize), (1, stride), (0, padding), (1, dilation), groups);
     }
 
     /// <summary>Input channels C.</summary>
-    public int InChannels => _g.C;
+    public int InChannels => G.C;
 
     /// <summary>Output channels OutC.</summary>
-    public int OutChannels => _g.OutC;
+    public int OutChannels => G.OutC;
 
     /// <summary>K.</summary>
-    public int KernelSize => _g.KW;
+    public int KernelSize => G.KW;
 
     /// <summary>S.</summary>
-    public int Stride => _g.SW;
+    public int Stride => G.SW;
 
     /// <summary>P: zeros added at each end.</summary>
-    public int Padding => _g.PW;
+    public int Padding => G.PW;
 
     /// <summary>D: spacing of the kernel taps.</summary>
-    public int Dilation => _g.DW;
-
-    /// <summary>G.</summary>
-    public int Groups => _g.Groups;
-
-    /// <summary>The kernels, [OutC, C/G, K].</summary>
-    public Parameter<T> Weight { get; }
-
-    /// <summary>The bias, [OutC], or null when built with bias: false.</summary>
-    public Parameter<T>? Bias { get; }
+    public int Dilation => G.DW;
 
     /// <inheritdoc />
     protected override string Describe()
     {
-        var text = $"Conv1d({_g.C}, {_g.OutC}, kernel {_g.KW}";
-        if (_g.SW != 1) text += $", stride {_g.SW}";
-        if (_g.PW != 0) text += $", padding {_g.PW}";
-        if (_g.DW != 1) text += $", dilation {_g.DW}";
-        if (_g.Groups != 1) text += $", groups {_g.Groups}";
+        var text = $"Conv1d({G.C}, {G.OutC}, kernel {G.KW}";
+        if (G.SW != 1) text += $", stride {G.SW}";
+        if (G.PW != 0) text += $", padding {G.PW}";
+        if (G.DW != 1) text += $", dilation {G.DW}";
+        if (G.Groups != 1) text += $", groups {G.Groups}";
         if (Bias is null) text += ", no bias";
         return text + ")";
     }
-
-    /// <inheritdoc />
-    protected override IEnumerable<Parameter<T>> OwnParameters()
-        => Bias is null ? [Weight] : [Weight, Bias];
 
     /// <summary>y = conv(x) + b for x [N, C, L] or [C, L].</summary>
     /// <exception cref="ArgumentException">Wrong rank, wrong channel count, or a signal shorter than the kernel.</exception>
@@ -101,11 +86,11 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(input);
         var (n, l, ol, unbatched) = CheckInput(input.Shape);
         // [N, C, L] is [N, C, 1, L] for the 2-D core: the same data, no reshaped copy needed.
-        var y = Implementation == Implementation.Fast ? _buffers.Output([n, _g.OutC, ol]) : new Tensor<T>(n, _g.OutC, ol);
-        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(_g, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
-        else ConvCore.ForwardFast(_g, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, _scratch);
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, ol]) : new Tensor<T>(n, G.OutC, ol);
+        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(G, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else ConvCore.ForwardFast(G, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, Scratch);
         _cache = new Cache(input, n, l, ol, unbatched);
-        return unbatched ? y.Reshape(_g.OutC, ol) : y;
+        return unbatched ? y.Reshape(G.OutC, ol) : y;
     }
 
     /// <summary>Adds dL/dW and dL/db into the gradients and returns dL/dx (same shape as the Forward input).</summary>
@@ -122,38 +107,38 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(outputGradient);
         var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         // Collection expressions passed as spans live on the stack: no shape array per call.
-        if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [_g.OutC, c.OL], outputGradient.Shape);
-        else ShapeCheck.SameShape(Name, "output gradient", [c.N, _g.OutC, c.OL], outputGradient.Shape);
+        if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [G.OutC, c.OL], outputGradient.Shape);
+        else ShapeCheck.SameShape(Name, "output gradient", [c.N, G.OutC, c.OL], outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
         if (naive)
-            ConvCore.BackwardWeightsNaive(_g, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
+            ConvCore.BackwardWeightsNaive(G, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
         else
-            ConvCore.BackwardWeightsFast(_g, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, _scratch);
+            ConvCore.BackwardWeightsFast(G, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, Scratch);
         if (!inputGradient)
         {
-            if (!naive) _buffers.BackwardWithoutInputGradient();
+            if (!naive) Buffers.BackwardWithoutInputGradient();
             return null;
         }
-        var dX = naive ? new Tensor<T>(c.N, _g.C, c.L) : _buffers.InputGradient([c.N, _g.C, c.L]);
+        var dX = naive ? new Tensor<T>(c.N, G.C, c.L) : Buffers.InputGradient([c.N, G.C, c.L]);
         if (naive)
-            ConvCore.BackwardDataNaive(_g, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
+            ConvCore.BackwardDataNaive(G, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
         else
-            ConvCore.BackwardDataFast(_g, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data, _scratch);
-        return c.Unbatched ? dX.Reshape(_g.C, c.L) : dX;
+            ConvCore.BackwardDataFast(G, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data, Scratch);
+        return c.Unbatched ? dX.Reshape(G.C, c.L) : dX;
     }
 
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape)
     {
         var (n, _, ol, unbatched) = CheckInput(inputShape);
-        return unbatched ? [_g.OutC, ol] : [n, _g.OutC, ol];
+        return unbatched ? [G.OutC, ol] : [n, G.OutC, ol];
     }
 
     /// <summary>N * OutC * OL * (C/G) * K.</summary>
     public override long MultiplyAdds(ReadOnlySpan<int> inputShape)
     {
         var (n, _, ol, _) = CheckInput(inputShape);
-        return (long)n * _g.OutC * ol * _g.ColRows;
+        return (long)n * G.OutC * ol * G.ColRows;
     }
 
     private (int N, int L, int OL, bool Unbatched) CheckInput(ReadOnlySpan<int> shape)
@@ -163,9 +148,9 @@ public sealed class Conv1d<T> : Module<T> where T : unmanaged, IFloatingPointIee
                 $"{Name}: input rank: expected 3 (N, C, L) or 2 (C, L), got {shape.Length} (input shape {Tensor<T>.ShapeText(shape)}).");
         bool unbatched = shape.Length == 2;
         int off = unbatched ? 0 : 1;
-        ShapeCheck.Dim(Name, "input channels", _g.C, shape[off], shape);
+        ShapeCheck.Dim(Name, "input channels", G.C, shape[off], shape);
         int l = shape[off + 1];
-        int ol = ConvArithmetic.OutputSize(Name, "input length", l, _g.KW, _g.SW, _g.PW, _g.DW);
+        int ol = ConvArithmetic.OutputSize(Name, "input length", l, G.KW, G.SW, G.PW, G.DW);
         return (unbatched ? 1 : shape[0], l, ol, unbatched);
     }
 }

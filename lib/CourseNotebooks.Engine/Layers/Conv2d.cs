@@ -20,14 +20,9 @@ namespace CourseNotebooks.Engine;
 /// dL/dX = full convolution of the 180°-rotated kernel with dL/dY (for stride 1; with stride s, dL/dY is first
 /// dilated by s). The fast path computes both with im2col and GEMM; the naive path follows the formula above.
 /// </remarks>
-public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Conv2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly ConvGeometry _g;
     private Cache? _cache;
-
-    private readonly StepBuffers<T> _buffers = new();
-
-    private readonly ConvScratch<T> _scratch = new();
 
     /// <summary>What Backward needs from the last Forward.</summary>
     private readonly record struct Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
@@ -60,60 +55,39 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <exception cref="ArgumentException">groups does not divide the channel counts.</exception>
     public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W)? stride = null,
         (int H, int W)? padding = null, (int H, int W)? dilation = null, int groups = 1, bool bias = true, int? seed = null)
-    {
-        var s = stride ?? (1, 1);
-        var p = padding ?? (0, 0);
-        var d = dilation ?? (1, 1);
-        _g = CheckGeometry("Conv2d", inChannels, outChannels, kernelSize, s, p, d, groups);
-        Weight = new Parameter<T>("weight", new Tensor<T>(outChannels, inChannels / groups, kernelSize.H, kernelSize.W));
-        Bias = bias ? new Parameter<T>("bias", new Tensor<T>(outChannels)) : null;
-        InitializeUniform(seed, _g.ColRows, Weight, Bias);
-    }
+        // The geometry is checked first: the weight shape divides by groups.
+        : base(CheckGeometry("Conv2d", inChannels, outChannels, kernelSize, stride ?? (1, 1), padding ?? (0, 0), dilation ?? (1, 1), groups),
+            [outChannels, inChannels / groups, kernelSize.H, kernelSize.W], outChannels, bias, seed) { }
 
     /// <summary>Input channels C.</summary>
-    public int InChannels => _g.C;
+    public int InChannels => G.C;
 
     /// <summary>Output channels OutC.</summary>
-    public int OutChannels => _g.OutC;
+    public int OutChannels => G.OutC;
 
     /// <summary>(KH, KW).</summary>
-    public (int H, int W) KernelSize => (_g.KH, _g.KW);
+    public (int H, int W) KernelSize => (G.KH, G.KW);
 
     /// <summary>(SH, SW).</summary>
-    public (int H, int W) Stride => (_g.SH, _g.SW);
+    public (int H, int W) Stride => (G.SH, G.SW);
 
     /// <summary>(PH, PW): zeros added on each side.</summary>
-    public (int H, int W) Padding => (_g.PH, _g.PW);
+    public (int H, int W) Padding => (G.PH, G.PW);
 
     /// <summary>(DH, DW): spacing of the kernel taps.</summary>
-    public (int H, int W) Dilation => (_g.DH, _g.DW);
-
-    /// <summary>G.</summary>
-    public int Groups => _g.Groups;
-
-    /// <summary>The kernels, [OutC, C/G, KH, KW].</summary>
-    public Parameter<T> Weight { get; }
-
-    /// <summary>The bias, [OutC], or null when built with bias: false.</summary>
-    public Parameter<T>? Bias { get; }
-
-    internal ConvGeometry Geometry => _g;
+    public (int H, int W) Dilation => (G.DH, G.DW);
 
     /// <inheritdoc />
     protected override string Describe()
     {
-        var text = $"Conv2d({_g.C}, {_g.OutC}, kernel {_g.KH}x{_g.KW}";
-        if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";
-        if (_g.PH != 0 || _g.PW != 0) text += $", padding {Pair(_g.PH, _g.PW)}";
-        if (_g.DH != 1 || _g.DW != 1) text += $", dilation {Pair(_g.DH, _g.DW)}";
-        if (_g.Groups != 1) text += $", groups {_g.Groups}";
+        var text = $"Conv2d({G.C}, {G.OutC}, kernel {G.KH}x{G.KW}";
+        if (G.SH != 1 || G.SW != 1) text += $", stride {Pair(G.SH, G.SW)}";
+        if (G.PH != 0 || G.PW != 0) text += $", padding {Pair(G.PH, G.PW)}";
+        if (G.DH != 1 || G.DW != 1) text += $", dilation {Pair(G.DH, G.DW)}";
+        if (G.Groups != 1) text += $", groups {G.Groups}";
         if (Bias is null) text += ", no bias";
         return text + ")";
     }
-
-    /// <inheritdoc />
-    protected override IEnumerable<Parameter<T>> OwnParameters()
-        => Bias is null ? [Weight] : [Weight, Bias];
 
     /// <summary>y = conv(x) + b for x [N, C, H, W] or [C, H, W]; see the type's documentation for the formula.</summary>
     /// <exception cref="ArgumentException">Wrong rank, wrong channel count, or an input smaller than the kernel.</exception>
@@ -121,12 +95,12 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     {
         ArgumentNullException.ThrowIfNull(input);
         var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
-        var x = unbatched ? input.Reshape(1, _g.C, h, w) : input;
-        var y = Implementation == Implementation.Fast ? _buffers.Output([n, _g.OutC, oh, ow]) : new Tensor<T>(n, _g.OutC, oh, ow);
-        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
-        else ConvCore.ForwardFast(_g, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, _scratch);
+        var x = unbatched ? input.Reshape(1, G.C, h, w) : input;
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, oh, ow]) : new Tensor<T>(n, G.OutC, oh, ow);
+        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else ConvCore.ForwardFast(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, Scratch);
         _cache = new Cache(x, n, h, w, oh, ow, unbatched);
-        return unbatched ? y.Reshape(_g.OutC, oh, ow) : y;
+        return unbatched ? y.Reshape(G.OutC, oh, ow) : y;
     }
 
     /// <summary>Adds dL/dW and dL/db into the gradients and returns dL/dx (same shape as the Forward input).</summary>
@@ -143,38 +117,38 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(outputGradient);
         var c = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         // Collection expressions passed as spans live on the stack: no shape array per call.
-        if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [_g.OutC, c.OH, c.OW], outputGradient.Shape);
-        else ShapeCheck.SameShape(Name, "output gradient", [c.N, _g.OutC, c.OH, c.OW], outputGradient.Shape);
+        if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [G.OutC, c.OH, c.OW], outputGradient.Shape);
+        else ShapeCheck.SameShape(Name, "output gradient", [c.N, G.OutC, c.OH, c.OW], outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
         if (naive)
-            ConvCore.BackwardWeightsNaive(_g, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
+            ConvCore.BackwardWeightsNaive(G, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
         else
-            ConvCore.BackwardWeightsFast(_g, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, _scratch);
+            ConvCore.BackwardWeightsFast(G, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, Scratch);
         if (!inputGradient)
         {
-            if (!naive) _buffers.BackwardWithoutInputGradient();
+            if (!naive) Buffers.BackwardWithoutInputGradient();
             return null;
         }
-        var dX = naive ? new Tensor<T>(c.N, _g.C, c.H, c.W) : _buffers.InputGradient([c.N, _g.C, c.H, c.W]);
+        var dX = naive ? new Tensor<T>(c.N, G.C, c.H, c.W) : Buffers.InputGradient([c.N, G.C, c.H, c.W]);
         if (naive)
-            ConvCore.BackwardDataNaive(_g, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
+            ConvCore.BackwardDataNaive(G, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
         else
-            ConvCore.BackwardDataFast(_g, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data, _scratch);
-        return c.Unbatched ? dX.Reshape(_g.C, c.H, c.W) : dX;
+            ConvCore.BackwardDataFast(G, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data, Scratch);
+        return c.Unbatched ? dX.Reshape(G.C, c.H, c.W) : dX;
     }
 
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape)
     {
         var (n, _, _, oh, ow, unbatched) = CheckInput(inputShape);
-        return unbatched ? [_g.OutC, oh, ow] : [n, _g.OutC, oh, ow];
+        return unbatched ? [G.OutC, oh, ow] : [n, G.OutC, oh, ow];
     }
 
     /// <summary>N * OutC * OH * OW * (C/G) * KH * KW.</summary>
     public override long MultiplyAdds(ReadOnlySpan<int> inputShape)
     {
         var (n, _, _, oh, ow, _) = CheckInput(inputShape);
-        return (long)n * _g.OutC * oh * ow * _g.ColRows;
+        return (long)n * G.OutC * oh * ow * G.ColRows;
     }
 
     private (int N, int H, int W, int OH, int OW, bool Unbatched) CheckInput(ReadOnlySpan<int> shape)
@@ -184,49 +158,11 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
                 $"{Name}: input rank: expected 4 (N, C, H, W) or 3 (C, H, W), got {shape.Length} (input shape {Tensor<T>.ShapeText(shape)}).");
         bool unbatched = shape.Length == 3;
         int off = unbatched ? 0 : 1;
-        ShapeCheck.Dim(Name, "input channels", _g.C, shape[off], shape);
+        ShapeCheck.Dim(Name, "input channels", G.C, shape[off], shape);
         int h = shape[off + 1], w = shape[off + 2];
-        int oh = ConvArithmetic.OutputSize(Name, "input height", h, _g.KH, _g.SH, _g.PH, _g.DH);
-        int ow = ConvArithmetic.OutputSize(Name, "input width", w, _g.KW, _g.SW, _g.PW, _g.DW);
+        int oh = ConvArithmetic.OutputSize(Name, "input height", h, G.KH, G.SH, G.PH, G.DH);
+        int ow = ConvArithmetic.OutputSize(Name, "input width", w, G.KW, G.SW, G.PW, G.DW);
         return (unbatched ? 1 : shape[0], h, w, oh, ow, unbatched);
     }
 
-    /// <summary>The constructor checks PyTorch makes (same conditions, our wording).</summary>
-    internal static ConvGeometry CheckGeometry(string layer, int inChannels, int outChannels, (int H, int W) kernel,
-        (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups)
-    {
-        ShapeCheck.Positive(layer, "in_channels", inChannels);
-        ShapeCheck.Positive(layer, "out_channels", outChannels);
-        ShapeCheck.Positive(layer, "groups", groups);
-        if (inChannels % groups != 0)
-            throw new ArgumentException($"{layer}: in_channels must be divisible by groups, got in_channels {inChannels}, groups {groups}.");
-        if (outChannels % groups != 0)
-            throw new ArgumentException($"{layer}: out_channels must be divisible by groups, got out_channels {outChannels}, groups {groups}.");
-        ShapeCheck.Positive(layer, "kernel height", kernel.H);
-        ShapeCheck.Positive(layer, "kernel width", kernel.W);
-        ShapeCheck.Positive(layer, "stride height", stride.H);
-        ShapeCheck.Positive(layer, "stride width", stride.W);
-        ShapeCheck.NonNegative(layer, "padding height", padding.H);
-        ShapeCheck.NonNegative(layer, "padding width", padding.W);
-        ShapeCheck.Positive(layer, "dilation height", dilation.H);
-        ShapeCheck.Positive(layer, "dilation width", dilation.W);
-        return new ConvGeometry(inChannels, outChannels, groups, kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W);
-    }
-
-    /// <summary>
-    /// PyTorch's default: kaiming_uniform with a = sqrt(5), which works out to U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for the
-    /// weight, and the same bound for the bias. fanIn = weight.size(1) * KH * KW (for ConvTranspose2d that is OutC/G * KH * KW).
-    /// </summary>
-    internal static void InitializeUniform(int? seed, int fanIn, Parameter<T> weight, Parameter<T>? bias)
-    {
-        var random = Init.RandomFor(seed);
-        double bound = 1.0 / Math.Sqrt(fanIn);
-        var w = weight.Value.Data;
-        for (int i = 0; i < w.Length; i++) w[i] = T.CreateTruncating(bound * (2 * random.NextDouble() - 1));
-        if (bias is null) return;
-        var b = bias.Value.Data;
-        for (int i = 0; i < b.Length; i++) b[i] = T.CreateTruncating(bound * (2 * random.NextDouble() - 1));
-    }
-
-    private static string Pair(int a, int b) => a == b ? $"{a}" : $"({a}, {b})";
 }

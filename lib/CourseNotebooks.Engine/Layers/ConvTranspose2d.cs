@@ -23,16 +23,11 @@ namespace CourseNotebooks.Engine;
 /// output_padding only adds rows/columns at the bottom/right, to pick one of the SH input sizes that a strided
 /// convolution maps to the same output size; those rows receive only the bias.
 /// </remarks>
-public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class ConvTranspose2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     // The convolution this layer transposes: from OutC channels (this layer's output) to C (this layer's input).
-    private readonly ConvGeometry _g;
     private readonly (int H, int W) _outputPadding;
     private Cache? _cache;
-
-    private readonly StepBuffers<T> _buffers = new();
-
-    private readonly ConvScratch<T> _scratch = new();
 
     /// <summary>What Backward needs from the last Forward.</summary>
     private readonly record struct Cache(Tensor<T> Input, int N, int H, int W, int OH, int OW, bool Unbatched);
@@ -69,12 +64,17 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     public ConvTranspose2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W)? stride = null,
         (int H, int W)? padding = null, (int H, int W)? outputPadding = null, int groups = 1, bool bias = true,
         (int H, int W)? dilation = null, int? seed = null)
+        // The geometry is checked first (the weight shape divides by groups); it is the convolution's, channels swapped.
+        : base(CheckTransposedGeometry(inChannels, outChannels, kernelSize, stride ?? (1, 1), padding ?? (0, 0), outputPadding ?? (0, 0), groups, dilation ?? (1, 1)),
+            [inChannels, outChannels / groups, kernelSize.H, kernelSize.W], outChannels, bias, seed)
+    {
+        _outputPadding = outputPadding ?? (0, 0);
+    }
+
+    private static ConvGeometry CheckTransposedGeometry(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W) s,
+        (int H, int W) p, (int H, int W) op, int groups, (int H, int W) d)
     {
         const string layer = "ConvTranspose2d";
-        var s = stride ?? (1, 1);
-        var p = padding ?? (0, 0);
-        var d = dilation ?? (1, 1);
-        var op = outputPadding ?? (0, 0);
         // Checked as the convolution in the other direction, but the messages must speak of this layer's channels.
         ShapeCheck.Positive(layer, "in_channels", inChannels);
         ShapeCheck.Positive(layer, "out_channels", outChannels);
@@ -83,63 +83,47 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
             throw new ArgumentException($"{layer}: in_channels must be divisible by groups, got in_channels {inChannels}, groups {groups}.");
         if (outChannels % groups != 0)
             throw new ArgumentException($"{layer}: out_channels must be divisible by groups, got out_channels {outChannels}, groups {groups}.");
-        _g = Conv2d<T>.CheckGeometry(layer, outChannels, inChannels, kernelSize, s, p, d, groups);
+        var g = CheckGeometry(layer, outChannels, inChannels, kernelSize, s, p, d, groups);
         ShapeCheck.NonNegative(layer, "output padding height", op.H);
         ShapeCheck.NonNegative(layer, "output padding width", op.W);
         ConvArithmetic.CheckOutputPadding(layer, " height", op.H, s.H, d.H);
         ConvArithmetic.CheckOutputPadding(layer, " width", op.W, s.W, d.W);
-        _outputPadding = op;
-        Weight = new Parameter<T>("weight", new Tensor<T>(inChannels, outChannels / groups, kernelSize.H, kernelSize.W));
-        Bias = bias ? new Parameter<T>("bias", new Tensor<T>(outChannels)) : null;
-        Conv2d<T>.InitializeUniform(seed, _g.ColRows, Weight, Bias);
+        return g;
     }
 
     /// <summary>Input channels C.</summary>
-    public int InChannels => _g.OutC;
+    public int InChannels => G.OutC;
 
     /// <summary>Output channels OutC.</summary>
-    public int OutChannels => _g.C;
+    public int OutChannels => G.C;
 
     /// <summary>(KH, KW).</summary>
-    public (int H, int W) KernelSize => (_g.KH, _g.KW);
+    public (int H, int W) KernelSize => (G.KH, G.KW);
 
     /// <summary>(SH, SW).</summary>
-    public (int H, int W) Stride => (_g.SH, _g.SW);
+    public (int H, int W) Stride => (G.SH, G.SW);
 
     /// <summary>(PH, PW): rows/columns cropped from each side.</summary>
-    public (int H, int W) Padding => (_g.PH, _g.PW);
+    public (int H, int W) Padding => (G.PH, G.PW);
 
     /// <summary>(output_padding_H, output_padding_W): extra rows/columns at the bottom/right.</summary>
     public (int H, int W) OutputPadding => _outputPadding;
 
     /// <summary>(DH, DW).</summary>
-    public (int H, int W) Dilation => (_g.DH, _g.DW);
-
-    /// <summary>G.</summary>
-    public int Groups => _g.Groups;
-
-    /// <summary>The kernels, [C, OutC/G, KH, KW].</summary>
-    public Parameter<T> Weight { get; }
-
-    /// <summary>The bias, [OutC], or null when built with bias: false.</summary>
-    public Parameter<T>? Bias { get; }
+    public (int H, int W) Dilation => (G.DH, G.DW);
 
     /// <inheritdoc />
     protected override string Describe()
     {
-        var text = $"ConvTranspose2d({InChannels}, {OutChannels}, kernel {_g.KH}x{_g.KW}";
-        if (_g.SH != 1 || _g.SW != 1) text += $", stride {Pair(_g.SH, _g.SW)}";
-        if (_g.PH != 0 || _g.PW != 0) text += $", padding {Pair(_g.PH, _g.PW)}";
+        var text = $"ConvTranspose2d({InChannels}, {OutChannels}, kernel {G.KH}x{G.KW}";
+        if (G.SH != 1 || G.SW != 1) text += $", stride {Pair(G.SH, G.SW)}";
+        if (G.PH != 0 || G.PW != 0) text += $", padding {Pair(G.PH, G.PW)}";
         if (_outputPadding != (0, 0)) text += $", output padding {Pair(_outputPadding.H, _outputPadding.W)}";
-        if (_g.DH != 1 || _g.DW != 1) text += $", dilation {Pair(_g.DH, _g.DW)}";
-        if (_g.Groups != 1) text += $", groups {_g.Groups}";
+        if (G.DH != 1 || G.DW != 1) text += $", dilation {Pair(G.DH, G.DW)}";
+        if (G.Groups != 1) text += $", groups {G.Groups}";
         if (Bias is null) text += ", no bias";
         return text + ")";
     }
-
-    /// <inheritdoc />
-    protected override IEnumerable<Parameter<T>> OwnParameters()
-        => Bias is null ? [Weight] : [Weight, Bias];
 
     /// <summary>The scatter above for x [N, C, H, W] or [C, H, W].</summary>
     /// <exception cref="ArgumentException">Wrong rank, wrong channel count, or an output size below 1.</exception>
@@ -148,11 +132,11 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
         ArgumentNullException.ThrowIfNull(input);
         var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
         var x = unbatched ? input.Reshape(1, InChannels, h, w) : input;
-        var y = Implementation == Implementation.Fast ? _buffers.Output([n, OutChannels, oh, ow]) : new Tensor<T>(n, OutChannels, oh, ow);
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, OutChannels, oh, ow]) : new Tensor<T>(n, OutChannels, oh, ow);
         if (Implementation == Implementation.Naive) ForwardNaive(n, h, w, oh, ow, x.Data, y.Data);
         else
         {
-            ConvCore.BackwardDataFast(_g, n, oh, ow, h, w, x.Data, Weight.Value.Data, y.Data, _scratch);
+            ConvCore.BackwardDataFast(G, n, oh, ow, h, w, x.Data, Weight.Value.Data, y.Data, Scratch);
             if (Bias is not null)
                 for (int b = 0; b < n; b++)
                     for (int oc = 0; oc < OutChannels; oc++)
@@ -175,12 +159,12 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
         // Collection expressions passed as spans live on the stack: no shape array per call.
         if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [OutChannels, c.OH, c.OW], outputGradient.Shape);
         else ShapeCheck.SameShape(Name, "output gradient", [c.N, OutChannels, c.OH, c.OW], outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient([c.N, InChannels, c.H, c.W]) : new Tensor<T>(c.N, InChannels, c.H, c.W);
+        var dX = Implementation == Implementation.Fast ? Buffers.InputGradient([c.N, InChannels, c.H, c.W]) : new Tensor<T>(c.N, InChannels, c.H, c.W);
         if (Implementation == Implementation.Naive) BackwardNaive(c, outputGradient.Data, dX.Data);
         else
         {
-            ConvCore.ForwardFast(_g, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, Weight.Value.Data, null, dX.Data, _scratch);
-            ConvCore.BackwardWeightsFast(_g, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, c.Input.Data, Weight.Grad.Data, null, _scratch);
+            ConvCore.ForwardFast(G, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, Weight.Value.Data, null, dX.Data, Scratch);
+            ConvCore.BackwardWeightsFast(G, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, c.Input.Data, Weight.Grad.Data, null, Scratch);
             if (Bias is not null)
                 for (int b = 0; b < c.N; b++)
                     for (int oc = 0; oc < OutChannels; oc++)
@@ -193,7 +177,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     private void ForwardNaive(int n, int h, int w, int oh, int ow, T[] x, T[] y)
     {
         T[] weight = Weight.Value.Data;
-        int cg = InChannels / _g.Groups, ocg = OutChannels / _g.Groups;
+        int cg = InChannels / G.Groups, ocg = OutChannels / G.Groups;
         for (int b = 0; b < n; b++)
             for (int oc = 0; oc < OutChannels; oc++)
                 for (int i = 0; i < oh * ow; i++)
@@ -207,12 +191,12 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
                     {
                         T v = x[((b * InChannels + c) * h + i) * w + j];
                         for (int oc = 0; oc < ocg; oc++)
-                            for (int kh = 0; kh < _g.KH; kh++)
-                                for (int kw = 0; kw < _g.KW; kw++)
+                            for (int kh = 0; kh < G.KH; kh++)
+                                for (int kw = 0; kw < G.KW; kw++)
                                 {
-                                    int yi = i * _g.SH - _g.PH + kh * _g.DH, yj = j * _g.SW - _g.PW + kw * _g.DW;
+                                    int yi = i * G.SH - G.PH + kh * G.DH, yj = j * G.SW - G.PW + kw * G.DW;
                                     if ((uint)yi >= (uint)oh || (uint)yj >= (uint)ow) continue;
-                                    y[((b * OutChannels + oc0 + oc) * oh + yi) * ow + yj] += v * weight[((c * ocg + oc) * _g.KH + kh) * _g.KW + kw];
+                                    y[((b * OutChannels + oc0 + oc) * oh + yi) * ow + yj] += v * weight[((c * ocg + oc) * G.KH + kh) * G.KW + kw];
                                 }
                     }
             }
@@ -222,7 +206,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     private void BackwardNaive(Cache c, T[] dY, T[] dX)
     {
         T[] weight = Weight.Value.Data, dW = Weight.Grad.Data, x = c.Input.Data;
-        int cg = InChannels / _g.Groups, ocg = OutChannels / _g.Groups, oh = c.OH, ow = c.OW;
+        int cg = InChannels / G.Groups, ocg = OutChannels / G.Groups, oh = c.OH, ow = c.OW;
         for (int b = 0; b < c.N; b++)
             for (int ch = 0; ch < InChannels; ch++)
             {
@@ -232,13 +216,13 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
                     {
                         int xi = ((b * InChannels + ch) * c.H + i) * c.W + j;
                         for (int oc = 0; oc < ocg; oc++)
-                            for (int kh = 0; kh < _g.KH; kh++)
-                                for (int kw = 0; kw < _g.KW; kw++)
+                            for (int kh = 0; kh < G.KH; kh++)
+                                for (int kw = 0; kw < G.KW; kw++)
                                 {
-                                    int yi = i * _g.SH - _g.PH + kh * _g.DH, yj = j * _g.SW - _g.PW + kw * _g.DW;
+                                    int yi = i * G.SH - G.PH + kh * G.DH, yj = j * G.SW - G.PW + kw * G.DW;
                                     if ((uint)yi >= (uint)oh || (uint)yj >= (uint)ow) continue;
                                     T d = dY[((b * OutChannels + oc0 + oc) * oh + yi) * ow + yj];
-                                    int wi = ((ch * ocg + oc) * _g.KH + kh) * _g.KW + kw;
+                                    int wi = ((ch * ocg + oc) * G.KH + kh) * G.KW + kw;
                                     dX[xi] += d * weight[wi];
                                     dW[wi] += d * x[xi];
                                 }
@@ -262,7 +246,7 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
     public override long MultiplyAdds(ReadOnlySpan<int> inputShape)
     {
         var (n, h, w, _, _, _) = CheckInput(inputShape);
-        return (long)n * InChannels * h * w * _g.ColRows;
+        return (long)n * InChannels * h * w * G.ColRows;
     }
 
     private (int N, int H, int W, int OH, int OW, bool Unbatched) CheckInput(ReadOnlySpan<int> shape)
@@ -276,10 +260,9 @@ public sealed class ConvTranspose2d<T> : Module<T> where T : unmanaged, IFloatin
         int h = shape[off + 1], w = shape[off + 2];
         ShapeCheck.Positive(Name, "input height", h);
         ShapeCheck.Positive(Name, "input width", w);
-        int oh = ConvArithmetic.TransposedOutputSize(Name, "input height", h, _g.KH, _g.SH, _g.PH, _outputPadding.H, _g.DH);
-        int ow = ConvArithmetic.TransposedOutputSize(Name, "input width", w, _g.KW, _g.SW, _g.PW, _outputPadding.W, _g.DW);
+        int oh = ConvArithmetic.TransposedOutputSize(Name, "input height", h, G.KH, G.SH, G.PH, _outputPadding.H, G.DH);
+        int ow = ConvArithmetic.TransposedOutputSize(Name, "input width", w, G.KW, G.SW, G.PW, _outputPadding.W, G.DW);
         return (unbatched ? 1 : shape[0], h, w, oh, ow, unbatched);
     }
 
-    private static string Pair(int a, int b) => a == b ? $"{a}" : $"({a}, {b})";
 }

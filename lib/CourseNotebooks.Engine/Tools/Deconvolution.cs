@@ -88,7 +88,7 @@ public static class Deconvolution
     /// OH = (H - 1) s - 2 p + KH + op.
     /// </summary>
     /// <param name="x">[N, C, H, W].</param>
-    /// <param name="weight">[C, OutC, KH, KW], the layout of <see cref="ConvTranspose2d{T}.Weight"/>.</param>
+    /// <param name="weight">[C, OutC, KH, KW], the layout of <see cref="ConvNd{T}.Weight"/> in a <see cref="ConvTranspose2d{T}"/>.</param>
     /// <param name="stride">s, positive.</param>
     /// <param name="padding">p, from 0 to min(KH, KW) - 1.</param>
     /// <param name="outputPadding">op, non-negative and below the stride.</param>
