@@ -27,14 +27,12 @@ internal static class Pool2x2Vector
     public static bool Applies(int ow) => Avx512F.IsSupported && ow >= Step;
 
     /// <summary>
-    /// Runs <paramref name="plane"/> for planes [0, <paramref name="planes"/>), on up to <see cref="EngineSettings.MaxThreads"/>
+    /// Runs <paramref name="job"/> for planes [0, <paramref name="planes"/>), on up to <see cref="EngineSettings.MaxThreads"/>
     /// threads when the call covers at least <see cref="ParallelTaps"/> window taps, in contiguous blocks of planes: a
     /// vector plane of a 28 x 28 map takes well under a microsecond, and one Parallel.For item per plane would cost about
-    /// as much as its work. Each plane is written by one thread only, so the result does not depend on the split.
+    /// as much as its work. Each plane is written by one thread only, so the result does not depend on the split. The
+    /// job is a struct: nothing is allocated on one thread.
     /// </summary>
-    public static void ForPlanes(int planes, long taps, Action<int> plane) => ForPlanes(planes, taps, new ActionJob(plane));
-
-    /// <summary>As <see cref="ForPlanes(int, long, Action{int})"/>, for a struct job: nothing is allocated on one thread.</summary>
     public static void ForPlanes<TJob>(int planes, long taps, TJob job) where TJob : struct, IPlaneJob
     {
         if (taps < ParallelTaps || planes < 2 || EngineSettings.MaxThreads < 2)
@@ -196,12 +194,6 @@ internal static class Pool2x2Vector
             }
         }
     }
-}
-
-/// <summary>A delegate as a plane job, for callers that do not need the allocation-free path.</summary>
-internal readonly struct ActionJob(Action<int> plane) : IPlaneJob
-{
-    public void Run(int p) => plane(p);
 }
 
 /// <summary>Work on one H x W plane of a pooling layer, as a struct so the one-thread path allocates nothing.</summary>
