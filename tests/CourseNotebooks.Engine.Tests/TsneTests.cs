@@ -104,7 +104,7 @@ public class TsneTests
     {
         var data = RandomData(80, 6, seed: 12);
         var x = new DataMatrix(data.Data, 80, 6);
-        var (index, distance) = TsneAffinities.NearestNeighbours(x, 7);
+        var (index, distance) = NearestNeighbors.Search(x, x, 7, excludeSelf: true, "test");
         for (int i = 0; i < 80; i++)
         {
             var expected = Enumerable.Range(0, 80).Where(j => j != i)

@@ -89,7 +89,7 @@ internal static class TsneAffinities
         int n = x.Rows, d = x.Columns;
         var dist = new double[n * n];
         Gemm.Multiply(false, true, n, n, d, -2.0, x.Values, d, x.Values, d, 0.0, dist, n);
-        var norms = RowNorms(x);
+        var norms = NearestNeighbors.RowNorms(x);
         PointLoop.For(n, n, i =>
         {
             for (int j = 0; j < n; j++) dist[i * n + j] = i == j ? 0 : Math.Max(0, dist[i * n + j] + norms[i] + norms[j]);
@@ -133,7 +133,7 @@ internal static class TsneAffinities
     public static SparseAffinities SparseJoint(DataMatrix x, double perplexity, int neighbours)
     {
         int n = x.Rows, k = neighbours;
-        var (index, dist) = NearestNeighbours(x, k);
+        var (index, dist) = NearestNeighbors.Search(x, x, k, excludeSelf: true, "Tsne.Fit");
         var cond = new double[n * k];
         PointLoop.For(n, 20L * k, i => SearchRow(dist.AsSpan(i * k, k), perplexity, cond.AsSpan(i * k, k)));
 
@@ -173,96 +173,5 @@ internal static class TsneAffinities
         var values = outVals.ToArray();
         for (int e = 0; e < values.Length; e++) values[e] /= total;
         return new SparseAffinities(n, rowStart, [.. outCols], values);
-    }
-
-    /// <summary>
-    /// Exact k nearest neighbours by brute force: distances for a block of rows come from one GEMM, and each row
-    /// keeps its k smallest in a bounded max-heap (O(N log k) per row instead of a full sort). Returns neighbour
-    /// indices and squared distances [N, k], nearest first; ties keep the lower index.
-    /// </summary>
-    public static (int[] Index, double[] Distance) NearestNeighbours(DataMatrix x, int k)
-    {
-        int n = x.Rows, d = x.Columns;
-        var norms = RowNorms(x);
-        var index = new int[n * k];
-        var distance = new double[n * k];
-        const int BlockRows = 256; // 256 x N doubles per block: 10 MB at N = 5000
-        var block = new double[Math.Min(BlockRows, n) * n];
-        for (int r0 = 0; r0 < n; r0 += BlockRows)
-        {
-            int rows = Math.Min(BlockRows, n - r0);
-            Gemm.Multiply(false, true, rows, n, d, -2.0, x.Values.AsSpan(r0 * d), d, x.Values, d, 0.0, block, n);
-            PointLoop.For(rows, n, r =>
-            {
-                int i = r0 + r;
-                var heapD = distance.AsSpan(i * k, k);
-                var heapI = index.AsSpan(i * k, k);
-                int size = 0;
-                for (int j = 0; j < n; j++)
-                {
-                    if (j == i) continue;
-                    double dij = Math.Max(0, block[r * n + j] + norms[i] + norms[j]);
-                    if (size < k) { HeapPush(heapD, heapI, size++, dij, j); }
-                    else if (dij < heapD[0]) HeapReplaceTop(heapD, heapI, k, dij, j);
-                }
-                // Pop the max-heap from the back: the result is ascending.
-                for (int end = k - 1; end > 0; end--)
-                {
-                    (heapD[0], heapD[end]) = (heapD[end], heapD[0]);
-                    (heapI[0], heapI[end]) = (heapI[end], heapI[0]);
-                    SiftDown(heapD, heapI, 0, end);
-                }
-            });
-        }
-        return (index, distance);
-    }
-
-    private static double[] RowNorms(DataMatrix x)
-    {
-        int d = x.Columns;
-        var norms = new double[x.Rows];
-        for (int i = 0; i < x.Rows; i++)
-        {
-            var row = x.Values.AsSpan(i * d, d);
-            norms[i] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(row, row);
-        }
-        return norms;
-    }
-
-    // A max-heap on (distance, index): the larger index counts as larger on equal distances, so ties keep the lower one.
-    private static bool Greater(double da, int ia, double db, int ib) => da > db || (da == db && ia > ib);
-
-    private static void HeapPush(Span<double> d, Span<int> idx, int size, double value, int j)
-    {
-        int c = size;
-        d[c] = value; idx[c] = j;
-        while (c > 0)
-        {
-            int parent = (c - 1) / 2;
-            if (!Greater(d[c], idx[c], d[parent], idx[parent])) break;
-            (d[c], d[parent]) = (d[parent], d[c]);
-            (idx[c], idx[parent]) = (idx[parent], idx[c]);
-            c = parent;
-        }
-    }
-
-    private static void HeapReplaceTop(Span<double> d, Span<int> idx, int size, double value, int j)
-    {
-        d[0] = value; idx[0] = j;
-        SiftDown(d, idx, 0, size);
-    }
-
-    private static void SiftDown(Span<double> d, Span<int> idx, int c, int size)
-    {
-        while (true)
-        {
-            int l = 2 * c + 1, r = l + 1, largest = c;
-            if (l < size && Greater(d[l], idx[l], d[largest], idx[largest])) largest = l;
-            if (r < size && Greater(d[r], idx[r], d[largest], idx[largest])) largest = r;
-            if (largest == c) return;
-            (d[c], d[largest]) = (d[largest], d[c]);
-            (idx[c], idx[largest]) = (idx[largest], idx[c]);
-            c = largest;
-        }
     }
 }
