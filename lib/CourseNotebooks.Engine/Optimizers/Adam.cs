@@ -61,25 +61,35 @@ public abstract class AdamBase<T> : Optimizer<T> where T : unmanaged, IFloatingP
         T decay = T.CreateChecked(1 - LearningRate * WeightDecay);
         T[] m = State(_firstMoments, index), v = State(_secondMoments, index);
         T[]? vMax = Amsgrad ? State(_maxSecondMoments, index) : null;
-        var theta = parameter.Value.Data;
-        var grad = parameter.Grad.Data;
-        for (int i = 0; i < theta.Length; i++)
+        UpdateLoop.Run(parameter.Value.Data, parameter.Grad.Data, m, v, vMax, new AdamUpdate(
+            stepSize, bias2Sqrt, beta1, T.One - beta1, beta2, T.One - beta2, new Vector<T>(eps), wd, decay,
+            Maximize, WeightDecay != 0, _decoupledWeightDecay, Amsgrad));
+    }
+
+    /// <summary>
+    /// One element of the step: g (negated to maximize; plus λθ, or θ shrunk by 1 - γλ for AdamW), m ← β1 m + (1-β1) g,
+    /// v ← β2 v + (1-β2) g², v̂ = max(v̂, v) with AMSGrad, θ ← θ - (γ/(1-β1^t)) m / (sqrt(v or v̂)/sqrt(1-β2^t) + ε).
+    /// </summary>
+    private readonly record struct AdamUpdate(T StepSize, T Bias2Sqrt, T Beta1, T OneMinusBeta1, T Beta2, T OneMinusBeta2,
+        Vector<T> Eps, T Wd, T Decay, bool Maximize, bool HasWeightDecay, bool Decoupled, bool Amsgrad) : IElementUpdate<T>
+    {
+        public void Apply(ref Vector<T> theta, Vector<T> grad, ref Vector<T> m, ref Vector<T> v, ref Vector<T> vMax)
         {
-            T g = Maximize ? -grad[i] : grad[i];
-            if (WeightDecay != 0)
+            var g = Maximize ? -grad : grad;
+            if (HasWeightDecay)
             {
-                if (_decoupledWeightDecay) theta[i] *= decay;
-                else g += wd * theta[i];
+                if (Decoupled) theta *= Decay;
+                else g += Wd * theta;
             }
-            m[i] = beta1 * m[i] + (T.One - beta1) * g;
-            v[i] = beta2 * v[i] + (T.One - beta2) * g * g;
-            T second = v[i];
-            if (vMax is not null)
+            m = Beta1 * m + OneMinusBeta1 * g;
+            v = Beta2 * v + OneMinusBeta2 * g * g;
+            var second = v;
+            if (Amsgrad)
             {
-                vMax[i] = T.Max(vMax[i], v[i]);
-                second = vMax[i];
+                vMax = Vector.Max(vMax, v);
+                second = vMax;
             }
-            theta[i] -= stepSize * m[i] / (T.Sqrt(second) / bias2Sqrt + eps);
+            theta -= StepSize * m / (Vector.SquareRoot(second) / Bias2Sqrt + Eps);
         }
     }
 

@@ -77,26 +77,35 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         T[] v = State(_squareAverages, index);
         T[]? mean = Centered ? State(_gradientAverages, index) : null;
         T[]? buffer = Momentum > 0 ? State(_momentumBuffers, index) : null;
-        var theta = parameter.Value.Data;
-        var grad = parameter.Grad.Data;
-        for (int i = 0; i < theta.Length; i++)
+        UpdateLoop.Run(parameter.Value.Data, parameter.Grad.Data, v, mean, buffer,
+            new RmsPropUpdate(lr, alpha, T.One - alpha, new Vector<T>(eps), wd, mu, Maximize, WeightDecay != 0, mean is not null, buffer is not null));
+    }
+
+    /// <summary>
+    /// One element of the step: g (negated to maximize, plus λθ); v ← α v + (1-α) g²; centered: ḡ ← α ḡ + (1-α) g and
+    /// the variance v - ḡ²; s = g / (sqrt(variance) + ε); with momentum b ← μ b + s and θ ← θ - γ b, else θ ← θ - γ s.
+    /// </summary>
+    private readonly record struct RmsPropUpdate(T Lr, T Alpha, T OneMinusAlpha, Vector<T> Eps, T Wd, T Mu, bool Maximize,
+        bool HasWeightDecay, bool Centered, bool HasMomentum) : IElementUpdate<T>
+    {
+        public void Apply(ref Vector<T> theta, Vector<T> grad, ref Vector<T> v, ref Vector<T> mean, ref Vector<T> buffer)
         {
-            T g = Maximize ? -grad[i] : grad[i];
-            if (WeightDecay != 0) g += wd * theta[i];
-            v[i] = alpha * v[i] + (T.One - alpha) * g * g;
-            T variance = v[i];
-            if (mean is not null)
+            var g = Maximize ? -grad : grad;
+            if (HasWeightDecay) g += Wd * theta;
+            v = Alpha * v + OneMinusAlpha * g * g;
+            var variance = v;
+            if (Centered)
             {
-                mean[i] = alpha * mean[i] + (T.One - alpha) * g;
-                variance -= mean[i] * mean[i];
+                mean = Alpha * mean + OneMinusAlpha * g;
+                variance -= mean * mean;
             }
-            T scaled = g / (T.Sqrt(variance) + eps);
-            if (buffer is not null)
+            var scaled = g / (Vector.SquareRoot(variance) + Eps);
+            if (HasMomentum)
             {
-                buffer[i] = mu * buffer[i] + scaled;
-                theta[i] -= lr * buffer[i];
+                buffer = Mu * buffer + scaled;
+                theta -= Lr * buffer;
             }
-            else theta[i] -= lr * scaled;
+            else theta -= Lr * scaled;
         }
     }
 }

@@ -85,18 +85,27 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         T wd = T.CreateChecked(WeightDecay), keep = T.One - T.CreateChecked(Dampening);
         bool first = _momentumBuffers[index] is null;
         T[]? buffer = Momentum != 0 ? State(_momentumBuffers, index) : null;
-        var theta = parameter.Value.Data;
-        var grad = parameter.Grad.Data;
-        for (int i = 0; i < theta.Length; i++)
+        UpdateLoop.Run(parameter.Value.Data, parameter.Grad.Data, buffer, default, default,
+            new SgdUpdate(lr, mu, wd, keep, Maximize, WeightDecay != 0, buffer is not null, first, Nesterov));
+    }
+
+    /// <summary>
+    /// One element of the step: g (negated to maximize, plus λθ); with momentum b ← g on the first step and
+    /// b ← μ b + (1-τ) g after it, then g ← g + μ b (Nesterov) or b; θ ← θ - γ g.
+    /// </summary>
+    private readonly record struct SgdUpdate(T Lr, T Mu, T Wd, T Keep, bool Maximize, bool HasWeightDecay, bool HasMomentum,
+        bool FirstStep, bool Nesterov) : IElementUpdate<T>
+    {
+        public void Apply(ref Vector<T> theta, Vector<T> grad, ref Vector<T> buffer, ref Vector<T> unused2, ref Vector<T> unused3)
         {
-            T g = Maximize ? -grad[i] : grad[i];
-            if (WeightDecay != 0) g += wd * theta[i];
-            if (buffer is not null)
+            var g = Maximize ? -grad : grad;
+            if (HasWeightDecay) g += Wd * theta;
+            if (HasMomentum)
             {
-                buffer[i] = first ? g : mu * buffer[i] + keep * g;
-                g = Nesterov ? g + mu * buffer[i] : buffer[i];
+                buffer = FirstStep ? g : Mu * buffer + Keep * g;
+                g = Nesterov ? g + Mu * buffer : buffer;
             }
-            theta[i] -= lr * g;
+            theta -= Lr * g;
         }
     }
 }
