@@ -7,6 +7,7 @@ using CourseNotebooks.Engine;
 
 // Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2] [--peer FILE]
 // --filter fashion runs the 91 % Fashion-MNIST run of notebook 07 (minutes per thread count; needs environment/fetch-data).
+// --filter part3 runs the part-3 timings: auto-encoder training, PCA and t-SNE on the sample and the full data.
 // --peer reads the libtorch peer's JSON from the same session (../shared/libtorch-peer: bench --json FILE) and fills the
 // "torch ms" and "x torch" columns from it; without it they stay empty (figures from another machine mean nothing).
 // Without --threads every case runs on 1 thread and on all cores. Results: a table on stdout and
@@ -102,10 +103,20 @@ else if (filter is null)
     Console.WriteLine($"({FashionMnistRun.Name} left out: it takes minutes; run it with --filter fashion)");
 }
 
+// The part-3 runs (auto-encoder training, PCA, t-SNE of 10,000 points) take minutes too: only with --filter part3.
+List<Part3Runs.Outcome>? part3 = null;
+if (filter is not null && Part3Runs.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))
+{
+    Console.WriteLine();
+    part3 = Part3Runs.Run(threadCounts);
+}
+else if (filter is null)
+    Console.WriteLine($"({Part3Runs.Name} left out: it takes minutes; run it with --filter part3)");
+
 Directory.CreateDirectory("benchmark-results");
 string path = Path.Combine("benchmark-results", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
 var report = new Report(DateTime.UtcNow, RuntimeInformation.FrameworkDescription, Environment.ProcessorCount,
-    Vector512.IsHardwareAccelerated, peaks.ToDictionary(p => p.Key.ToString(inv), p => p.Value), results, fashion);
+    Vector512.IsHardwareAccelerated, peaks.ToDictionary(p => p.Key.ToString(inv), p => p.Value), results, fashion, part3);
 File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine();
 Console.WriteLine($"written {path}");
@@ -120,7 +131,8 @@ internal sealed record Result(string Name, int Threads, double MedianMs, double 
 
 /// <summary>The JSON file: the machine, the measured FMA peaks by thread count, and every result.</summary>
 internal sealed record Report(DateTime UtcTime, string Runtime, int LogicalCores, bool Vector512Accelerated,
-    Dictionary<string, double> PeakGFlopsByThreads, List<Result> Results, List<FashionMnistRun.Outcome>? FashionMnist91);
+    Dictionary<string, double> PeakGFlopsByThreads, List<Result> Results, List<FashionMnistRun.Outcome>? FashionMnist91,
+    List<Part3Runs.Outcome>? Part3);
 
 /// <summary>
 /// The libtorch peer's medians by "name|case" and thread count, read from its JSON: "results" rows (name, case,

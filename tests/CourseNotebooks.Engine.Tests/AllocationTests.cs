@@ -55,7 +55,7 @@ public sealed class AllocationTests
         };
     }
 
-    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "leaky relu", "sigmoid", "tanh", "flatten", "sequential", "embedding", "max pool 1d", "adaptive max pool 1d", "transpose", "parallel concat", "conv1d", "max pool 2d", "max pool 2d 3x3", "avg pool 2d", "dropout", "upsample", "text cnn"];
+    public static TheoryData<string> Layers() => ["conv direct", "conv im2col", "conv grouped", "conv transpose", "linear", "relu", "leaky relu", "sigmoid", "tanh", "flatten", "sequential", "embedding", "max pool 1d", "adaptive max pool 1d", "transpose", "parallel concat", "conv1d", "max pool 2d", "max pool 2d 3x3", "avg pool 2d", "dropout", "upsample", "unflatten", "text cnn"];
 
     private static (Module<float> Module, int[] Shape) Layer(string name) => name switch
     {
@@ -84,6 +84,7 @@ public sealed class AllocationTests
         "avg pool 2d" => (new AvgPool2d<float>(3, 2, padding: 1), [Batch, 3, 9, 9]),
         "dropout" => (new Dropout<float>(0.5, seed: 1), [Batch, 3, 5, 5]),
         "upsample" => (new Upsample<float>(2), [Batch, 3, 4, 4]),
+        "unflatten" => (new Unflatten<float>(3, 5, 5), [Batch, 75]),
         // Kim's text CNN as notebook 09 builds it: ids to embeddings, three widths in parallel, max over time.
         "text cnn" => (new Sequential<float>(new Embedding<float>(50, 6, paddingIndex: 0, seed: 1), new Transpose<float>(1, 2),
             new ParallelConcat<float>(
@@ -190,6 +191,34 @@ public sealed class AllocationTests
             optimizer.ZeroGrad();
             loss.Forward(model.Forward(x), x);
             model.Backward(loss.Backward());
+            optimizer.Step();
+        }));
+    }
+
+    /// <summary>
+    /// The part-3 models as notebooks 10 and 13 train them (Adam, mean squared error against the input): the dense
+    /// 784-256-32 auto-encoder and the convolutional one with each decoder (max-unpooling with the encoder's saved
+    /// locations, nearest upsampling, transposed convolutions), so Unflatten, MaxUnpool2d and the pools' index reuse
+    /// are covered inside a real step.
+    /// </summary>
+    [Theory]
+    [InlineData("dense")]
+    [InlineData(nameof(DecoderUpsampling.MaxUnpool))]
+    [InlineData(nameof(DecoderUpsampling.Nearest))]
+    [InlineData(nameof(DecoderUpsampling.Transposed))]
+    public void Autoencoder_WarmedUpAdamStep_AllocatesNothing_OnOneThread(string kind)
+    {
+        var model = kind == "dense"
+            ? Models.DenseAutoencoder<float>(784, 256, 32, seed: 1).Model
+            : Models.ConvAutoencoder<float>(Enum.Parse<DecoderUpsampling>(kind), code: 32, seed: 1).Model;
+        var loss = new MSELoss<float>();
+        var optimizer = new Adam<float>(model.Parameters(), 0.003);
+        var x = kind == "dense" ? Tensor.Uniform<float>(new Random(9), 0, 1, Batch, 784) : Tensor.Uniform<float>(new Random(9), 0, 1, Batch, 1, 28, 28);
+        Assert.Equal(0, BytesAllocated(() =>
+        {
+            optimizer.ZeroGrad();
+            loss.Forward(model.Forward(x), x);
+            model.BackwardToParameters(loss.Backward());
             optimizer.Step();
         }));
     }

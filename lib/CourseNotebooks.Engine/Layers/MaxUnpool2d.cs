@@ -23,10 +23,12 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // Source[o] is the input element written to output element o, or -1 for the zeros; Indices the input's indices.
-    private sealed record Cache(int[] InputShape, int[] OutputShape, int[] Source, int[] Indices);
-
-    private Cache? _cache;
+    // What Backward needs, kept across steps and rewritten in place by each Forward (a warmed-up training step
+    // allocates nothing): _source[o] is the input element written to output element o, or -1 for the zeros;
+    // _indices a copy of the indices the Forward used (the caller may change its array afterwards).
+    private int[] _inputShape = [], _outputShape = [], _source = [], _indices = [];
+    private bool _hasForward;
+    private readonly StepBuffers<T> _buffers = new();
 
     /// <summary>A square unpool: kernel k x k, stride (default = kernelSize), padding.</summary>
     public MaxUnpool2d(int kernelSize, int? stride = null, int padding = 0)
@@ -148,10 +150,12 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         }
         if (size.H < 1 || size.W < 1)
             throw new ArgumentException($"{Name}: output size: expected at least 1x1, got {size.H}x{size.W} (input shape {input.ShapeString}).");
-        var outShape = PoolGeometry.WithPlane(input.Shape, size.H, size.W);
-        var output = new Tensor<T>(outShape);
-        var source = new int[output.Length];
-        Array.Fill(source, -1);
+        var outShape = KeepShapes(input.Shape, size);
+        bool fast = Implementation == Implementation.Fast;
+        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        Array.Clear(output.Data);
+        if (_source.Length != output.Length) _source = new int[output.Length];
+        Array.Fill(_source, -1);
         int inPlane = input.Shape[^2] * input.Shape[^1], outPlane = size.H * size.W;
         int planes = PoolGeometry.Planes(input.Shape);
         for (int p = 0; p < planes; p++)
@@ -159,32 +163,49 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             {
                 int index = indices[p * inPlane + i];
                 if ((uint)index >= (uint)outPlane)
+                {
+                    _hasForward = false;
                     throw new ArgumentException(
                         $"{Name}: index {index} at input element {p * inPlane + i} is outside the {size.H}x{size.W} output plane (expected 0..{outPlane - 1}).");
+                }
                 output.Data[p * outPlane + index] = input.Data[p * inPlane + i];
-                source[p * outPlane + index] = p * inPlane + i;
+                _source[p * outPlane + index] = p * inPlane + i;
             }
-        _cache = new Cache(input.Shape.ToArray(), outShape, source, (int[])indices.Clone());
+        if (_indices.Length != indices.Length) _indices = new int[indices.Length];
+        indices.CopyTo(_indices, 0);
+        _hasForward = true;
         return output;
+    }
+
+    /// <summary>Records this Forward's input and output shapes, reusing the kept arrays when they repeat.</summary>
+    private int[] KeepShapes(ReadOnlySpan<int> inputShape, (int H, int W) size)
+    {
+        if (!inputShape.SequenceEqual(_inputShape)) _inputShape = inputShape.ToArray();
+        if (_outputShape.Length != inputShape.Length || !inputShape[..^2].SequenceEqual(_outputShape.AsSpan(0, inputShape.Length - 2))
+            || _outputShape[^2] != size.H || _outputShape[^1] != size.W)
+            _outputShape = PoolGeometry.WithPlane(inputShape, size.H, size.W);
+        return _outputShape;
     }
 
     /// <inheritdoc />
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", cache.OutputShape, outputGradient.Shape);
-        var dX = new Tensor<T>(cache.InputShape);
+        if (!_hasForward) throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
+        bool fast = Implementation == Implementation.Fast;
+        var dX = fast ? _buffers.InputGradient(_inputShape) : new Tensor<T>(_inputShape.ToArray());
         if (GradientRule == MaxUnpoolGradient.WrittenValueOnly)
         {
-            for (int o = 0; o < cache.Source.Length; o++)
-                if (cache.Source[o] >= 0) dX.Data[cache.Source[o]] = outputGradient.Data[o];
+            Array.Clear(dX.Data);
+            for (int o = 0; o < _source.Length; o++)
+                if (_source[o] >= 0) dX.Data[_source[o]] = outputGradient.Data[o];
             return dX;
         }
         // Gather: every input reads the gradient at the position its index names.
-        int inPlane = cache.InputShape[^2] * cache.InputShape[^1], outPlane = cache.OutputShape[^2] * cache.OutputShape[^1];
+        int inPlane = _inputShape[^2] * _inputShape[^1], outPlane = _outputShape[^2] * _outputShape[^1];
         for (int i = 0; i < dX.Length; i++)
-            dX.Data[i] = outputGradient.Data[i / inPlane * outPlane + cache.Indices[i]];
+            dX.Data[i] = outputGradient.Data[i / inPlane * outPlane + _indices[i]];
         return dX;
     }
 
