@@ -229,7 +229,7 @@ public sealed class DataTests : IDisposable
     {
         string dataDir = Datasets.FindDataDirectory();
         var recorded = ReadChecksums(dataDir);
-        Assert.Equal(19, recorded.Count);
+        Assert.Equal(21, recorded.Count);
         foreach (var (file, expected) in recorded)
         {
             string path = Path.Combine(dataDir, file);
@@ -276,7 +276,7 @@ public sealed class DataTests : IDisposable
     {
         string dataDir = Datasets.FindDataDirectory();
         var recorded = ReadChecksums(dataDir);
-        var onDisk = new[] { "fashion-mnist-sample", "mnist-sample", "ilsvrc", "sentiment", "drums" }
+        var onDisk = new[] { "fashion-mnist-sample", "mnist-sample", "ilsvrc", "sentiment", "drums", "reuters" }
             .SelectMany(folder => Directory.GetFiles(Path.Combine(dataDir, folder)))
             .Select(path => Path.GetRelativePath(dataDir, path).Replace('\\', '/'))
             .Order();
