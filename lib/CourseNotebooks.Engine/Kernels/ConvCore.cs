@@ -18,7 +18,7 @@ namespace CourseNotebooks.Engine;
 /// </summary>
 internal static partial class ConvCore
 {
-    // Below this many multiply-adds a call stays on one thread: the Parallel.For overhead would dominate.
+    // Below this many multiply-adds a call stays on one thread: waking the workers would cost more than they save.
     private const long ParallelThreshold = 1 << 18;
 
     // Largest OCg * Cg*KH*KW for which the direct weight gradient is used: on small grids each worker keeps one vector
@@ -167,8 +167,7 @@ internal static partial class ConvCore
     private static int ForEachSample<T, TBody>(int n, long workPerSample, ConvScratch<T> scratch, TBody body)
         where T : unmanaged where TBody : struct, ISampleRange
     {
-        int workers = Math.Min(n, EngineSettings.MaxThreads);
-        if (workers <= 1 || workPerSample * n < ParallelThreshold) workers = 1;
+        int workers = WorkerPool.WorkersFor(n, workPerSample * n, ParallelThreshold);
         scratch.Prepare(workers);
         if (workers == 1) body.Run(0, 0, n);
         else WorkerPool.Run(n, workers, body);
