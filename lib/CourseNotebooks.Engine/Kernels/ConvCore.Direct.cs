@@ -10,11 +10,20 @@ internal static partial class ConvCore
 
     /// <summary>
     /// The one rule for im2col or direct, and at which width: the layer's forced kernel where a test or the benchmark
-    /// set one, im2col for strides above 1 (the grid trick needs stride 1), else the direct kernel at the widest
-    /// accelerated width. Why direct everywhere it applies: on the lecture's shapes it beat im2col + GEMM at every
-    /// width measured (see the ratios below); the GEMM needs the unfolded matrix (KH*KW times the input) written and
-    /// read again, and for few channels (LeNet's C = 1 or 8, OutC = 8 or 16) its M = OutC is below one register tile.
+    /// set one; im2col for strides above 1 (the grid trick needs stride 1) and where no vector width is accelerated
+    /// (Half); else the direct kernel at the widest accelerated width.
     /// </summary>
+    /// <remarks>
+    /// Why direct for every stride-1 shape at every width: it beat im2col + GEMM of the same width on every lecture
+    /// shape measured (float, 2 threads, time direct / time im2col, medians of interleaved runs on a shared 2-core
+    /// Zen 3 under load, so about +-0.1). 256 bits (AVX2 + FMA): LeNet conv1 64x1x28x28 k5 fwd+bwd 0.22, conv2
+    /// 64x8x14x14 k5 fwd+bwd 0.44, 8x64x56x56 k3 fwd 0.59 and fwd+bwd 0.51, AlexNet's 8x96x27x27 -> 256 k5 fwd 0.77,
+    /// 64x16x7x7 k3 fwd+bwd 0.29, a LeNet epoch 0.37. 128 bits (DOTNET_EnableAVX2=0, so no FMA either): 0.39, 0.54,
+    /// 0.81, 0.81, 0.94, 0.71, LeNet epoch 0.63. The GEMM has to write and read the unfolded matrix (KH*KW times the
+    /// input), and with few channels (LeNet's OutC = 8 or 16) its M is barely one register tile. Where the direct
+    /// weight gradient would need too much accumulator memory, <see cref="BackwardWeightsFast{T}"/> still takes im2col.
+    /// (Direct at 128 bits against im2col at 256 bits lost on the AlexNet layer, 1.4: the widest width is the one to use.)
+    /// </remarks>
     internal static ConvKernel DirectKernel<T>(in ConvGeometry g, ConvScratch<T> scratch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (scratch.ForcedKernel is { } forced)
