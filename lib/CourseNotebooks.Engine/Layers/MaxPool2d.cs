@@ -99,7 +99,6 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         if (Implementation == Implementation.Naive)
             ForwardNaive(input, output, indices.Data, planes);
         // Ceil mode can add a last window hanging over the edge: the plain kernel needs all four taps inside.
-        // Chosen here, not inside ForwardFast, whose closure would be allocated even on this path.
         else if (IsPlain2x2 && 2 * oh <= h && 2 * ow <= w)
             Forward2x2(input.Data, output.Data, indices.Data, planes, h, w, oh, ow);
         else
@@ -291,5 +290,4 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             ArgmaxScatter.Plane(dOut, idx, dIn, p, plane, outPlane);
         }
     }
-
 }
