@@ -34,6 +34,14 @@ public static class Cases
         yield return LayerCases.Forward("conv 8x64x56x56 ->64 k3 p1 fwd", () => new Conv2d<float>(64, 64, 3, padding: 1, seed: 1), [8, 64, 56, 56], naiveBatch: 1, peer: "conv2d_fwd|resnet 8x64x56x56 k3 o64");
         yield return LayerCases.ForwardBackward("conv 8x64x56x56 ->64 k3 p1 fwd+bwd", () => new Conv2d<float>(64, 64, 3, padding: 1, seed: 1), [8, 64, 56, 56], naiveBatch: 1, peer: "conv2d_fwd_bwd|resnet 8x64x56x56 k3 o64");
         yield return LayerCases.Forward("conv 8x96x27x27 ->256 k5 p2 fwd", () => new Conv2d<float>(96, 256, 5, padding: 2, seed: 1), [8, 96, 27, 27], naiveBatch: 1, peer: "conv2d_fwd|alexnet2 8x96x27x27 k5 o256");
+        // The same stride-1 convolutions forced through im2col + GEMM, to compare with the direct kernel in the same run
+        // (the rule in ConvCore.DirectKernel picks direct for all of them).
+        yield return LayerCases.Forward("conv 64x1x28x28 ->8 k5 p2 fwd im2col", () => new Conv2d<float>(1, 8, 5, padding: 2, seed: 1) { ForcedKernel = ConvKernel.Im2Col }, [64, 1, 28, 28]);
+        yield return LayerCases.ForwardBackward("conv 64x1x28x28 ->8 k5 p2 fwd+bwd im2col", () => new Conv2d<float>(1, 8, 5, padding: 2, seed: 1) { ForcedKernel = ConvKernel.Im2Col }, [64, 1, 28, 28]);
+        yield return LayerCases.ForwardBackward("conv 64x8x14x14 ->16 k5 p2 fwd+bwd im2col", () => new Conv2d<float>(8, 16, 5, padding: 2, seed: 1) { ForcedKernel = ConvKernel.Im2Col }, [64, 8, 14, 14]);
+        yield return LayerCases.Forward("conv 8x64x56x56 ->64 k3 p1 fwd im2col", () => new Conv2d<float>(64, 64, 3, padding: 1, seed: 1) { ForcedKernel = ConvKernel.Im2Col }, [8, 64, 56, 56], naiveBatch: 1);
+        yield return LayerCases.ForwardBackward("conv 8x64x56x56 ->64 k3 p1 fwd+bwd im2col", () => new Conv2d<float>(64, 64, 3, padding: 1, seed: 1) { ForcedKernel = ConvKernel.Im2Col }, [8, 64, 56, 56], naiveBatch: 1);
+        yield return LayerCases.Forward("conv 8x96x27x27 ->256 k5 p2 fwd im2col", () => new Conv2d<float>(96, 256, 5, padding: 2, seed: 1) { ForcedKernel = ConvKernel.Im2Col }, [8, 96, 27, 27], naiveBatch: 1);
         yield return LayerCases.Forward("maxpool 2x2 64x8x28x28 fwd", () => new MaxPool2d<float>(2), [64, 8, 28, 28], peer: "max_pool2d_fwd|maxpool 64x8x28x28 k2s2");
         yield return LayerCases.ForwardBackward("maxpool 2x2 64x8x28x28 fwd+bwd", () => new MaxPool2d<float>(2), [64, 8, 28, 28], peer: "max_pool2d_fwd_bwd|maxpool 64x8x28x28 k2s2");
         yield return LayerCases.ForwardBackward("avgpool 2x2 64x8x28x28 fwd+bwd", () => new AvgPool2d<float>(2), [64, 8, 28, 28]);

@@ -8,8 +8,8 @@ public sealed class EngineSettingsCollection;
 
 /// <summary>
 /// A warmed-up training step reuses its buffers: on one thread the layers, losses and optimizer allocate nothing
-/// (measured with GC.GetAllocatedBytesForCurrentThread), and on two threads the convolutions' per-sample loops run on
-/// kept threads instead of Parallel.For, so they allocate nothing either.
+/// (measured with GC.GetAllocatedBytesForCurrentThread), and on two threads the convolutions' per-sample loops and the
+/// pooling layers' plane loops run on kept threads instead of Parallel.For, so they allocate nothing either.
 /// </summary>
 [Collection(nameof(EngineSettingsCollection))]
 public sealed class AllocationTests
@@ -111,6 +111,24 @@ public sealed class AllocationTests
         var (module, shape) = Layer(name);
         shape[0] = 16; // enough work per call for the parallel split
         Assert.Equal(0, BytesAllocated(ForwardBackward(module, shape), threads: 2));
+    }
+
+    [Theory]
+    [InlineData("max 2x2")]
+    [InlineData("max 3x3")]
+    [InlineData("avg 2x2")]
+    [InlineData("avg 3x3")]
+    public void Pooling_WarmedUpForwardBackward_AllocatesNothing_OnTwoThreads(string name)
+    {
+        // 2^20 window taps and more: above both thresholds of PlaneLoop, so the planes are split over the kept threads.
+        Module<float> module = name switch
+        {
+            "max 2x2" => new MaxPool2d<float>(2),
+            "max 3x3" => new MaxPool2d<float>(3, 2, padding: 1),
+            "avg 2x2" => new AvgPool2d<float>(2),
+            _ => new AvgPool2d<float>(3, 2, padding: 1),
+        };
+        Assert.Equal(0, BytesAllocated(ForwardBackward(module, 64, 16, 32, 32), threads: 2));
     }
 
     [Fact]

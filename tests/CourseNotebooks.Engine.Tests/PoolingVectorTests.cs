@@ -72,7 +72,7 @@ public class PoolingVectorTests
     [Fact]
     public void Pooling_2x2FastPath_MatchesNaiveBitForBit_OnTheParallelPath()
     {
-        // 16 x 64 planes, 2^20 window taps: enough work to split the planes over threads (blocks of 128 planes on 2 cores).
+        // 16 x 64 planes, 2^20 window taps: enough work to split the planes over threads (PlaneLoop: one range of 512 planes per core on 2 cores).
         AssertFastMatchesNaiveBits(() => new MaxPool2d<float>(2), 1, 16, 64, 32, 32);
         AssertFastMatchesNaiveBits(() => new AvgPool2d<float>(2), 2, 16, 64, 33, 32);
     }

@@ -18,11 +18,11 @@ namespace CourseNotebooks.Engine;
 /// </summary>
 internal static partial class ConvCore
 {
-    // Below this many multiply-adds a call stays on one thread: the Parallel.For overhead would dominate.
+    // Below this many multiply-adds a call stays on one thread: waking the workers would cost more than they save.
     private const long ParallelThreshold = 1 << 18;
 
     // Largest OCg * Cg*KH*KW for which the direct weight gradient is used: on small grids each worker keeps one vector
-    // per weight (64 bytes for float), 4 MiB at this limit. Measured faster than im2col + GEMM at 16 x 200 and 64 x 576.
+    // per weight (up to 64 bytes for float), 4 MiB at this limit. Measured faster than im2col + GEMM at 16 x 200 and 64 x 576.
     private const int DirectWeightGradientLimit = 65536;
 
     // Grids (outputs per image, padded) below this keep the direct weight gradient in vector form across the batch.
@@ -34,7 +34,7 @@ internal static partial class ConvCore
     public static void ForwardFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y, ConvScratch<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (DirectGrid<T>(g, h, w, oh, ow) is { } grid)
+        if (DirectGrid(g, h, w, oh, ow, scratch) is { } grid)
         {
             ForwardDirect(g, grid, n, h, w, oh, ow, x, weight, bias, y, scratch);
             return;
@@ -76,7 +76,7 @@ internal static partial class ConvCore
     public static void BackwardDataFast<T>(ConvGeometry g, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX, ConvScratch<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (DirectGrid<T>(g, h, w, oh, ow) is not null && DirectBackwardGrid<T>(g, h, w, oh, ow) is { } grid)
+        if (DirectGrid(g, h, w, oh, ow, scratch) is { } forward && DirectBackwardGrid<T>(g, forward.Kernel, h, w, oh, ow) is { } grid)
         {
             BackwardDataDirect(g, grid, n, h, w, oh, ow, dY, weight, dX, scratch);
             return;
@@ -115,7 +115,7 @@ internal static partial class ConvCore
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Larger layers (AlexNet's 384 x 3456) would need too much per-worker accumulator memory: im2col + GEMM there.
-        if (g.OCg * g.ColRows <= DirectWeightGradientLimit && DirectGrid<T>(g, h, w, oh, ow) is { } grid)
+        if (g.OCg * g.ColRows <= DirectWeightGradientLimit && DirectGrid(g, h, w, oh, ow, scratch) is { } grid)
         {
             BackwardWeightsDirect(g, grid, n, h, w, oh, ow, x, dY, dW, dB, scratch);
             return;
@@ -167,8 +167,7 @@ internal static partial class ConvCore
     private static int ForEachSample<T, TBody>(int n, long workPerSample, ConvScratch<T> scratch, TBody body)
         where T : unmanaged where TBody : struct, ISampleRange
     {
-        int workers = Math.Min(n, EngineSettings.MaxThreads);
-        if (workers <= 1 || workPerSample * n < ParallelThreshold) workers = 1;
+        int workers = WorkerPool.WorkersFor(n, workPerSample * n, ParallelThreshold);
         scratch.Prepare(workers);
         if (workers == 1) body.Run(0, 0, n);
         else WorkerPool.Run(n, workers, body);

@@ -1,9 +1,27 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace CourseNotebooks.Engine;
+
+/// <summary>
+/// How a convolution runs: im2col + GEMM (any stride, any element type), or the direct stride-1 kernel at one
+/// vector width. <see cref="ConvCore"/> picks one per layer shape (its DirectKernel method holds the rule).
+/// </summary>
+internal enum ConvKernel
+{
+    /// <summary>Unfold the input (im2col) and multiply with the GEMM.</summary>
+    Im2Col,
+
+    /// <summary>The direct kernel on 128-bit vectors (SSE, ARM64 NEON).</summary>
+    Direct128,
+
+    /// <summary>The direct kernel on 256-bit vectors (AVX2).</summary>
+    Direct256,
+
+    /// <summary>The direct kernel on 512-bit vectors (AVX-512).</summary>
+    Direct512,
+}
 
 /// <summary>
 /// Direct stride-1 convolution on a "padded grid", the fast path of <see cref="ConvCore"/> for stride 1 (the
@@ -14,7 +32,7 @@ namespace CourseNotebooks.Engine;
 /// <para>The trick: copy the input into a zero-padded buffer [C, Hp, Wp] (Hp = H + 2PH, Wp = W + 2PW) and compute
 /// the output on the grid q = i * Wp + j (all Wp columns of each output row, not only the OW valid ones). Then the
 /// input of tap (c, kh, kw) for output q sits at q + offset(c, kh, kw) with offset = c*Hp*Wp + kh*DH*Wp + kw*DW:
-/// one contiguous run of memory for all outputs, so a tap is one vector load per 16 outputs and the kernel is a
+/// one contiguous run of memory for all outputs, so a tap is one vector load per vector of outputs and the kernel is a
 /// register-tiled sum over taps, like a GEMM micro-kernel reading B straight from the image. The grid columns
 /// j &gt;= OW (and the tail up to a whole tile) are computed but thrown away: OW/Wp of the work is useful
 /// (28/32 for LeNet's first layer, 56/58 at 56x56).</para>
@@ -22,39 +40,81 @@ namespace CourseNotebooks.Engine;
 /// flipped and its channel axes swapped, padding DH(KH-1) - PH), and the weight gradient is a dot product of the
 /// output gradient, placed on the same grid with zeros in the extra columns, with each tap's run of the padded
 /// input, so all three passes share the layout.</para>
+/// <para>Every kernel is written once over the vector width (<see cref="IVectorWidth{TVec, T}"/>) and runs at 512,
+/// 256 or 128 bits (<see cref="ConvKernel"/>). The register tile is 4 output channels by 4 vectors where the CPU
+/// has 32 vector registers (AVX-512, ARM64) and 4 by 3 where it has 16 (AVX2, SSE): 12 accumulators, 3 input
+/// vectors and the broadcast weight fill the 16 without spilling. The grid is rounded up to whole tiles, so there is
+/// no tail along it; leftover channels and taps (counts not a multiple of 4) run one at a time.</para>
 /// </remarks>
-internal static class ConvDirect
+internal static unsafe class ConvDirect
 {
-    /// <summary>Vectors of outputs per register tile.</summary>
-    private const int TileVectors = 4;
-
-    /// <summary>Output channels per register tile.</summary>
+    /// <summary>Output channels per register tile, at every width.</summary>
     private const int TileChannels = 4;
 
-    /// <summary>Whether the direct path runs here: it is written for 512-bit vectors.</summary>
-    public static bool Supported<T>() where T : unmanaged => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
+    /// <summary>Whether <paramref name="kernel"/> is a direct kernel that runs as real vector code here for <typeparamref name="T"/>.</summary>
+    public static bool Supported<T>(ConvKernel kernel) where T : unmanaged, IFloatingPointIeee754<T> => kernel switch
+    {
+        ConvKernel.Direct512 => Width512<T>.IsAccelerated,
+        ConvKernel.Direct256 => Width256<T>.IsAccelerated,
+        ConvKernel.Direct128 => Width128<T>.IsAccelerated,
+        _ => false,
+    };
 
-    /// <summary>Values per vector.</summary>
-    public static int Lanes<T>() where T : unmanaged => Vector512<T>.Count;
+    /// <summary>The widest direct kernel this machine runs for <typeparamref name="T"/>, or Im2Col when no width is accelerated (Half, no SIMD).</summary>
+    public static ConvKernel Widest<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+        Width512<T>.IsAccelerated ? ConvKernel.Direct512
+        : Width256<T>.IsAccelerated ? ConvKernel.Direct256
+        : Width128<T>.IsAccelerated ? ConvKernel.Direct128
+        : ConvKernel.Im2Col;
 
-    /// <summary>Outputs per register tile: grid lengths are rounded up to a multiple of this.</summary>
-    public static int Tile<T>() where T : unmanaged => TileVectors * Vector512<T>.Count;
+    /// <summary>Values per vector of a direct kernel.</summary>
+    public static int Lanes<T>(ConvKernel kernel) where T : unmanaged, IFloatingPointIeee754<T> => kernel switch
+    {
+        ConvKernel.Direct512 => Width512<T>.Count,
+        ConvKernel.Direct256 => Width256<T>.Count,
+        ConvKernel.Direct128 => Width128<T>.Count,
+        _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "not a direct kernel"),
+    };
 
-    /// <summary>Grid geometry of one stride-1 correlation: padded input plane Hp x Wp, grid length Q (rounded up to a tile).</summary>
-    public readonly record struct Grid(int Channels, int Hp, int Wp, int OH, int OW, int Q, int InputLength)
+    /// <summary>Outputs per register tile of a direct kernel: grid lengths are rounded up to a multiple of this.</summary>
+    public static int Tile<T>(ConvKernel kernel) where T : unmanaged, IFloatingPointIeee754<T> => kernel switch
+    {
+        ConvKernel.Direct512 => TileVectors<Width512<T>, Vector512<T>, T>() * Width512<T>.Count,
+        ConvKernel.Direct256 => TileVectors<Width256<T>, Vector256<T>, T>() * Width256<T>.Count,
+        ConvKernel.Direct128 => TileVectors<Width128<T>, Vector128<T>, T>() * Width128<T>.Count,
+        _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "not a direct kernel"),
+    };
+
+    /// <summary>
+    /// Vectors of outputs per register tile (and taps per weight-gradient tile): 4 x 4 accumulators with 32
+    /// registers, 4 x 3 with 16. A JIT-time constant per width. Measured on AVX2 against im2col in the same run: the
+    /// 4 x 4 tile there (spilling) was 1.2-1.5x slower than 4 x 3 on the lecture's shapes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TileVectors<TW, TVec, T>()
+        where TW : IVectorWidth<TVec, T> where TVec : unmanaged where T : unmanaged, IFloatingPointIeee754<T>
+        => TW.Registers >= 32 ? 4 : 3;
+
+    /// <summary>
+    /// Grid geometry of one stride-1 correlation at one vector width: padded input plane Hp x Wp, grid length Q
+    /// (rounded up to a tile of that width).
+    /// </summary>
+    public readonly record struct Grid(ConvKernel Kernel, int Channels, int Hp, int Wp, int OH, int OW, int Q, int InputLength)
     {
         /// <summary>
-        /// The grid for an input [channels, h, w] padded by (ph, pw), kernel (kh, kw) with dilation (dh, dw).
-        /// InputLength covers the farthest read of the last tile (the buffer's tail past the planes is zero).
+        /// The grid for an input [channels, h, w] padded by (ph, pw), kernel (kh, kw) with dilation (dh, dw), for the
+        /// direct kernel <paramref name="kernel"/>. InputLength covers the farthest read of the last tile (the buffer's
+        /// tail past the planes is zero).
         /// </summary>
-        public static Grid For<T>(int channels, int h, int w, int ph, int pw, int kh, int kw, int dh, int dw) where T : unmanaged
+        public static Grid For<T>(ConvKernel kernel, int channels, int h, int w, int ph, int pw, int kh, int kw, int dh, int dw)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             int hp = h + 2 * ph, wp = w + 2 * pw;
             int oh = hp - dh * (kh - 1), ow = wp - dw * (kw - 1);
-            int tile = Tile<T>();
+            int tile = Tile<T>(kernel);
             int q = (oh * wp + tile - 1) / tile * tile;
             int lastOffset = (channels - 1) * hp * wp + (kh - 1) * dh * wp + (kw - 1) * dw;
-            return new Grid(channels, hp, wp, oh, ow, q, Math.Max(channels * hp * wp, lastOffset + q));
+            return new Grid(kernel, channels, hp, wp, oh, ow, q, Math.Max(channels * hp * wp, lastOffset + q));
         }
 
         /// <summary>Fills <paramref name="offsets"/> (length channels*kh*kw) with each tap's offset in the padded input.</summary>
@@ -99,209 +159,239 @@ internal static class ConvDirect
 
     /// <summary>
     /// y[o, q] = sum over r of w[o * taps + r] * x[offsets[r] + q], for o &lt; outChannels and q &lt; grid.Q
-    /// (taps = offsets.Length). x holds at least grid.InputLength values, y at least outChannels * grid.Q.
+    /// (taps = offsets.Length), at the grid's vector width. x holds at least grid.InputLength values, y at least
+    /// outChannels * grid.Q.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Correlate<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> w, int outChannels, int q, Span<T> y)
+    public static void Correlate<T>(in Grid grid, ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> w, int outChannels, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int taps = offsets.Length, lanes = Vector512<T>.Count, tile = TileVectors * lanes;
+        int taps = offsets.Length, q = grid.Q;
         int maxOffset = 0;
         foreach (int o in offsets) maxOffset = Math.Max(maxOffset, o);
-        // The loads below are unchecked: these checks make every one of them in range.
-        if (q % tile != 0 || x.Length < maxOffset + q || w.Length < outChannels * taps || y.Length < outChannels * q)
+        // The loads in the kernels are unchecked: these checks make every one of them in range.
+        if (q % Tile<T>(grid.Kernel) != 0 || x.Length < maxOffset + q || w.Length < outChannels * taps || y.Length < outChannels * q)
             throw new ArgumentException("ConvDirect.Correlate: buffer sizes do not fit the grid.");
-        ref T xr = ref MemoryMarshal.GetReference(x);
-        ref T wr = ref MemoryMarshal.GetReference(w);
-        ref T yr = ref MemoryMarshal.GetReference(y);
-        ref int offr = ref MemoryMarshal.GetReference(offsets);
+        fixed (T* px = x, pw = w, py = y)
+        fixed (int* po = offsets)
+        {
+            switch (grid.Kernel)
+            {
+                case ConvKernel.Direct512: Correlate<Width512<T>, Vector512<T>, T>(px, po, taps, pw, outChannels, q, py); break;
+                case ConvKernel.Direct256: Correlate<Width256<T>, Vector256<T>, T>(px, po, taps, pw, outChannels, q, py); break;
+                default: Correlate<Width128<T>, Vector128<T>, T>(px, po, taps, pw, outChannels, q, py); break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The correlation at one width: per block of 4 output channels and tile of outputs, each tap loads the tile's
+    /// input vectors once and broadcasts 4 weights, 4 x V independent multiply-adds (V = 4 or 3 vectors).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Correlate<TW, TVec, T>(T* x, int* offsets, int taps, T* w, int outChannels, int q, T* y)
+        where TW : IVectorWidth<TVec, T> where TVec : unmanaged where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = TW.Count;
+        bool four = TileVectors<TW, TVec, T>() == 4;
+        int tile = TileVectors<TW, TVec, T>() * lanes;
         int o0 = 0;
         // Weight rows outer: a block of TileChannels rows (taps * 4 values) stays in L1 while the tiles stream by.
         for (; o0 + TileChannels <= outChannels; o0 += TileChannels)
         {
-            ref T w0 = ref Unsafe.Add(ref wr, o0 * taps);
-            ref T w1 = ref Unsafe.Add(ref w0, taps);
-            ref T w2 = ref Unsafe.Add(ref w1, taps);
-            ref T w3 = ref Unsafe.Add(ref w2, taps);
+            T* w0 = w + (nint)o0 * taps, w1 = w0 + taps, w2 = w1 + taps, w3 = w2 + taps;
             for (int q0 = 0; q0 < q; q0 += tile)
             {
-                Vector512<T> a00 = default, a01 = default, a02 = default, a03 = default;
-                Vector512<T> a10 = default, a11 = default, a12 = default, a13 = default;
-                Vector512<T> a20 = default, a21 = default, a22 = default, a23 = default;
-                Vector512<T> a30 = default, a31 = default, a32 = default, a33 = default;
+                TVec a00 = default, a01 = default, a02 = default, a03 = default;
+                TVec a10 = default, a11 = default, a12 = default, a13 = default;
+                TVec a20 = default, a21 = default, a22 = default, a23 = default;
+                TVec a30 = default, a31 = default, a32 = default, a33 = default;
                 for (int r = 0; r < taps; r++)
                 {
-                    ref T xs = ref Unsafe.Add(ref xr, Unsafe.Add(ref offr, r) + q0);
-                    var x0 = Vector512.LoadUnsafe(ref xs);
-                    var x1 = Vector512.LoadUnsafe(ref xs, (nuint)lanes);
-                    var x2 = Vector512.LoadUnsafe(ref xs, (nuint)(2 * lanes));
-                    var x3 = Vector512.LoadUnsafe(ref xs, (nuint)(3 * lanes));
-                    var v = Vector512.Create(Unsafe.Add(ref w0, r));
-                    a00 = Fma(x0, v, a00); a01 = Fma(x1, v, a01);
-                    a02 = Fma(x2, v, a02); a03 = Fma(x3, v, a03);
-                    v = Vector512.Create(Unsafe.Add(ref w1, r));
-                    a10 = Fma(x0, v, a10); a11 = Fma(x1, v, a11);
-                    a12 = Fma(x2, v, a12); a13 = Fma(x3, v, a13);
-                    v = Vector512.Create(Unsafe.Add(ref w2, r));
-                    a20 = Fma(x0, v, a20); a21 = Fma(x1, v, a21);
-                    a22 = Fma(x2, v, a22); a23 = Fma(x3, v, a23);
-                    v = Vector512.Create(Unsafe.Add(ref w3, r));
-                    a30 = Fma(x0, v, a30); a31 = Fma(x1, v, a31);
-                    a32 = Fma(x2, v, a32); a33 = Fma(x3, v, a33);
+                    T* xs = x + offsets[r] + q0;
+                    var x0 = TW.Load(xs);
+                    var x1 = TW.Load(xs + lanes);
+                    var x2 = TW.Load(xs + 2 * lanes);
+                    var x3 = four ? TW.Load(xs + 3 * lanes) : default;
+                    var v = TW.Broadcast(w0[r]);
+                    a00 = TW.MultiplyAdd(x0, v, a00); a01 = TW.MultiplyAdd(x1, v, a01); a02 = TW.MultiplyAdd(x2, v, a02);
+                    if (four) a03 = TW.MultiplyAdd(x3, v, a03);
+                    v = TW.Broadcast(w1[r]);
+                    a10 = TW.MultiplyAdd(x0, v, a10); a11 = TW.MultiplyAdd(x1, v, a11); a12 = TW.MultiplyAdd(x2, v, a12);
+                    if (four) a13 = TW.MultiplyAdd(x3, v, a13);
+                    v = TW.Broadcast(w2[r]);
+                    a20 = TW.MultiplyAdd(x0, v, a20); a21 = TW.MultiplyAdd(x1, v, a21); a22 = TW.MultiplyAdd(x2, v, a22);
+                    if (four) a23 = TW.MultiplyAdd(x3, v, a23);
+                    v = TW.Broadcast(w3[r]);
+                    a30 = TW.MultiplyAdd(x0, v, a30); a31 = TW.MultiplyAdd(x1, v, a31); a32 = TW.MultiplyAdd(x2, v, a32);
+                    if (four) a33 = TW.MultiplyAdd(x3, v, a33);
                 }
-                Store(ref Unsafe.Add(ref yr, o0 * q + q0), lanes, a00, a01, a02, a03);
-                Store(ref Unsafe.Add(ref yr, (o0 + 1) * q + q0), lanes, a10, a11, a12, a13);
-                Store(ref Unsafe.Add(ref yr, (o0 + 2) * q + q0), lanes, a20, a21, a22, a23);
-                Store(ref Unsafe.Add(ref yr, (o0 + 3) * q + q0), lanes, a30, a31, a32, a33);
+                T* y0 = y + (nint)o0 * q + q0;
+                StoreTile<TW, TVec, T>(y0, lanes, four, a00, a01, a02, a03);
+                StoreTile<TW, TVec, T>(y0 + q, lanes, four, a10, a11, a12, a13);
+                StoreTile<TW, TVec, T>(y0 + 2 * q, lanes, four, a20, a21, a22, a23);
+                StoreTile<TW, TVec, T>(y0 + 3 * q, lanes, four, a30, a31, a32, a33);
             }
         }
         // Leftover rows (outChannels not a multiple of 4) one at a time.
         for (; o0 < outChannels; o0++)
         {
-            ref T w0 = ref Unsafe.Add(ref wr, o0 * taps);
+            T* w0 = w + (nint)o0 * taps;
             for (int q0 = 0; q0 < q; q0 += tile)
             {
-                Vector512<T> a0 = default, a1 = default, a2 = default, a3 = default;
+                TVec a0 = default, a1 = default, a2 = default, a3 = default;
                 for (int r = 0; r < taps; r++)
                 {
-                    ref T xs = ref Unsafe.Add(ref xr, Unsafe.Add(ref offr, r) + q0);
-                    var v = Vector512.Create(Unsafe.Add(ref w0, r));
-                    a0 = Fma(Vector512.LoadUnsafe(ref xs), v, a0);
-                    a1 = Fma(Vector512.LoadUnsafe(ref xs, (nuint)lanes), v, a1);
-                    a2 = Fma(Vector512.LoadUnsafe(ref xs, (nuint)(2 * lanes)), v, a2);
-                    a3 = Fma(Vector512.LoadUnsafe(ref xs, (nuint)(3 * lanes)), v, a3);
+                    T* xs = x + offsets[r] + q0;
+                    var v = TW.Broadcast(w0[r]);
+                    a0 = TW.MultiplyAdd(TW.Load(xs), v, a0);
+                    a1 = TW.MultiplyAdd(TW.Load(xs + lanes), v, a1);
+                    a2 = TW.MultiplyAdd(TW.Load(xs + 2 * lanes), v, a2);
+                    if (four) a3 = TW.MultiplyAdd(TW.Load(xs + 3 * lanes), v, a3);
                 }
-                Store(ref Unsafe.Add(ref yr, o0 * q + q0), lanes, a0, a1, a2, a3);
+                StoreTile<TW, TVec, T>(y + (nint)o0 * q + q0, lanes, four, a0, a1, a2, a3);
             }
         }
     }
 
+    /// <summary>Stores one channel's row of a tile: 4 vectors, or the first 3.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(ref T at, int lanes, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3)
-        where T : unmanaged
+    private static void StoreTile<TW, TVec, T>(T* at, int lanes, bool four, TVec v0, TVec v1, TVec v2, TVec v3)
+        where TW : IVectorWidth<TVec, T> where TVec : unmanaged where T : unmanaged, IFloatingPointIeee754<T>
     {
-        v0.StoreUnsafe(ref at);
-        v1.StoreUnsafe(ref at, (nuint)lanes);
-        v2.StoreUnsafe(ref at, (nuint)(2 * lanes));
-        v3.StoreUnsafe(ref at, (nuint)(3 * lanes));
+        TW.Store(v0, at);
+        TW.Store(v1, at + lanes);
+        TW.Store(v2, at + 2 * lanes);
+        if (four) TW.Store(v3, at + 3 * lanes);
     }
 
     /// <summary>
     /// The weight gradient on the grid: dW[o, r] += sum over q' &lt; q of dy[o, q'] * x[offsets[r] + q']. dy holds zeros
     /// outside the valid outputs, so the extra grid columns add nothing. With <paramref name="vectorSums"/> the result
-    /// stays in vector form: acc holds one vector per weight (vector index o * taps + r) and the lanes are summed once
-    /// at the end (<see cref="AddLaneSums{T}"/>), not once per image, which pays off on small grids (a few hundred
-    /// outputs: the horizontal sums would cost as much as the multiply-adds). Without it acc is dW itself: on large
-    /// grids the sums are cheap and a vector per weight would be megabytes of accumulator traffic.
+    /// stays in vector form: acc holds one vector (of the grid's width) per weight (vector index o * taps + r) and the
+    /// lanes are summed once at the end (<see cref="AddLaneSums{T}"/>), not once per image, which pays off on small
+    /// grids (a few hundred outputs: the horizontal sums would cost as much as the multiply-adds). Without it acc is
+    /// dW itself: on large grids the sums are cheap and a vector per weight would be megabytes of accumulator traffic.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> dy, int outChannels, int q, Span<T> acc, bool vectorSums)
+    public static void WeightGradient<T>(in Grid grid, ReadOnlySpan<T> x, ReadOnlySpan<int> offsets, ReadOnlySpan<T> dy, int outChannels, Span<T> acc, bool vectorSums)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int taps = offsets.Length, lanes = Vector512<T>.Count;
-        int width = vectorSums ? lanes : 1;
+        int taps = offsets.Length, q = grid.Q;
+        int width = vectorSums ? Lanes<T>(grid.Kernel) : 1;
         int maxOffset = 0;
         foreach (int o in offsets) maxOffset = Math.Max(maxOffset, o);
-        if (q % lanes != 0 || x.Length < maxOffset + q || dy.Length < outChannels * q || acc.Length < outChannels * taps * width)
+        if (q % Lanes<T>(grid.Kernel) != 0 || x.Length < maxOffset + q || dy.Length < outChannels * q || acc.Length < outChannels * taps * width)
             throw new ArgumentException("ConvDirect.WeightGradient: buffer sizes do not fit the grid.");
-        ref T xr = ref MemoryMarshal.GetReference(x);
-        ref T dr = ref MemoryMarshal.GetReference(dy);
-        ref T ar = ref MemoryMarshal.GetReference(acc);
-        int o0 = 0;
-        // 4 output channels x 4 taps per register tile: 8 loads feed 16 FMAs.
-        for (; o0 + 4 <= outChannels; o0 += 4)
+        fixed (T* px = x, pd = dy, pa = acc)
+        fixed (int* po = offsets)
         {
-            ref T d0 = ref Unsafe.Add(ref dr, o0 * q);
-            ref T d1 = ref Unsafe.Add(ref d0, q);
-            ref T d2 = ref Unsafe.Add(ref d1, q);
-            ref T d3 = ref Unsafe.Add(ref d2, q);
-            int r0 = 0;
-            for (; r0 + 4 <= taps; r0 += 4)
+            switch (grid.Kernel)
             {
-                ref T x0r = ref Unsafe.Add(ref xr, offsets[r0]);
-                ref T x1r = ref Unsafe.Add(ref xr, offsets[r0 + 1]);
-                ref T x2r = ref Unsafe.Add(ref xr, offsets[r0 + 2]);
-                ref T x3r = ref Unsafe.Add(ref xr, offsets[r0 + 3]);
-                Vector512<T> a00 = default, a01 = default, a02 = default, a03 = default;
-                Vector512<T> a10 = default, a11 = default, a12 = default, a13 = default;
-                Vector512<T> a20 = default, a21 = default, a22 = default, a23 = default;
-                Vector512<T> a30 = default, a31 = default, a32 = default, a33 = default;
-                for (nuint i = 0; i < (nuint)q; i += (nuint)lanes)
-                {
-                    var x0 = Vector512.LoadUnsafe(ref x0r, i); var x1 = Vector512.LoadUnsafe(ref x1r, i);
-                    var x2 = Vector512.LoadUnsafe(ref x2r, i); var x3 = Vector512.LoadUnsafe(ref x3r, i);
-                    var g = Vector512.LoadUnsafe(ref d0, i);
-                    a00 = Fma(g, x0, a00); a01 = Fma(g, x1, a01);
-                    a02 = Fma(g, x2, a02); a03 = Fma(g, x3, a03);
-                    g = Vector512.LoadUnsafe(ref d1, i);
-                    a10 = Fma(g, x0, a10); a11 = Fma(g, x1, a11);
-                    a12 = Fma(g, x2, a12); a13 = Fma(g, x3, a13);
-                    g = Vector512.LoadUnsafe(ref d2, i);
-                    a20 = Fma(g, x0, a20); a21 = Fma(g, x1, a21);
-                    a22 = Fma(g, x2, a22); a23 = Fma(g, x3, a23);
-                    g = Vector512.LoadUnsafe(ref d3, i);
-                    a30 = Fma(g, x0, a30); a31 = Fma(g, x1, a31);
-                    a32 = Fma(g, x2, a32); a33 = Fma(g, x3, a33);
-                }
-                Accumulate(ref Unsafe.Add(ref ar, (o0 * taps + r0) * width), vectorSums, a00, a01, a02, a03);
-                Accumulate(ref Unsafe.Add(ref ar, ((o0 + 1) * taps + r0) * width), vectorSums, a10, a11, a12, a13);
-                Accumulate(ref Unsafe.Add(ref ar, ((o0 + 2) * taps + r0) * width), vectorSums, a20, a21, a22, a23);
-                Accumulate(ref Unsafe.Add(ref ar, ((o0 + 3) * taps + r0) * width), vectorSums, a30, a31, a32, a33);
+                case ConvKernel.Direct512: WeightGradient<Width512<T>, Vector512<T>, T>(px, po, taps, pd, outChannels, q, pa, vectorSums); break;
+                case ConvKernel.Direct256: WeightGradient<Width256<T>, Vector256<T>, T>(px, po, taps, pd, outChannels, q, pa, vectorSums); break;
+                default: WeightGradient<Width128<T>, Vector128<T>, T>(px, po, taps, pd, outChannels, q, pa, vectorSums); break;
             }
-            for (int o = o0; o < o0 + 4; o++)
+        }
+    }
+
+    /// <summary>
+    /// The weight gradient at one width: 4 output channels x V taps per register tile (V = 4 or 3, as the
+    /// correlation's vectors), so V + 4 loads feed 4V multiply-adds; leftover taps and channels as single dot products.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradient<TW, TVec, T>(T* x, int* offsets, int taps, T* dy, int outChannels, int q, T* acc, bool vectorSums)
+        where TW : IVectorWidth<TVec, T> where TVec : unmanaged where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = TW.Count, width = vectorSums ? lanes : 1;
+        int tapTile = TileVectors<TW, TVec, T>();
+        bool four = tapTile == 4;
+        int o0 = 0;
+        for (; o0 + TileChannels <= outChannels; o0 += TileChannels)
+        {
+            T* d0 = dy + (nint)o0 * q, d1 = d0 + q, d2 = d1 + q, d3 = d2 + q;
+            int r0 = 0;
+            for (; r0 + tapTile <= taps; r0 += tapTile)
+            {
+                T* x0r = x + offsets[r0], x1r = x + offsets[r0 + 1], x2r = x + offsets[r0 + 2];
+                T* x3r = four ? x + offsets[r0 + 3] : x0r;
+                TVec a00 = default, a01 = default, a02 = default, a03 = default;
+                TVec a10 = default, a11 = default, a12 = default, a13 = default;
+                TVec a20 = default, a21 = default, a22 = default, a23 = default;
+                TVec a30 = default, a31 = default, a32 = default, a33 = default;
+                for (nint i = 0; i < q; i += lanes)
+                {
+                    var x0 = TW.Load(x0r + i); var x1 = TW.Load(x1r + i); var x2 = TW.Load(x2r + i);
+                    var x3 = four ? TW.Load(x3r + i) : default;
+                    var g = TW.Load(d0 + i);
+                    a00 = TW.MultiplyAdd(g, x0, a00); a01 = TW.MultiplyAdd(g, x1, a01); a02 = TW.MultiplyAdd(g, x2, a02);
+                    if (four) a03 = TW.MultiplyAdd(g, x3, a03);
+                    g = TW.Load(d1 + i);
+                    a10 = TW.MultiplyAdd(g, x0, a10); a11 = TW.MultiplyAdd(g, x1, a11); a12 = TW.MultiplyAdd(g, x2, a12);
+                    if (four) a13 = TW.MultiplyAdd(g, x3, a13);
+                    g = TW.Load(d2 + i);
+                    a20 = TW.MultiplyAdd(g, x0, a20); a21 = TW.MultiplyAdd(g, x1, a21); a22 = TW.MultiplyAdd(g, x2, a22);
+                    if (four) a23 = TW.MultiplyAdd(g, x3, a23);
+                    g = TW.Load(d3 + i);
+                    a30 = TW.MultiplyAdd(g, x0, a30); a31 = TW.MultiplyAdd(g, x1, a31); a32 = TW.MultiplyAdd(g, x2, a32);
+                    if (four) a33 = TW.MultiplyAdd(g, x3, a33);
+                }
+                Accumulate<TW, TVec, T>(acc + ((nint)o0 * taps + r0) * width, width, vectorSums, four, a00, a01, a02, a03);
+                Accumulate<TW, TVec, T>(acc + ((nint)(o0 + 1) * taps + r0) * width, width, vectorSums, four, a10, a11, a12, a13);
+                Accumulate<TW, TVec, T>(acc + ((nint)(o0 + 2) * taps + r0) * width, width, vectorSums, four, a20, a21, a22, a23);
+                Accumulate<TW, TVec, T>(acc + ((nint)(o0 + 3) * taps + r0) * width, width, vectorSums, four, a30, a31, a32, a33);
+            }
+            for (int o = o0; o < o0 + TileChannels; o++)
                 for (int r = r0; r < taps; r++)
-                    Dot(ref Unsafe.Add(ref dr, o * q), ref Unsafe.Add(ref xr, offsets[r]), q, ref Unsafe.Add(ref ar, (o * taps + r) * width), vectorSums);
+                    Dot<TW, TVec, T>(dy + (nint)o * q, x + offsets[r], q, acc + ((nint)o * taps + r) * width, vectorSums);
         }
         for (; o0 < outChannels; o0++)
             for (int r = 0; r < taps; r++)
-                Dot(ref Unsafe.Add(ref dr, o0 * q), ref Unsafe.Add(ref xr, offsets[r]), q, ref Unsafe.Add(ref ar, (o0 * taps + r) * width), vectorSums);
+                Dot<TW, TVec, T>(dy + (nint)o0 * q, x + offsets[r], q, acc + ((nint)o0 * taps + r) * width, vectorSums);
     }
 
-    /// <summary>dw[i] += the sum of the lanes of vector i of acc (the end of <see cref="WeightGradient{T}"/>'s accumulation).</summary>
-    public static void AddLaneSums<T>(ReadOnlySpan<T> acc, Span<T> dw) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>dw[i] += the sum of the lanes of vector i of acc (the end of <see cref="WeightGradient{T}"/>'s accumulation at <paramref name="kernel"/>'s width).</summary>
+    public static void AddLaneSums<T>(ConvKernel kernel, ReadOnlySpan<T> acc, Span<T> dw) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int lanes = Vector512<T>.Count;
-        for (int i = 0; i < dw.Length; i++) dw[i] += Vector512.Sum(Vector512.Create(acc.Slice(i * lanes, lanes)));
+        int lanes = Lanes<T>(kernel);
+        if (acc.Length < dw.Length * lanes) throw new ArgumentException("ConvDirect.AddLaneSums: acc is shorter than one vector per weight.");
+        fixed (T* pa = acc)
+        {
+            for (int i = 0; i < dw.Length; i++)
+                dw[i] += kernel switch
+                {
+                    ConvKernel.Direct512 => Width512<T>.Sum(Width512<T>.Load(pa + (nint)i * lanes)),
+                    ConvKernel.Direct256 => Width256<T>.Sum(Width256<T>.Load(pa + (nint)i * lanes)),
+                    _ => Width128<T>.Sum(Width128<T>.Load(pa + (nint)i * lanes)),
+                };
+        }
     }
 
-    /// <summary>Adds four accumulators to four consecutive weights: lane-wise (four vectors at <paramref name="at"/>) or summed (four values).</summary>
+    /// <summary>Adds a tile row's 4 (or 3) accumulators to consecutive weights: lane-wise (vectors of <paramref name="width"/> values at <paramref name="at"/>) or summed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate<T>(ref T at, bool vectorSums, Vector512<T> s0, Vector512<T> s1, Vector512<T> s2, Vector512<T> s3)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Accumulate<TW, TVec, T>(T* at, int width, bool vectorSums, bool four, TVec s0, TVec s1, TVec s2, TVec s3)
+        where TW : IVectorWidth<TVec, T> where TVec : unmanaged where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (vectorSums)
         {
-            nuint lanes = (nuint)Vector512<T>.Count;
-            (Vector512.LoadUnsafe(ref at) + s0).StoreUnsafe(ref at);
-            (Vector512.LoadUnsafe(ref at, lanes) + s1).StoreUnsafe(ref at, lanes);
-            (Vector512.LoadUnsafe(ref at, 2 * lanes) + s2).StoreUnsafe(ref at, 2 * lanes);
-            (Vector512.LoadUnsafe(ref at, 3 * lanes) + s3).StoreUnsafe(ref at, 3 * lanes);
+            TW.Store(TW.Add(TW.Load(at), s0), at);
+            TW.Store(TW.Add(TW.Load(at + width), s1), at + width);
+            TW.Store(TW.Add(TW.Load(at + 2 * width), s2), at + 2 * width);
+            if (four) TW.Store(TW.Add(TW.Load(at + 3 * width), s3), at + 3 * width);
             return;
         }
-        at += Vector512.Sum(s0);
-        Unsafe.Add(ref at, 1) += Vector512.Sum(s1);
-        Unsafe.Add(ref at, 2) += Vector512.Sum(s2);
-        Unsafe.Add(ref at, 3) += Vector512.Sum(s3);
+        at[0] += TW.Sum(s0);
+        at[1] += TW.Sum(s1);
+        at[2] += TW.Sum(s2);
+        if (four) at[3] += TW.Sum(s3);
     }
 
-    /// <summary>x * y + z in one rounding (the generic Vector512.FusedMultiplyAdd exists only for float and double).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
+    /// <summary>acc += the products of a and b over length elements (a multiple of the width): lane-wise into one vector, or summed into one value.</summary>
+    private static void Dot<TW, TVec, T>(T* a, T* b, int length, T* acc, bool vectorSums)
+        where TW : IVectorWidth<TVec, T> where TVec : unmanaged where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float))
-            return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
-        return x * y + z;
-    }
-
-    /// <summary>acc += the products of a and b over length elements: lane-wise into one vector, or summed into one value.</summary>
-    private static void Dot<T>(ref T a, ref T b, int length, ref T acc, bool vectorSums) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var sum = Vector512<T>.Zero;
-        for (nuint i = 0; i < (nuint)length; i += (nuint)Vector512<T>.Count)
-            sum = Fma(Vector512.LoadUnsafe(ref a, i), Vector512.LoadUnsafe(ref b, i), sum);
-        if (vectorSums) (Vector512.LoadUnsafe(ref acc) + sum).StoreUnsafe(ref acc);
-        else acc += Vector512.Sum(sum);
+        TVec sum = default;
+        for (nint i = 0; i < length; i += TW.Count)
+            sum = TW.MultiplyAdd(TW.Load(a + i), TW.Load(b + i), sum);
+        if (vectorSums) TW.Store(TW.Add(TW.Load(acc), sum), acc);
+        else *acc += TW.Sum(sum);
     }
 }

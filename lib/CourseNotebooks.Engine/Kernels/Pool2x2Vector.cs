@@ -9,7 +9,7 @@ namespace CourseNotebooks.Engine;
 /// AVX-512 kernels for the plain 2x2 / stride 2 pool on float planes (<see cref="MaxPool2d{T}"/>, <see cref="AvgPool2d{T}"/>):
 /// one step reads 16 inputs of a window row pair (8 windows) and writes 8 outputs. Rows whose output count is not a
 /// multiple of 8 end with a step shifted back to overlap the previous one: it recomputes a few outputs to the same
-/// bits, so no scalar tail is needed. Each kernel does one plane; <see cref="ForPlanes"/> spreads planes over threads.
+/// bits, so no scalar tail is needed. Each kernel does one plane; <see cref="PlaneLoop"/> spreads planes over threads.
 /// The kernels are compiled fully optimised from their first call: a whole pooling call takes tens of microseconds, so
 /// tiered compilation would run the slow first-tier code for thousands of planes (hundreds of calls) before promoting it.
 /// </summary>
@@ -25,45 +25,6 @@ internal static class Pool2x2Vector
 
     /// <summary>Whether the kernels run here: AVX-512 present and a row holds at least one full step of windows.</summary>
     public static bool Applies(int ow) => Avx512F.IsSupported && ow >= Step;
-
-    /// <summary>
-    /// Runs <paramref name="job"/> for planes [0, <paramref name="planes"/>), on up to <see cref="EngineSettings.MaxThreads"/>
-    /// threads when the call covers at least <see cref="ParallelTaps"/> window taps, in contiguous blocks of planes: a
-    /// vector plane of a 28 x 28 map takes well under a microsecond, and one Parallel.For item per plane would cost about
-    /// as much as its work. Each plane is written by one thread only, so the result does not depend on the split. The
-    /// job is a struct: nothing is allocated on one thread.
-    /// </summary>
-    public static void ForPlanes<TJob>(int planes, long taps, TJob job) where TJob : struct, IPlaneJob
-    {
-        if (taps < ParallelTaps || planes < 2 || EngineSettings.MaxThreads < 2)
-        {
-            for (int p = 0; p < planes; p++) job.Run(p);
-            return;
-        }
-        InParallel(planes, job);
-    }
-
-    /// <summary>
-    /// Runs every plane of <paramref name="job"/> on the engine's threads, in a few contiguous blocks per thread (so a
-    /// thread slowed down by another process leaves part of its share to the others). Planes are independent, so
-    /// the split does not change any result. The closure is built here, only on this path.
-    /// </summary>
-    public static void InParallel<TJob>(int planes, TJob job) where TJob : struct, IPlaneJob
-    {
-        int blocks = Math.Min(planes, 4 * EngineSettings.MaxThreads);
-        Parallel.For(0, blocks, EngineSettings.ParallelOptions, b =>
-        {
-            int end = (int)((long)(b + 1) * planes / blocks);
-            for (int p = (int)((long)b * planes / blocks); p < end; p++) job.Run(p);
-        });
-    }
-
-    /// <summary>
-    /// Window taps below which the vector kernels stay on one thread: about 0.1 ns a tap, so 2^20 taps are ~100 us,
-    /// where halving the work starts to beat waking a second thread (measured on 2 shared cores: a 64x8x28x28 pool,
-    /// 400k taps, ran slower on 2 threads than on 1). The scalar paths' threshold is 16 times lower.
-    /// </summary>
-    private const long ParallelTaps = 1 << 20;
 
     /// <summary>
     /// Permutation indices over (top row 16 lanes, bottom row 16 lanes): the left taps of 8 windows, top then bottom
@@ -194,11 +155,4 @@ internal static class Pool2x2Vector
             }
         }
     }
-}
-
-/// <summary>Work on one H x W plane of a pooling layer, as a struct so the one-thread path allocates nothing.</summary>
-internal interface IPlaneJob
-{
-    /// <summary>Processes plane <paramref name="p"/> (an index over N*C).</summary>
-    void Run(int p);
 }

@@ -140,7 +140,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             : typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow) ? Path.Vector2x2 : Path.Plain2x2;
         var (rows, cols) = path == Path.General ? WindowTables(h, w, oh, ow) : (null!, null!);
         var job = new ForwardPlanes(path, naive, input.Data, output.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);
-        Run(planes, (long)output.Length * (path == Path.General ? KernelSize.H * KernelSize.W : 4), job);
+        Run(planes, (long)output.Length * (path == Path.General ? KernelSize.H * KernelSize.W : 4), path, job);
         if (_cache is null || _cache.OH != oh || _cache.OW != ow || !_cache.InputShape.AsSpan().SequenceEqual(input.Shape))
             _cache = new Cache(input.Shape.ToArray(), oh, ow);
         return output;
@@ -207,7 +207,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             : typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow) ? Path.Vector2x2 : Path.Plain2x2;
         var (rows, cols) = path == Path.General ? WindowTables(h, w, oh, ow) : (null!, null!);
         var job = new BackwardPlanes(path, naive, outputGradient.Data, dX.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);
-        Run(PoolGeometry.Planes(cache.InputShape), (long)outputGradient.Length * (path == Path.General ? KernelSize.H * KernelSize.W : 4), job);
+        Run(PoolGeometry.Planes(cache.InputShape), (long)outputGradient.Length * (path == Path.General ? KernelSize.H * KernelSize.W : 4), path, job);
         return dX;
     }
 
@@ -271,15 +271,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private bool IsPlain2x2(int h, int w, int oh, int ow) =>
         KernelSize == (2, 2) && Stride == (2, 2) && Padding == (0, 0) && 2 * oh <= h && 2 * ow <= w;
 
-    /// <summary>Runs <paramref name="job"/> for every plane, in parallel on the fast path when the work is large.</summary>
-    private void Run<TJob>(int planes, long work, TJob job) where TJob : struct, IPlaneJob
-    {
-        if (Implementation == Implementation.Fast && planes > 1 && work >= ParallelThreshold && EngineSettings.MaxThreads > 1)
-            Pool2x2Vector.InParallel(planes, job);
-        else
-            for (int p = 0; p < planes; p++) job.Run(p);
-    }
-
-    /// <summary>Work (window taps) below which threads cost more than they save.</summary>
-    private const long ParallelThreshold = 1 << 16;
+    /// <summary>Runs <paramref name="job"/> for every plane (<see cref="PlaneLoop"/>); the naive path on one thread.</summary>
+    private void Run<TJob>(int planes, long taps, Path path, TJob job) where TJob : struct, IPlaneJob =>
+        PlaneLoop.Run(planes, Implementation == Implementation.Fast ? taps : 0, path == Path.Vector2x2 ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps, job);
 }

@@ -44,6 +44,16 @@ public abstract class ConvNd<T> : Module<T> where T : unmanaged, IFloatingPointI
 
     internal ConvGeometry Geometry => G;
 
+    /// <summary>
+    /// Forces the fast path's kernel (im2col, or the direct kernel at one vector width) instead of the rule in
+    /// ConvCore.DirectKernel; null restores the rule. For tests and the benchmark.
+    /// </summary>
+    internal ConvKernel? ForcedKernel
+    {
+        get => Scratch.ForcedKernel;
+        set => Scratch.ForcedKernel = value;
+    }
+
     /// <inheritdoc />
     protected override IEnumerable<Parameter<T>> OwnParameters()
         => Bias is null ? [Weight] : [Weight, Bias];

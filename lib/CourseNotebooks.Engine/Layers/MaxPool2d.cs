@@ -99,7 +99,6 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         if (Implementation == Implementation.Naive)
             ForwardNaive(input, output, indices.Data, planes);
         // Ceil mode can add a last window hanging over the edge: the plain kernel needs all four taps inside.
-        // Chosen here, not inside ForwardFast, whose closure would be allocated even on this path.
         else if (IsPlain2x2 && 2 * oh <= h && 2 * ow <= w)
             Forward2x2(input.Data, output.Data, indices.Data, planes, h, w, oh, ow);
         else
@@ -145,10 +144,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         if (_rows is null || _rows.Length != oh || _rowsFor != h) (_rows, _rowsFor) = (TapRanges(oh, h, KernelSize.H, Stride.H, Padding.H, Dilation.H), h);
         if (_cols is null || _cols.Length != ow || _colsFor != w) (_cols, _colsFor) = (TapRanges(ow, w, KernelSize.W, Stride.W, Padding.W, Dilation.W), w);
         var job = new ForwardPlanes(input.Data, output.Data, indices, _rows, _cols, h, w, oh, ow, Dilation.H, Dilation.W);
-        if ((long)planes * oh * ow * KernelSize.H * KernelSize.W >= ParallelThreshold && planes > 1 && EngineSettings.MaxThreads > 1)
-            Pool2x2Vector.InParallel(planes, job);
-        else
-            for (int p = 0; p < planes; p++) job.Run(p);
+        PlaneLoop.Run(planes, (long)planes * oh * ow * KernelSize.H * KernelSize.W, PlaneLoop.ScalarTaps, job);
     }
 
     private (int First, int End)[]? _rows, _cols;
@@ -195,12 +191,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         // float rows of 8+ windows: the AVX-512 kernel (same picks, same bits), 8 windows per step.
         bool vector = typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow);
         var job = new Forward2x2Planes(src, dst, indices, h, w, oh, ow, vector);
-        if (vector)
-            Pool2x2Vector.ForPlanes(planes, (long)planes * oh * ow * 4, job);
-        else if ((long)planes * oh * ow * 4 >= ParallelThreshold && planes > 1 && EngineSettings.MaxThreads > 1)
-            Pool2x2Vector.InParallel(planes, job);
-        else
-            for (int p = 0; p < planes; p++) job.Run(p);
+        PlaneLoop.Run(planes, (long)planes * oh * ow * 4, vector ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps, job);
     }
 
     /// <summary>One plane of the 2x2 / stride 2 forward (a struct: no allocation when run on the calling thread).</summary>
@@ -276,12 +267,8 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         // so only planes with an uncovered last row or column need clearing first.
         bool vector = fast && typeof(T) == typeof(float) && IsPlain2x2 && 2 * oh <= h && 2 * ow <= w && Pool2x2Vector.Applies(ow);
         var job = new BackwardPlanes(dOut, idx, dIn, plane, outPlane, h, w, oh, ow, vector);
-        if (vector)
-            Pool2x2Vector.ForPlanes(planes, (long)planes * outPlane * 4, job);
-        else if (fast && planes > 1 && (long)planes * outPlane >= ParallelThreshold && EngineSettings.MaxThreads > 1)
-            Pool2x2Vector.InParallel(planes, job);
-        else
-            for (int p = 0; p < planes; p++) job.Run(p);
+        // The naive path stays on one thread (its work counted as 0).
+        PlaneLoop.Run(planes, fast ? (long)planes * outPlane * (vector ? 4 : 1) : 0, vector ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps, job);
         return dX;
     }
 
@@ -303,7 +290,4 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
             ArgmaxScatter.Plane(dOut, idx, dIn, p, plane, outPlane);
         }
     }
-
-    /// <summary>Work (window taps) below which threads cost more than they save.</summary>
-    private const long ParallelThreshold = 1 << 16;
 }

@@ -21,6 +21,13 @@ internal sealed class ConvScratch<T> where T : unmanaged
     private const int Slots = 3;
 
     private T[]?[] _buffers = [];
+
+    /// <summary>
+    /// The kernel this layer's convolutions must use, or null for <see cref="ConvCore.DirectKernel{T}"/>'s rule: set by
+    /// tests (every width against the naive reference on one machine) and by the benchmark (direct against im2col).
+    /// </summary>
+    public ConvKernel? ForcedKernel { get; set; }
+
     private int[] _offsets = [];
     private T[] _flipped = [];
 

@@ -8,7 +8,8 @@ internal interface ISampleRange
 }
 
 /// <summary>
-/// Threads kept for the life of the process that run <see cref="ConvCore"/>'s per-sample loops. The samples are split
+/// Threads kept for the life of the process that run <see cref="ConvCore"/>'s per-sample loops and the pooling
+/// layers' plane loops (<see cref="PlaneLoop"/>). The samples are split
 /// into W fixed ranges, worker w taking [n*w/W, n*(w+1)/W) with its own scratch, exactly the split a Parallel.For over
 /// the workers would make; the calling thread and W-1 kept threads take the ranges in turn, so a thread woken late
 /// (the cores are shared) leaves its range to the others, and which thread ran a range never changes its result.
@@ -21,6 +22,15 @@ internal static class WorkerPool
     private static readonly object s_gate = new();
     private static readonly List<Helper> s_helpers = [];
     private static readonly CountdownEvent s_done = new(0);
+
+    /// <summary>
+    /// The engine's one rule for going parallel: <paramref name="items"/> independent items (samples, planes) holding
+    /// <paramref name="work"/> units of work in all run on min(items, <see cref="EngineSettings.MaxThreads"/>) workers
+    /// when the work reaches <paramref name="threshold"/>, else on the calling thread alone. Callers give the threshold
+    /// in their own unit (a multiply-add of a vector kernel costs far less than a scalar window tap), with the reason.
+    /// </summary>
+    public static int WorkersFor(int items, long work, long threshold) =>
+        items < 2 || work < threshold ? 1 : Math.Min(items, EngineSettings.MaxThreads);
 
     /// <summary>Runs <paramref name="body"/> for workers 0 .. <paramref name="workers"/> - 1 over samples 0 .. n-1 and waits for all of them.</summary>
     /// <exception cref="AggregateException">A worker threw; holds what each failing worker threw, as Parallel.For does.</exception>
