@@ -241,6 +241,42 @@ public sealed class AllocationTests
         }));
     }
 
+    [Fact]
+    public void Gemm_WarmedUpOnTwoThreads_AllocatesNothing()
+    {
+        // 2 x 256 x 256 x 256 = 33 MFLOP, well above the one-thread limit: the panels run on the kept workers.
+        var random = new Random(11);
+        var a = Tensor.Randn<float>(random, 256 * 256).Data;
+        var b = Tensor.Randn<float>(random, 256 * 256).Data;
+        var c = new float[256 * 256];
+        Assert.Equal(0, BytesAllocated(() => Gemm.Multiply(false, false, 256, 256, 256, 1f, a, 256, b, 256, 0f, c, 256), threads: 2));
+    }
+
+    /// <summary>
+    /// A stride-2 convolution runs im2col + GEMM per sample on the kept workers, and each sample's GEMM (2 x 64 x 576 x
+    /// 784 = 58 MFLOP) is large enough to want the workers itself: the nested loop must fall back instead of reusing
+    /// the pool it runs on, and give the one-thread result bit for bit.
+    /// </summary>
+    [Fact]
+    public void NestedParallelLoops_GiveTheOneThreadResult()
+    {
+        var conv = new Conv2d<float>(64, 64, 3, stride: 2, padding: 1, seed: 3);
+        var x = Tensor.Uniform<float>(new Random(12), -1, 1, 3, 64, 56, 56);
+        int saved = EngineSettings.MaxThreads;
+        try
+        {
+            EngineSettings.MaxThreads = 1;
+            var one = (float[])conv.Forward(x).Data.Clone();
+            EngineSettings.MaxThreads = 2;
+            var two = conv.Forward(x).Data;
+            Assert.Equal(one, two);
+        }
+        finally
+        {
+            EngineSettings.MaxThreads = saved;
+        }
+    }
+
     [Theory]
     [InlineData(8, 28, 28)]    // LeNet's first pool: 14 outputs a row, the AVX-512 kernel
     [InlineData(16, 14, 14)]   // its second: 7 a row, the scalar 2x2 path

@@ -21,9 +21,9 @@ namespace CourseNotebooks.Engine;
 /// only its valid part is merged, so the micro-kernel never branches. beta is applied with the first K block
 /// only, and beta = 0 never reads C (NaN in C does not leak through, as in BLAS).</para>
 /// <para>Threads: a fixed partition of the columns (or rows, when C is tall) of C into one contiguous range per
-/// thread; each thread packs its own panels, so there is no synchronisation inside the multiply. Products
-/// below <see cref="ParallelFlops"/> stay on the calling thread, where Parallel.For would cost more than it
-/// saves.</para>
+/// thread, on the engine's kept workers (<see cref="WorkerPool"/>); each thread packs its own panels, so there is no
+/// synchronisation inside the multiply. Products below <see cref="ParallelFlops"/> stay on the calling thread, where
+/// waking a worker would cost more than it saves.</para>
 /// </remarks>
 internal static unsafe class GemmKernel
 {
@@ -74,20 +74,25 @@ internal static unsafe class GemmKernel
 
     /// <summary>
     /// A fixed split of C into <paramref name="threads"/> equal shares of whole panels (so each range starts on a
-    /// panel boundary). Kept in its own method so the closure is only allocated on this path.
+    /// panel boundary), run on the engine's kept worker threads (<see cref="WorkerPool"/>): no task or closure objects
+    /// per call.
     /// </summary>
     private static void RunParallel<T>(Job<T> job, int threads, int units, int unit, bool splitColumns, int m, int n)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        WorkerPool.Run(units, threads, new PanelRange<T>(job, unit, splitColumns, m, n));
+
+    /// <summary>One worker's panels [from, to) of C: columns when <see cref="SplitColumns"/>, else rows.</summary>
+    private readonly record struct PanelRange<T>(Job<T> Job, int Unit, bool SplitColumns, int M, int N) : ISampleRange
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int extent = splitColumns ? n : m;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        public void Run(int worker, int from, int to)
         {
-            int from = Math.Min(extent, (int)((long)units * t / threads) * unit);
-            int to = Math.Min(extent, (int)((long)units * (t + 1) / threads) * unit);
-            if (from >= to) return;
-            if (splitColumns) job.Execute(0, m, from, to);
-            else job.Execute(from, to, 0, n);
-        });
+            int extent = SplitColumns ? N : M;
+            int start = Math.Min(extent, from * Unit), end = Math.Min(extent, to * Unit);
+            if (start >= end) return;
+            if (SplitColumns) Job.Execute(0, M, start, end);
+            else Job.Execute(start, end, 0, N);
+        }
     }
 
     /// <summary>C = beta * C on the m x n window, with beta = 0 overwriting (so NaN in C is cleared).</summary>

@@ -8,8 +8,9 @@ internal interface ISampleRange
 }
 
 /// <summary>
-/// Threads kept for the life of the process that run <see cref="ConvCore"/>'s per-sample loops and the pooling
-/// layers' plane loops (<see cref="PlaneLoop"/>). The samples are split
+/// Threads kept for the life of the process that run every parallel loop of the engine: <see cref="ConvCore"/>'s
+/// per-sample loops, the pooling layers' plane loops (<see cref="PlaneLoop"/>), the GEMM's column or row panels and
+/// the point loops of PCA, t-SNE and the neighbour search (<see cref="PointLoop"/>). The samples are split
 /// into W fixed ranges, worker w taking [n*w/W, n*(w+1)/W) with its own scratch, exactly the split a Parallel.For over
 /// the workers would make; the calling thread and W-1 kept threads take the ranges in turn, so a thread woken late
 /// (the cores are shared) leaves its range to the others, and which thread ran a range never changes its result.
@@ -36,7 +37,9 @@ internal static class WorkerPool
     /// <exception cref="AggregateException">A worker threw; holds what each failing worker threw, as Parallel.For does.</exception>
     public static void Run<TBody>(int n, int workers, TBody body) where TBody : struct, ISampleRange
     {
-        if (!Monitor.TryEnter(s_gate))
+        // A loop started from inside a running one (a GEMM inside a convolution's sample range, on the thread that
+        // holds the pool) or while another thread holds it runs on Parallel.For: the pool's one work item is in use.
+        if (Monitor.IsEntered(s_gate) || !Monitor.TryEnter(s_gate))
         {
             RunWithParallelFor(n, workers, body);
             return;

@@ -124,7 +124,8 @@ public static class DrumMixer
     {
         ShapeCheck.NonNegative("DrumMixer", "count", count);
         var tracks = new DrumTrack[count];
-        Parallel.For(0, count, EngineSettings.ParallelOptions, i => tracks[i] = Mix(kit, seed + i, settings));
+        // A track is seconds of audio, tens of thousands of samples, each mixed from several hits.
+        PointLoop.For(count, 1 << 16, i => tracks[i] = Mix(kit, seed + i, settings));
         return tracks;
     }
 

@@ -61,7 +61,7 @@ public sealed class OnsetDataset
                 throw new ArgumentException(
                     $"OnsetDataset: track {i}: expected {tracks[0].Samples.Length} samples at {tracks[0].SampleRate} Hz as track 0, got {tracks[i].Samples.Length} at {tracks[i].SampleRate} Hz.", nameof(tracks));
         var spectrograms = new Spectrogram[tracks.Count];
-        Parallel.For(0, tracks.Count, EngineSettings.ParallelOptions, i => spectrograms[i] = Spectrogram.Compute(tracks[i].Samples, tracks[i].SampleRate, settings));
+        PointLoop.For(tracks.Count, tracks[0].Samples.Length, i => spectrograms[i] = Spectrogram.Compute(tracks[i].Samples, tracks[i].SampleRate, settings));
         int bands = spectrograms[0].Bands, frames = spectrograms[0].Frames, plane = bands * frames;
         var (mean, std) = scale ?? MeasureScale(spectrograms);
         var inputs = new Tensor<float>(tracks.Count, bands, frames);

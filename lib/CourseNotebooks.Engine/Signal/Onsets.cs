@@ -164,7 +164,7 @@ public static class Onsets
         if (activations.Count != onsets.Count)
             throw new ArgumentException($"Onsets.TuneThreshold: tracks: expected as many onset lists as activations ({activations.Count}), got {onsets.Count}.", nameof(onsets));
         var f1s = new double[candidates.Count];
-        Parallel.For(0, candidates.Count, EngineSettings.ParallelOptions, c =>
+        PointLoop.For(candidates.Count, activations.Sum(a => (long)a.Length), c =>
         {
             var settings = template with { Threshold = candidates[c] };
             f1s[c] = OnsetScore.Sum(activations.Select((a, i) => Evaluate(PeakTimes(a, settings, framesPerSecond), onsets[i], tolerance))).F1;
