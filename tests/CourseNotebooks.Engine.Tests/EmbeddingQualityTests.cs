@@ -151,6 +151,25 @@ public class EmbeddingQualityTests
         double c = EmbeddingQuality.ClarkEvans(clumps);
         Assert.True(c < 0.5, $"clumps: {c}");
     }
+
+    [Fact]
+    public void ClarkEvansByClass_SeesEvenClustersAsEven_AndClumpedOnesAsClumped()
+    {
+        // Two far-apart squares of uniform points (class 0 and 1), then class 1 squeezed into 4 tight clumps.
+        var even = KnownTruth.UniformNoise(600, 2, seed: 12).Points;
+        int[] labels = [.. Enumerable.Range(0, 600).Select(i => i % 2)];
+        for (int i = 0; i < 600; i++) if (labels[i] == 1) even[i, 0] += 10;
+        double whole = EmbeddingQuality.ClarkEvans(even);
+        var byClass = EmbeddingQuality.ClarkEvansByClass(even, labels);
+        Assert.True(whole < 0.5, $"whole map: {whole}");
+        Assert.All(byClass, r => Assert.InRange(r, 0.9, 1.15));
+        var clumped = even.Clone();
+        for (int i = 0; i < 600; i++)
+            if (labels[i] == 1) { clumped[i, 0] = 10 + (i / 2 % 2) + 0.02 * even[i, 0]; clumped[i, 1] = (i / 4 % 2) + 0.02 * even[i, 1]; }
+        var clumpedByClass = EmbeddingQuality.ClarkEvansByClass(clumped, labels);
+        Assert.Equal(byClass[0], clumpedByClass[0], 12);
+        Assert.True(clumpedByClass[1] < 0.3, $"clumped class: {clumpedByClass[1]}");
+    }
 }
 
 public class KnownTruthTests

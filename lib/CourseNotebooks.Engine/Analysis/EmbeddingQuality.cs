@@ -191,6 +191,32 @@ public static class EmbeddingQuality
         return mean / (0.5 / Math.Sqrt(n / area));
     }
 
+    /// <summary>
+    /// <see cref="ClarkEvans{T}"/> of each labelled group of 2-D points on its own, in ascending label order: whether the
+    /// points inside one cluster are spread evenly (about 1) or fall apart into clumps (well below 1), which the ratio of
+    /// the whole map, dominated by the gaps between clusters, cannot say.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not [N, 2], labels of the wrong count or negative, or a class with fewer than 2
+    /// points or all on one line.</exception>
+    public static double[] ClarkEvansByClass<T>(Tensor<T> points, int[] labels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        if (points.Rank != 2 || points.Shape[1] != 2)
+            throw new ArgumentException($"EmbeddingQuality.ClarkEvansByClass: points: expected [N, 2], got {points.ShapeString}.", nameof(points));
+        CheckLabels("EmbeddingQuality.ClarkEvansByClass", labels, points.Shape[0]);
+        return [.. labels.Distinct().Order().Select(label =>
+        {
+            var rows = Enumerable.Range(0, labels.Length).Where(i => labels[i] == label).ToArray();
+            var group = new Tensor<T>(rows.Length, 2);
+            for (int r = 0; r < rows.Length; r++)
+            {
+                group.Data[2 * r] = points.Data[2 * rows[r]];
+                group.Data[2 * r + 1] = points.Data[2 * rows[r] + 1];
+            }
+            return ClarkEvans(group);
+        })];
+    }
+
     /// <summary>Checks one non-negative label per point; returns the number of label values (max + 1).</summary>
     private static int CheckLabels(string owner, int[] labels, int points)
     {
