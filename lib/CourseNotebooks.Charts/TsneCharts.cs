@@ -50,7 +50,7 @@ public static partial class Charts
         ArgumentNullException.ThrowIfNull(panels);
         if (panels.Count == 0) throw new ArgumentException("Charts.MapRow: at least one panel is needed.", nameof(panels));
         var traces = new List<Trace>();
-        var properties = new List<(string, object)> { ("width", Math.Max(720, 260 * panels.Count)), ("height", 340), ("hovermode", "closest") };
+        var properties = new List<(string, object)> { ("width", Math.Clamp(230 * panels.Count, 600, 900)), ("height", 340), ("hovermode", "closest") };
         double gap = 0.04, width = (1 - gap * (panels.Count - 1)) / panels.Count;
         for (int p = 0; p < panels.Count; p++)
         {
@@ -106,7 +106,7 @@ public static partial class Charts
 /// alone, which the HTML reports draw with the hover text. Introduced in notebook 11-tsne-maps.
 /// </summary>
 [TypeFormatterSource(typeof(HoverImageMapFormatters), PreferredMimeTypes = ["text/html", Charts.PlotlyMimeType])]
-public sealed class HoverImageMap
+public sealed partial class HoverImageMap
 {
     /// <summary>Images per row of the sprite sheet.</summary>
     public const int SpriteColumns = 50;
@@ -151,32 +151,41 @@ public sealed class HoverImageMap
     /// <summary>All images as one 8-bit greyscale PNG, image n at column n mod <see cref="SpriteColumns"/>, row n div it.</summary>
     public byte[] SpritePng { get; }
 
-    /// <summary>The chart's HTML (<see cref="ChartHtml.Of"/>) beside an image panel driven by plotly_hover.</summary>
+    /// <summary>
+    /// The chart's HTML (<see cref="ChartHtml.Of"/>, first, as every chart of the course starts) followed by an image panel
+    /// and a script that puts the panel beside the chart and fills it on plotly_hover.
+    /// </summary>
     public string ToHtml()
     {
+        string chartHtml = ChartHtml.Of(Chart);
+        string chartId = ChartId().Match(chartHtml).Groups[1].Value;
         string id = "course-hover-" + Guid.NewGuid().ToString("N");
         int shown = Side * Zoom;
         string sprite = "data:image/png;base64," + Convert.ToBase64String(SpritePng);
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"<div id=\"{id}\" style=\"display:flex;align-items:flex-start;gap:12px;flex-wrap:wrap\">");
-        sb.Append("<div style=\"flex:0 1 auto;min-width:0\">").Append(ChartHtml.Of(Chart)).Append("</div>");
-        sb.Append(CultureInfo.InvariantCulture, $"<div style=\"font:13px sans-serif;width:{shown + 8}px\">");
+        var sb = new StringBuilder(chartHtml);
+        sb.Append(CultureInfo.InvariantCulture, $"<div id=\"{id}\" style=\"font:13px sans-serif;width:{shown + 8}px\">");
         sb.Append(CultureInfo.InvariantCulture,
             $"<div class=\"course-hover-image\" style=\"width:{shown}px;height:{shown}px;border:1px solid #ccc;background-color:#000;image-rendering:pixelated;" +
             $"background-image:url('{sprite}');background-repeat:no-repeat;background-size:{SpriteWidth * Zoom}px {SpriteHeight * Zoom}px;background-position:{shown}px 0\"></div>");
-        sb.Append("<div class=\"course-hover-caption\">hover a point to see its image</div></div></div>");
+        sb.Append("<div class=\"course-hover-caption\">hover a point to see its image</div></div>");
         sb.Append(CultureInfo.InvariantCulture, $$"""
             <script type="text/javascript">
             (function () {
-              var root = document.getElementById("{{id}}"), tries = 0;
+              var panel = document.getElementById("{{id}}"), chart = document.getElementById("{{chartId}}"), tries = 0;
+              if (!panel || !chart) return;
+              // Chart and panel side by side (the chart's own script finds its div by id, wherever it is).
+              var row = document.createElement("div");
+              row.style.cssText = "display:flex;align-items:flex-start;gap:12px;flex-wrap:wrap";
+              chart.parentNode.insertBefore(row, chart);
+              row.appendChild(chart);
+              row.appendChild(panel);
+              var image = panel.querySelector(".course-hover-image"), caption = panel.querySelector(".course-hover-caption");
               function attach() {
-                var chart = root && root.querySelector(".{{ChartHtml.ChartClass}}");
-                if (!chart || typeof chart.on !== "function") { if (tries++ < 200) setTimeout(attach, 100); return; }
-                var image = root.querySelector(".course-hover-image"), caption = root.querySelector(".course-hover-caption");
+                if (typeof chart.on !== "function") { if (tries++ < 300) setTimeout(attach, 100); return; }
                 chart.on("plotly_hover", function (event) {
                   var point = event.points && event.points[0];
                   if (!point || point.customdata === undefined) return;
-                  var n = Number(point.customdata), size = {{Side * Zoom}};
+                  var n = Number(point.customdata), size = {{shown}};
                   image.style.backgroundPosition = (-(n % {{SpriteColumns}}) * size) + "px " + (-Math.floor(n / {{SpriteColumns}}) * size) + "px";
                   caption.textContent = point.text || ("point #" + n);
                 });
@@ -187,6 +196,9 @@ public sealed class HoverImageMap
             """);
         return sb.ToString();
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("id=\"(course-chart-[0-9a-f]+)\"")]
+    private static partial System.Text.RegularExpressions.Regex ChartId();
 
     private sealed class HoverImageMapFormatters : ITypeFormatterSource
     {
