@@ -189,6 +189,7 @@ public sealed partial class HoverImageMap
                   image.style.backgroundPosition = (-(n % {{SpriteColumns}}) * size) + "px " + (-Math.floor(n / {{SpriteColumns}}) * size) + "px";
                   caption.textContent = point.text || ("point #" + n);
                 });
+                panel.setAttribute("data-hover", "ready");
               }
               attach();
             })();
