@@ -80,6 +80,17 @@ public sealed class Notebook11Tests(NotebookFixture fixture)
         }
         int pairsWithinChance = 3 - claims.Count;
         Assert.Equal(pairsWithinChance, text.Split("within chance").Length - 1);
+        // The per-class table counts each map's votes class by class; its hardest classes are the printed ones.
+        var perClass = Rows.Of(run, "perClass");
+        var predictions = run.GetVariable<int[][]>("mapPredictions");
+        for (int c = 0; c < test.ClassNames.Count; c++)
+        {
+            var members = Enumerable.Range(0, test.Count).Where(i => test.Labels[i] == c).ToArray();
+            Assert.Equal(Math.Round(members.Count(i => predictions[2][i] == c) / (double)members.Length, 3), Rows.Get<double>(perClass[c], "AutoencoderCodes"));
+        }
+        var hardest = perClass.OrderBy(r => Rows.Get<double>(r, "Pixels") + Rows.Get<double>(r, "PcaCodes") + Rows.Get<double>(r, "AutoencoderCodes"))
+            .Take(4).Select(r => Rows.Get<string>(r, "Class"));
+        Assert.Contains($"mixed with others are {string.Join(", ", hardest)} (", Output(run, "var perClass"));
         string best = accuracy.MaxBy(a => a.Value).Key;
         Assert.Equal(claims.Count(c => c.Better == best) == 2, text.Contains($"The map of the {best} separates the classes best", StringComparison.Ordinal));
     }
