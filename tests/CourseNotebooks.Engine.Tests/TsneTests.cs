@@ -174,13 +174,16 @@ public class TsneTests
     public void Tsne_SameSeed_GivesTheSameMap()
     {
         var (x, _) = Clusters(perCluster: 20, clusters: 3, seed: 2);
-        var options = new TsneOptions { Perplexity = 10, Seed = 7, MaxIterations = 300 };
+        // The seed matters only for the random start (the default is now PCA's, which draws nothing).
+        var options = new TsneOptions { Perplexity = 10, Seed = 7, MaxIterations = 300, Init = TsneInit.Random };
         var a = Tsne.Fit(x, options);
         var b = Tsne.Fit(x, options);
         var c = Tsne.Fit(x, options with { Seed = 8 });
         Assert.Equal(a.Embedding.Data, b.Embedding.Data);
         Assert.Equal(a.KlDivergence, b.KlDivergence);
         Assert.NotEqual(a.Embedding.Data, c.Embedding.Data);
+        var pcaStart = new TsneOptions { Perplexity = 10, MaxIterations = 300 };
+        Assert.Equal(Tsne.Fit(x, pcaStart with { Seed = 1 }).Embedding.Data, Tsne.Fit(x, pcaStart with { Seed = 2 }).Embedding.Data);
     }
 
     [Fact]
@@ -196,8 +199,31 @@ public class TsneTests
         Assert.Equal(Enumerable.Range(1, 8).Select(i => 50 * i), reports.Select(r => r.Iteration));
         Assert.True(reports[^1].Kl < reports[0].Kl, $"KL went from {reports[0].Kl} to {reports[^1].Kl}");
         Assert.Equal(Tsne.AutoLearningRate(75, 12), result.LearningRate);
-        Assert.Equal(50.0, result.LearningRate); // 75 / 12 / 4 < 50
+        Assert.Equal(200.0, result.LearningRate); // openTSNE's auto: max(200, 75 / 12)
+        Assert.Equal(1000.0, Tsne.AutoLearningRate(12_000, 12)); // N / 12 once N > 2400
         Assert.True(KnnAccuracy(result.Embedding, labels, 5) > 0.95);
+    }
+
+    [Fact]
+    public void Tsne_PcaStart_IsTheFirstPrincipalScoresOfPcaFit_Scaled()
+    {
+        // Clusters plus an elongated direction, so the first two variances are well apart from the rest.
+        var (x, _) = Clusters(perCluster: 30, clusters: 4, seed: 9);
+        var data = Tensor.FromArray(x);
+        var scores = Pca.Fit(data, 2).Transform(data);
+        var start = Tsne.Initialise(DataMatrix.From("test", x), new TsneOptions());
+        double mean = Enumerable.Range(0, 120).Average(i => scores[i, 0]);
+        double std = Math.Sqrt(Enumerable.Range(0, 120).Average(i => Math.Pow(scores[i, 0] - mean, 2)));
+        for (int e = 0; e < start.Length; e++) Assert.Equal(scores.Data[e] * 1e-4 / std, start[e], 1e-12);
+    }
+
+    [Fact]
+    public void TsneOptions_Defaults_AreOpenTsnes()
+    {
+        // Changed from van der Maaten's original code (random start, fixed rate 200) to the anchors of notebook 11.
+        var o = new TsneOptions();
+        Assert.Equal((30.0, 12.0, 250, 1000, 0.5, TsneInit.Pca, TsneMethod.BarnesHut), (o.Perplexity, o.EarlyExaggeration, o.ExaggerationIterations, o.MaxIterations, o.Theta, o.Init, o.Method));
+        Assert.Null(o.LearningRate);
     }
 
     [Fact]

@@ -20,8 +20,8 @@ public sealed record NeighborList(IndexTensor Index, Tensor<double> SquaredDista
 /// Exact k-nearest-neighbour search by brute force, as sklearn's NearestNeighbors(algorithm="brute") does it: the
 /// squared distances |q|^2 + |x|^2 - 2 q.x of a block of query rows come from one GEMM, and each query keeps its k
 /// smallest in a bounded max-heap, O(N log k) per query instead of a full sort. t-SNE's sparse affinities use it
-/// internally; planned for the part-3 notebooks on t-SNE maps and retrieval (still to come; no notebook calls it
-/// yet).
+/// internally; introduced in notebook 11-tsne-maps (through <see cref="EmbeddingQuality"/>: kNN accuracy and
+/// trustworthiness of the maps) and used for similar-image search in 12-retrieval-with-codes.
 /// </summary>
 /// <remarks>
 /// Rows of rank-above-2 tensors are flattened ([N, C, H, W] reads as [N, C*H*W]). Exact, not approximate: at

@@ -2,7 +2,7 @@ using System.Numerics;
 
 namespace CourseNotebooks.Engine;
 
-/// <summary>How t-SNE computes its gradient. Planned for the part-3 notebook on t-SNE (still to come; no notebook uses it yet).</summary>
+/// <summary>How t-SNE computes its gradient. Introduced in notebook 11-tsne-maps.</summary>
 public enum TsneMethod
 {
     /// <summary>All N^2 pairs every iteration: O(N^2) time and memory; for a few hundred points, and as the reference.</summary>
@@ -13,19 +13,23 @@ public enum TsneMethod
     BarnesHut,
 }
 
-/// <summary>How the embedding starts. Planned for the part-3 notebook on t-SNE (still to come; no notebook uses it yet).</summary>
+/// <summary>How the embedding starts. Introduced in notebook 11-tsne-maps.</summary>
 public enum TsneInit
 {
     /// <summary>Gaussian with standard deviation 1e-4 from the seeded generator (van der Maaten's choice).</summary>
     Random,
 
-    /// <summary>The first principal components, scaled so the first has standard deviation 1e-4 (sklearn's "pca").</summary>
+    /// <summary>The first principal components, scaled so the first has standard deviation 1e-4 (sklearn's and openTSNE's
+    /// "pca"), computed by subspace iteration as sklearn's randomized PCA does.</summary>
     Pca,
 }
 
 /// <summary>
-/// Settings of <see cref="Tsne.Fit(double[,], TsneOptions?)"/>. Defaults follow van der Maaten's reference code
-/// and sklearn.manifold.TSNE. Planned for the part-3 notebook on t-SNE (still to come; no notebook uses it yet).
+/// Settings of <see cref="Tsne.Fit(double[,], TsneOptions?)"/>. The defaults are those of openTSNE (and, apart from
+/// the learning rate, of sklearn.manifold.TSNE since version 1.2): perplexity 30, PCA initialisation, early
+/// exaggeration 12 for 250 of 1000 iterations, momentum 0.5 then 0.8, learning rate "auto" = max(200, N / 12)
+/// (openTSNE's rule; sklearn's "auto" is max(N / 12 / 4, 50), four times smaller for large N), Barnes-Hut with
+/// angle (theta) 0.5. Introduced in notebook 11-tsne-maps.
 /// </summary>
 public sealed record TsneOptions
 {
@@ -41,8 +45,11 @@ public sealed record TsneOptions
     /// <summary>Length of the early-exaggeration phase, which also uses <see cref="InitialMomentum"/>.</summary>
     public int ExaggerationIterations { get; init; } = 250;
 
-    /// <summary>Step size; null means sklearn's "auto": max(N / EarlyExaggeration / 4, 50).</summary>
-    public double? LearningRate { get; init; } = 200;
+    /// <summary>Step size; null (the default) means openTSNE's "auto": max(200, N / EarlyExaggeration), see
+    /// <see cref="Tsne.AutoLearningRate"/>. sklearn's "auto" is max(N / EarlyExaggeration / 4, 50) instead; the larger
+    /// step converges in the fixed 1000 iterations for tens of thousands of points (Belkina et al. 2019, Linderman
+    /// et al. 2019).</summary>
+    public double? LearningRate { get; init; }
 
     /// <summary>Total number of gradient steps.</summary>
     public int MaxIterations { get; init; } = 1000;
@@ -62,10 +69,12 @@ public sealed record TsneOptions
     /// <summary>Barnes-Hut accuracy: a cell of side w at distance r is summarised when w / r &lt; Theta (0 = exact).</summary>
     public double Theta { get; init; } = 0.5;
 
-    /// <summary>Initial embedding.</summary>
-    public TsneInit Init { get; init; } = TsneInit.Random;
+    /// <summary>Initial embedding; PCA by default (openTSNE, sklearn since 1.2): it keeps the global layout of the data
+    /// and makes the map independent of the seed.</summary>
+    public TsneInit Init { get; init; } = TsneInit.Pca;
 
-    /// <summary>Seed of the random initialisation: same seed, same data, same map.</summary>
+    /// <summary>Seed of the random initialisation (<see cref="TsneInit.Random"/>): same seed, same data, same map. The PCA
+    /// initialisation uses no random numbers.</summary>
     public int Seed { get; init; }
 
     /// <summary>Called with (iteration, KL divergence) every <see cref="ProgressInterval"/> iterations and after the last.</summary>
@@ -83,7 +92,8 @@ public sealed record TsneResult(Tensor<double> Embedding, double KlDivergence, d
 
 /// <summary>
 /// t-distributed stochastic neighbour embedding (van der Maaten and Hinton, 2008; Barnes-Hut: van der Maaten, 2014).
-/// Planned for the part-3 notebook on t-SNE (the lecture's "pixel -> t-SNE" map; still to come, no notebook uses it yet). sklearn: sklearn.manifold.TSNE.
+/// Introduced in notebook 11-tsne-maps (the lecture's "Pixel -> tSNE" and "PCA 32-dim" maps). openTSNE: openTSNE.TSNE;
+/// sklearn: sklearn.manifold.TSNE.
 /// </summary>
 /// <remarks>
 /// <para>Algorithm:</para>
@@ -120,8 +130,9 @@ public static class Tsne
     public static TsneResult Fit(double[,] data, TsneOptions? options = null)
         => Fit(DataMatrix.From("Tsne.Fit", data), options ?? new TsneOptions());
 
-    /// <summary>sklearn's "auto" learning rate: max(N / earlyExaggeration / 4, 50).</summary>
-    public static double AutoLearningRate(int samples, double earlyExaggeration) => Math.Max(samples / earlyExaggeration / 4, 50);
+    /// <summary>openTSNE's "auto" learning rate: max(200, N / earlyExaggeration), which is max(200, N / 12) at the default
+    /// exaggeration (sklearn's "auto" would be max(N / earlyExaggeration / 4, 50)).</summary>
+    public static double AutoLearningRate(int samples, double earlyExaggeration) => Math.Max(samples / earlyExaggeration, 200);
 
     private static TsneResult Fit(DataMatrix x, TsneOptions o)
     {
@@ -191,7 +202,8 @@ public static class Tsne
             throw new ArgumentOutOfRangeException(nameof(o.ProgressInterval), o.ProgressInterval, $"Tsne.Fit: progress interval must be positive, got {o.ProgressInterval}.");
     }
 
-    private static double[] Initialise(DataMatrix x, TsneOptions o)
+    /// <summary>The starting map [N, dims] row-major (internal for the tests of the PCA start).</summary>
+    internal static double[] Initialise(DataMatrix x, TsneOptions o)
     {
         int n = x.Rows, dims = o.Dimensions;
         var y = new double[n * dims];
@@ -203,8 +215,7 @@ public static class Tsne
         }
         if (dims > Math.Min(n, x.Columns))
             throw new ArgumentException($"Tsne.Fit: PCA init needs dimensions <= min(N, D) = {Math.Min(n, x.Columns)}, got {dims}.", nameof(o.Init));
-        var pca = Pca.Fit(new Tensor<double>(x.Values, n, x.Columns), dims);
-        var z = pca.Transform(new Tensor<double>(x.Values, n, x.Columns)).Data;
+        var z = PrincipalScores(x, dims);
         double mean = 0, ss = 0;
         for (int i = 0; i < n; i++) mean += z[i * dims];
         mean /= n;
@@ -215,11 +226,93 @@ public static class Tsne
         return y;
     }
 
+    /// <summary>Iterations of <see cref="PrincipalScores"/>; the error of component c shrinks like (lambda_{m+1} / lambda_c)^t.</summary>
+    internal const int SubspaceIterations = 40;
+
+    /// <summary>
+    /// The scores of the rows of x on its first <paramref name="dims"/> principal components, [N, dims] row-major, by
+    /// subspace iteration (Halko, Martinsson and Tropp 2011; sklearn's "randomized" solver, which openTSNE's PCA
+    /// initialisation uses): V [D, m] with m = dims + 8 columns from a fixed seed, then V = orth(Xc^T Xc V) repeated, then
+    /// the Rayleigh-Ritz step on the small m x m matrix. Two thin GEMMs per iteration instead of Pca.Fit's full SVD,
+    /// which took seconds for 1,000 images of 784 pixels. Signs as <see cref="Pca"/>: each component's entry of largest
+    /// magnitude is positive.
+    /// </summary>
+    internal static double[] PrincipalScores(DataMatrix x, int dims)
+    {
+        int n = x.Rows, d = x.Columns, m = Math.Min(Math.Min(n, d), dims + 8);
+        var xc = (double[])x.Values.Clone();
+        for (int j = 0; j < d; j++)
+        {
+            double mean = 0;
+            for (int i = 0; i < n; i++) mean += xc[i * d + j];
+            mean /= n;
+            for (int i = 0; i < n; i++) xc[i * d + j] -= mean;
+        }
+        var random = new Random(0);
+        var v = new double[d * m];
+        for (int e = 0; e < v.Length; e++) v[e] = Tensor.NextGaussian(random);
+        Orthonormalise(v, d, m);
+        var u = new double[n * m];
+        for (int t = 0; t < SubspaceIterations; t++)
+        {
+            Gemm.Multiply(false, false, n, m, d, 1.0, xc, d, v, m, 0.0, u, m);      // U = Xc V
+            Gemm.Multiply(true, false, d, m, n, 1.0, xc, d, u, m, 0.0, v, m);       // V = Xc^T U
+            Orthonormalise(v, d, m);
+            Orthonormalise(v, d, m); // twice: one Gram-Schmidt pass leaves nearly parallel columns slightly skewed
+        }
+        Gemm.Multiply(false, false, n, m, d, 1.0, xc, d, v, m, 0.0, u, m);
+        var small = new double[m * m];
+        Gemm.Multiply(true, false, m, m, n, 1.0, u, m, u, m, 0.0, small, m);        // V^T Xc^T Xc V
+        var evd = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(m, m, small)
+            .Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);           // ascending eigenvalues
+        var scores = new double[n * dims];
+        var component = new double[d];
+        for (int c = 0; c < dims; c++)
+        {
+            int col = m - 1 - c;
+            Array.Clear(component);
+            for (int a = 0; a < m; a++)
+            {
+                double w = evd.EigenVectors[a, col];
+                for (int j = 0; j < d; j++) component[j] += v[j * m + a] * w;
+            }
+            int argMax = 0;
+            for (int j = 1; j < d; j++) if (Math.Abs(component[j]) > Math.Abs(component[argMax])) argMax = j;
+            double sign = component[argMax] < 0 ? -1.0 : 1.0;
+            for (int i = 0; i < n; i++)
+            {
+                double s = 0;
+                for (int a = 0; a < m; a++) s += u[i * m + a] * evd.EigenVectors[a, col];
+                scores[i * dims + c] = sign * s;
+            }
+        }
+        return scores;
+    }
+
+    /// <summary>Modified Gram-Schmidt on the m columns of a row-major [rows, m] matrix (a zero column stays zero).</summary>
+    private static void Orthonormalise(double[] a, int rows, int m)
+    {
+        for (int c = 0; c < m; c++)
+        {
+            for (int p = 0; p < c; p++)
+            {
+                double dot = 0;
+                for (int r = 0; r < rows; r++) dot += a[r * m + c] * a[r * m + p];
+                for (int r = 0; r < rows; r++) a[r * m + c] -= dot * a[r * m + p];
+            }
+            double norm = 0;
+            for (int r = 0; r < rows; r++) norm += a[r * m + c] * a[r * m + c];
+            norm = Math.Sqrt(norm);
+            if (norm > 0) for (int r = 0; r < rows; r++) a[r * m + c] /= norm;
+        }
+    }
+
     // ---- Exact gradient -------------------------------------------------------------------------------------
 
     /// <summary>
     /// The exact t-SNE gradient dC/dY [N, d] and C = KL(P || Q) for a joint P [N, N] (symmetric, summing to 1,
-    /// zero diagonal) and a map Y [N, d]. Public so tests and the part-3 notebook on t-SNE can check it numerically.
+    /// zero diagonal) and a map Y [N, d]. Public so tests and notebook 11-tsne-maps can check it (its exercise writes one
+    /// point's gradient by hand).
     /// </summary>
     public static (Tensor<double> Gradient, double KlDivergence) ExactGradient(Tensor<double> p, Tensor<double> y)
     {
@@ -345,8 +438,9 @@ public static class Tsne
         tree.Build(y, n);
         double thetaSquared = theta * theta;
         // grad holds the repulsion first; the attraction is added once Z is known.
-        // Cost guess: a traversal touches a few hundred cells at theta = 0.5.
-        PointLoop.For(n, 256, i =>
+        // Cost guess: a traversal opens and summarises about a thousand cells at theta = 0.5 (with 256, a map of the
+        // 1,000 shipped test images stayed on one core although each iteration takes milliseconds).
+        PointLoop.For(n, 1024, i =>
         {
             Span<int> stack = stackalloc int[QuadTree.StackSize];
             tree.Repulsion(i, thetaSquared, stack, out double fx, out double fy, out double zi);
