@@ -73,6 +73,7 @@ public abstract class AdamBase<T> : Optimizer<T> where T : unmanaged, IFloatingP
     private readonly record struct AdamUpdate(T StepSize, T Bias2Sqrt, T Beta1, T OneMinusBeta1, T Beta2, T OneMinusBeta2,
         Vector<T> Eps, T Wd, T Decay, bool Maximize, bool HasWeightDecay, bool Decoupled, bool Amsgrad) : IElementUpdate<T>
     {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public void Apply(ref Vector<T> theta, Vector<T> grad, ref Vector<T> m, ref Vector<T> v, ref Vector<T> vMax)
         {
             var g = Maximize ? -grad : grad;

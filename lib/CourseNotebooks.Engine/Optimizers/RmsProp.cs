@@ -88,6 +88,7 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
     private readonly record struct RmsPropUpdate(T Lr, T Alpha, T OneMinusAlpha, Vector<T> Eps, T Wd, T Mu, bool Maximize,
         bool HasWeightDecay, bool Centered, bool HasMomentum) : IElementUpdate<T>
     {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public void Apply(ref Vector<T> theta, Vector<T> grad, ref Vector<T> v, ref Vector<T> mean, ref Vector<T> buffer)
         {
             var g = Maximize ? -grad : grad;

@@ -96,6 +96,7 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     private readonly record struct SgdUpdate(T Lr, T Mu, T Wd, T Keep, bool Maximize, bool HasWeightDecay, bool HasMomentum,
         bool FirstStep, bool Nesterov) : IElementUpdate<T>
     {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public void Apply(ref Vector<T> theta, Vector<T> grad, ref Vector<T> buffer, ref Vector<T> unused2, ref Vector<T> unused3)
         {
             var g = Maximize ? -grad : grad;
