@@ -22,7 +22,10 @@ internal static class WorkerPool
 {
     private static readonly object s_gate = new();
     private static readonly List<Helper> s_helpers = [];
-    private static readonly CountdownEvent s_done = new(0);
+    // Each kept thread releases it once when its ranges are done, and the caller takes it once per thread. Not a
+    // CountdownEvent: that one creates its lock object the first time a caller really has to block, an allocation
+    // that can fall in any later call; SemaphoreSlim creates it in its constructor.
+    private static readonly SemaphoreSlim s_done = new(0);
 
     /// <summary>
     /// The engine's one rule for going parallel: <paramref name="items"/> independent items (samples, planes) holding
@@ -49,12 +52,11 @@ internal static class WorkerPool
             while (s_helpers.Count < workers - 1) s_helpers.Add(new Helper(s_helpers.Count + 1));
             var item = WorkItem<TBody>.Shared;
             item.Set(body, n, workers);
-            s_done.Reset(workers - 1);
             for (int worker = 1; worker < workers; worker++) s_helpers[worker - 1].Start(item);
             Exception? error = null;
             try { item.RunRanges(); }
             catch (Exception e) { error = e; }
-            s_done.Wait();
+            for (int worker = 1; worker < workers; worker++) s_done.Wait();
             // Drop the body's array references, so the pool does not keep a batch alive between calls.
             item.Set(default, 0, 1);
             bool failed = error is not null;
@@ -129,7 +131,7 @@ internal static class WorkerPool
                 finally
                 {
                     _item = null;
-                    s_done.Signal();
+                    s_done.Release();
                 }
             }
         }
