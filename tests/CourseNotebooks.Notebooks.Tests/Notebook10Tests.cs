@@ -14,13 +14,6 @@ public sealed class Notebook10Tests(NotebookFixture fixture)
     /// numbers must be at least this factor below PCA's (measured about 1.12 on Fashion-MNIST and 1.30 on MNIST).</summary>
     private const double FashionMargin = 1.05, MnistMargin = 1.15;
 
-    private static string Output(NotebookRun run, string fragment) =>
-        string.Concat(run.CodeCells.Single(c => c.Cell.Source.Contains(fragment, StringComparison.Ordinal))
-            .Outputs.Where(o => o.Kind == OutputKind.StandardOutput).Select(o => o.PlainText));
-
-    private static double[] Ys(JsonDocument chart, int trace) =>
-        chart.RootElement.GetProperty("data")[trace].GetProperty("y").EnumerateArray().Select(v => v.GetDouble()).ToArray();
-
     [Fact]
     public async Task Notebook_RunsWithoutError_AndTheAutoencoderBeatsPcaOnHeldOutImages()
     {
@@ -55,8 +48,8 @@ public sealed class Notebook10Tests(NotebookFixture fixture)
         Assert.Equal(run.GetVariable<double>("fashionAeError"), aeErrors[2], 12);
         Assert.Equal(run.GetVariable<double>("fashionPcaError") / run.GetVariable<double>("fashionAeError"), fashionRatio, 12);
         for (int i = 0; i < 3; i++) Assert.True(aeErrors[i] < pcaErrors[i], $"code size {i}: {aeErrors[i]} against {pcaErrors[i]}");
-        Assert.Contains($"{fashionRatio.ToString("F2", CultureInfo.CurrentCulture)} times lower than PCA's", Output(run, "double fashionRatio"));
-        Assert.Contains($"{mnistRatio.ToString("F2", CultureInfo.CurrentCulture)}x on MNIST", Output(run, "double mnistRatio"));
+        Assert.Contains($"{fashionRatio.ToString("F2", CultureInfo.CurrentCulture)} times lower than PCA's", NotebookAssertions.Output(run, "double fashionRatio"));
+        Assert.Contains($"{mnistRatio.ToString("F2", CultureInfo.CurrentCulture)}x on MNIST", NotebookAssertions.Output(run, "double mnistRatio"));
     }
 
     [Fact]
@@ -66,13 +59,13 @@ public sealed class Notebook10Tests(NotebookFixture fixture)
         var pca = run.GetVariable<Pca>("fashionPca");
         using (var chart = NotebookAssertions.ChartOf(run, "varianceChart"))
         {
-            Assert.Equal(pca.ExplainedVarianceRatio.Take(100), Ys(chart, 0));
-            Assert.Equal(pca.ExplainedVarianceRatio.Take(100).Sum(), Ys(chart, 1)[^1], 12);
+            Assert.Equal(pca.ExplainedVarianceRatio.Take(100), NotebookAssertions.Ys(chart, 0));
+            Assert.Equal(pca.ExplainedVarianceRatio.Take(100).Sum(), NotebookAssertions.Ys(chart, 1)[^1], 12);
         }
         using (var chart = NotebookAssertions.ChartOf(run, "codeSizeChart"))
         {
-            Assert.Equal(run.GetVariable<double[]>("pcaErrors"), Ys(chart, 0));
-            Assert.Equal(run.GetVariable<double[]>("aeErrors"), Ys(chart, 1));
+            Assert.Equal(run.GetVariable<double[]>("pcaErrors"), NotebookAssertions.Ys(chart, 0));
+            Assert.Equal(run.GetVariable<double[]>("aeErrors"), NotebookAssertions.Ys(chart, 1));
         }
         // The grid's first row is the held-out images themselves, its second PCA's 32-component reconstruction.
         using (var chart = NotebookAssertions.ChartOf(run, "fashionGrid"))

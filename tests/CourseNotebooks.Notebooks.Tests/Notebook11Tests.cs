@@ -18,10 +18,6 @@ public sealed class Notebook11Tests(NotebookFixture fixture)
 
     private const int K = 10;
 
-    private static string Output(NotebookRun run, string fragment) =>
-        string.Concat(run.CodeCells.Single(c => c.Cell.Source.Contains(fragment, StringComparison.Ordinal))
-            .Outputs.Where(o => o.Kind == OutputKind.StandardOutput).Select(o => o.PlainText));
-
     private static double[] Numbers(JsonElement trace, string property) =>
         [.. trace.GetProperty(property).EnumerateArray().Select(v => v.GetDouble())];
 
@@ -71,7 +67,7 @@ public sealed class Notebook11Tests(NotebookFixture fixture)
         // Every claim of the text holds: a map called better has the higher accuracy and McNemar's z beyond 2, and
         // the sentences say exactly that.
         var claims = run.GetVariable<List<(string Better, string Worse, double Z)>>("mapClaims");
-        string text = Output(run, "McNemarZ(int[] a");
+        string text = NotebookAssertions.Output(run, "McNemarZ(int[] a");
         foreach (var (better, worse, z) in claims)
         {
             Assert.True(accuracy[better] > accuracy[worse], $"{better} claimed better than {worse}");
@@ -90,7 +86,7 @@ public sealed class Notebook11Tests(NotebookFixture fixture)
         }
         var hardest = perClass.OrderBy(r => Rows.Get<double>(r, "Pixels") + Rows.Get<double>(r, "PcaCodes") + Rows.Get<double>(r, "AutoencoderCodes"))
             .Take(4).Select(r => Rows.Get<string>(r, "Class"));
-        Assert.Contains($"mixed with others are {string.Join(", ", hardest)} (", Output(run, "var perClass"));
+        Assert.Contains($"mixed with others are {string.Join(", ", hardest)} (", NotebookAssertions.Output(run, "var perClass"));
         string best = accuracy.MaxBy(a => a.Value).Key;
         Assert.Equal(claims.Count(c => c.Better == best) == 2, text.Contains($"The map of the {best} separates the classes best", StringComparison.Ordinal));
     }
@@ -181,7 +177,7 @@ public sealed class Notebook11Tests(NotebookFixture fixture)
         }
         // Perplexity 2 breaks each cluster into clumps; perplexity 30 keeps it one evenly filled blob.
         Assert.True(within[0] < 0.7 * within[2], $"within-cluster Clark-Evans: {within[0]} at perplexity 2, {within[2]} at 30");
-        Assert.Contains("falls apart into small clumps", Output(run, "int lowest = 0"));
+        Assert.Contains("falls apart into small clumps", NotebookAssertions.Output(run, "int lowest = 0"));
 
         // Spreads and gaps: ten and five times in the data, about the same in the map; recomputed from the maps.
         var sizes = run.GetVariable<LabeledPoints>("sizesData");
@@ -204,7 +200,7 @@ public sealed class Notebook11Tests(NotebookFixture fixture)
         Assert.InRange(data, 0.9, 1.15);
         Assert.True(ratios[0] < 0.5 * data, $"perplexity 2: {ratios[0]}");
         Assert.True(ratios[2] > 0.7, $"perplexity 30: {ratios[2]}");
-        Assert.Contains("looks clumped", Output(run, "var noise = KnownTruth"));
+        Assert.Contains("looks clumped", NotebookAssertions.Output(run, "var noise = KnownTruth"));
     }
 
     [Fact]

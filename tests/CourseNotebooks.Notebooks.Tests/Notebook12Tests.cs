@@ -15,13 +15,6 @@ public sealed class Notebook12Tests(NotebookFixture fixture)
     /// frequency with every code or tf-idf search (measured 9.5x to 13.9x; raw counts 6.2x, asserted above 3x).</summary>
     private const double HashingOverChance = 4, TextLift = 5, CountsLift = 3;
 
-    private static string Output(NotebookRun run, string fragment) =>
-        string.Concat(run.CodeCells.Single(c => c.Cell.Source.Contains(fragment, StringComparison.Ordinal))
-            .Outputs.Where(o => o.Kind == OutputKind.StandardOutput).Select(o => o.PlainText));
-
-    private static double[] Ys(JsonDocument chart, int trace) =>
-        chart.RootElement.GetProperty("data")[trace].GetProperty("y").EnumerateArray().Select(v => v.GetDouble()).ToArray();
-
     [Fact]
     public async Task Notebook_RunsWithoutError_AndTheSearchesRankAsTheTextSays()
     {
@@ -52,7 +45,7 @@ public sealed class Notebook12Tests(NotebookFixture fixture)
         Assert.Equal(50, pixelCurve.Length);
         var (mean, se) = run.GetVariable<(double Mean, double Se)>("aeVsPixels");
         Assert.Equal(aeCurve[9] - pixelCurve[9], mean, 10);
-        string verdicts = Output(run, "const int JudgedK");
+        string verdicts = NotebookAssertions.Output(run, "const int JudgedK");
         Assert.Contains(Math.Abs(mean) <= 2 * se ? "auto-encoder-32: " + mean.ToString("+0.000;-0.000", CultureInfo.CurrentCulture) + " ± " + se.ToString("0.000", CultureInfo.CurrentCulture) + ": within two standard errors"
             : (mean > 0 ? "better" : "worse") + " than pixels", verdicts);
         // The markdown says the 32-number codes keep about as much as pixel space: within 3 points of it at k = 10.
@@ -63,13 +56,13 @@ public sealed class Notebook12Tests(NotebookFixture fixture)
         var hammingP10 = run.GetVariable<double[]>("hammingP10");
         Assert.All(hammingP10, p => Assert.True(p > HashingOverChance * chance, $"Hamming P@10 {p}"));
         Assert.True(hammingP10[^1] > hammingP10[0], $"64 bits {hammingP10[^1]} against 8 bits {hammingP10[0]}");
-        Assert.Contains($"{hammingP10[0].ToString("P1", CultureInfo.CurrentCulture)} with 8 bits", Output(run, "double[] hammingP10"));
+        Assert.Contains($"{hammingP10[0].ToString("P1", CultureInfo.CurrentCulture)} with 8 bits", NotebookAssertions.Output(run, "double[] hammingP10"));
 
         // Text: every search above the label frequency for grain and corn queries, by the documented margins.
         var lift = run.GetVariable<double[]>("grainCornLift");
         Assert.True(lift[0] > CountsLift, $"word counts {lift[0]}");
         for (int i = 1; i < 4; i++) Assert.True(lift[i] > TextLift, $"search {i}: {lift[i]}");
-        string textClaim = Output(run, "double[] grainCornLift");
+        string textClaim = NotebookAssertions.Output(run, "double[] grainCornLift");
         Assert.Contains($"{lift[3].ToString("F1", CultureInfo.CurrentCulture)}x (auto-encoder code 32)", textClaim);
         Assert.Contains(lift[3] > lift[2] ? "beats PCA" : "does not beat PCA", textClaim);
         // The topic baseline is the label share of the training stories (59 grain-not-corn, 45 corn of 1,554).
@@ -83,22 +76,22 @@ public sealed class Notebook12Tests(NotebookFixture fixture)
         var run = await fixture.RunAsync(Name);
         using (var chart = NotebookAssertions.ChartOf(run, "imageChart"))
         {
-            Assert.Equal(run.GetVariable<double[]>("pixelCurve"), Ys(chart, 0));
-            Assert.Equal(run.GetVariable<double[]>("pcaCurve"), Ys(chart, 1));
-            Assert.Equal(run.GetVariable<double[]>("aeCurve"), Ys(chart, 2));
-            Assert.Equal([0.1, 0.1], Ys(chart, 3).Select(v => Math.Round(v, 12)));
+            Assert.Equal(run.GetVariable<double[]>("pixelCurve"), NotebookAssertions.Ys(chart, 0));
+            Assert.Equal(run.GetVariable<double[]>("pcaCurve"), NotebookAssertions.Ys(chart, 1));
+            Assert.Equal(run.GetVariable<double[]>("aeCurve"), NotebookAssertions.Ys(chart, 2));
+            Assert.Equal([0.1, 0.1], NotebookAssertions.Ys(chart, 3).Select(v => Math.Round(v, 12)));
         }
         using (var chart = NotebookAssertions.ChartOf(run, "bitsChart"))
         {
-            Assert.Equal(run.GetVariable<double[]>("hammingP10"), Ys(chart, 0));
+            Assert.Equal(run.GetVariable<double[]>("hammingP10"), NotebookAssertions.Ys(chart, 0));
             double pixelP10 = run.GetVariable<double>("pixelP10");
-            Assert.Equal([pixelP10, pixelP10], Ys(chart, 2));
+            Assert.Equal([pixelP10, pixelP10], NotebookAssertions.Ys(chart, 2));
         }
         using (var chart = NotebookAssertions.ChartOf(run, "topicChart"))
         {
             var precision = run.GetVariable<double[][]>("textPrecision");
-            for (int i = 0; i < 4; i++) Assert.Equal(precision[i], Ys(chart, i));
-            Assert.Equal(run.GetVariable<double[]>("topicChance"), Ys(chart, 4));
+            for (int i = 0; i < 4; i++) Assert.Equal(precision[i], NotebookAssertions.Ys(chart, i));
+            Assert.Equal(run.GetVariable<double[]>("topicChance"), NotebookAssertions.Ys(chart, 4));
         }
         // The retrieval grid: row 0 is query 0, then its nearest training images in the order of the code-space ranking.
         using (var chart = NotebookAssertions.ChartOf(run, "codeGrid"))

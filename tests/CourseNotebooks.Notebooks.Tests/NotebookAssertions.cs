@@ -33,6 +33,15 @@ internal static class NotebookAssertions
         for (int i = 0; i < expected.Count; i++)
             Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"element {i}: expected {expected[i]}, got {actual[i]}");
     }
+
+    /// <summary>Everything the one code cell whose source contains <paramref name="fragment"/> printed to standard output.</summary>
+    public static string Output(NotebookRun run, string fragment) =>
+        string.Concat(run.CodeCells.Single(c => c.Cell.Source.Contains(fragment, StringComparison.Ordinal))
+            .Outputs.Where(o => o.Kind == OutputKind.StandardOutput).Select(o => o.PlainText));
+
+    /// <summary>The y values of trace <paramref name="trace"/> of a chart's figure JSON.</summary>
+    public static double[] Ys(JsonDocument chart, int trace) =>
+        chart.RootElement.GetProperty("data")[trace].GetProperty("y").EnumerateArray().Select(v => v.GetDouble()).ToArray();
 }
 
 /// <summary>Reads properties of the anonymous-typed rows notebooks display as tables.</summary>
