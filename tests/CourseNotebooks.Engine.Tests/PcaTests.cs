@@ -160,6 +160,29 @@ public class PcaTests
         Assert.Equal([12, 6], pca.InverseTransform(z).Shape.ToArray());
     }
 
+    /// <summary>The randomized solver (subspace iteration) gives the full solver's first components, variances and
+    /// scores, on data taller than wide and wider than tall.</summary>
+    [Theory]
+    [InlineData(300, 40, 5)]
+    [InlineData(30, 60, 3)]
+    public void Pca_RandomizedSolver_AgreesWithFull(int n, int d, int k)
+    {
+        var x = AnisotropicData(n, d, seed: 17);
+        var full = Pca.Fit(x, k);
+        var fast = Pca.Fit(x, k, PcaSolver.Randomized);
+        Assert.Equal(k, fast.ComponentCount);
+        for (int c = 0; c < k; c++)
+        {
+            Assert.Equal(full.SingularValues[c], fast.SingularValues[c], 1e-8 * full.SingularValues[0]);
+            Assert.Equal(full.ExplainedVarianceRatio[c], fast.ExplainedVarianceRatio[c], 1e-10);
+            for (int j = 0; j < d; j++) Assert.Equal(full.Components[c, j], fast.Components[c, j], 1e-8);
+        }
+        var a = full.Transform(x);
+        var b = fast.Transform(x);
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < k; c++) Assert.Equal(a[i, c], b[i, c], 1e-6);
+    }
+
     [Fact]
     public void Pca_Fit_RejectsTooManyComponents()
     {

@@ -20,7 +20,7 @@ public enum TsneInit
     Random,
 
     /// <summary>The first principal components, scaled so the first has standard deviation 1e-4 (sklearn's and openTSNE's
-    /// "pca"), computed by subspace iteration as sklearn's randomized PCA does.</summary>
+    /// "pca"), computed with <see cref="PcaSolver.Randomized"/> as they do.</summary>
     Pca,
 }
 
@@ -215,7 +215,8 @@ public static class Tsne
         }
         if (dims > Math.Min(n, x.Columns))
             throw new ArgumentException($"Tsne.Fit: PCA init needs dimensions <= min(N, D) = {Math.Min(n, x.Columns)}, got {dims}.", nameof(o.Init));
-        var z = PrincipalScores(x, dims);
+        var data = new Tensor<double>(x.Values, n, x.Columns);
+        var z = Pca.Fit(data, dims, PcaSolver.Randomized).Transform(data).Data;
         double mean = 0, ss = 0;
         for (int i = 0; i < n; i++) mean += z[i * dims];
         mean /= n;
@@ -224,87 +225,6 @@ public static class Tsne
         double scale = std > 0 ? 1e-4 / std : 1.0;
         for (int e = 0; e < y.Length; e++) y[e] = z[e] * scale;
         return y;
-    }
-
-    /// <summary>Iterations of <see cref="PrincipalScores"/>; the error of component c shrinks like (lambda_{m+1} / lambda_c)^t.</summary>
-    internal const int SubspaceIterations = 40;
-
-    /// <summary>
-    /// The scores of the rows of x on its first <paramref name="dims"/> principal components, [N, dims] row-major, by
-    /// subspace iteration (Halko, Martinsson and Tropp 2011; sklearn's "randomized" solver, which openTSNE's PCA
-    /// initialisation uses): V [D, m] with m = dims + 8 columns from a fixed seed, then V = orth(Xc^T Xc V) repeated, then
-    /// the Rayleigh-Ritz step on the small m x m matrix. Two thin GEMMs per iteration instead of Pca.Fit's full SVD,
-    /// which took seconds for 1,000 images of 784 pixels. Signs as <see cref="Pca"/>: each component's entry of largest
-    /// magnitude is positive.
-    /// </summary>
-    internal static double[] PrincipalScores(DataMatrix x, int dims)
-    {
-        int n = x.Rows, d = x.Columns, m = Math.Min(Math.Min(n, d), dims + 8);
-        var xc = (double[])x.Values.Clone();
-        for (int j = 0; j < d; j++)
-        {
-            double mean = 0;
-            for (int i = 0; i < n; i++) mean += xc[i * d + j];
-            mean /= n;
-            for (int i = 0; i < n; i++) xc[i * d + j] -= mean;
-        }
-        var random = new Random(0);
-        var v = new double[d * m];
-        for (int e = 0; e < v.Length; e++) v[e] = Tensor.NextGaussian(random);
-        Orthonormalise(v, d, m);
-        var u = new double[n * m];
-        for (int t = 0; t < SubspaceIterations; t++)
-        {
-            Gemm.Multiply(false, false, n, m, d, 1.0, xc, d, v, m, 0.0, u, m);      // U = Xc V
-            Gemm.Multiply(true, false, d, m, n, 1.0, xc, d, u, m, 0.0, v, m);       // V = Xc^T U
-            Orthonormalise(v, d, m);
-            Orthonormalise(v, d, m); // twice: one Gram-Schmidt pass leaves nearly parallel columns slightly skewed
-        }
-        Gemm.Multiply(false, false, n, m, d, 1.0, xc, d, v, m, 0.0, u, m);
-        var small = new double[m * m];
-        Gemm.Multiply(true, false, m, m, n, 1.0, u, m, u, m, 0.0, small, m);        // V^T Xc^T Xc V
-        var evd = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(m, m, small)
-            .Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);           // ascending eigenvalues
-        var scores = new double[n * dims];
-        var component = new double[d];
-        for (int c = 0; c < dims; c++)
-        {
-            int col = m - 1 - c;
-            Array.Clear(component);
-            for (int a = 0; a < m; a++)
-            {
-                double w = evd.EigenVectors[a, col];
-                for (int j = 0; j < d; j++) component[j] += v[j * m + a] * w;
-            }
-            int argMax = 0;
-            for (int j = 1; j < d; j++) if (Math.Abs(component[j]) > Math.Abs(component[argMax])) argMax = j;
-            double sign = component[argMax] < 0 ? -1.0 : 1.0;
-            for (int i = 0; i < n; i++)
-            {
-                double s = 0;
-                for (int a = 0; a < m; a++) s += u[i * m + a] * evd.EigenVectors[a, col];
-                scores[i * dims + c] = sign * s;
-            }
-        }
-        return scores;
-    }
-
-    /// <summary>Modified Gram-Schmidt on the m columns of a row-major [rows, m] matrix (a zero column stays zero).</summary>
-    private static void Orthonormalise(double[] a, int rows, int m)
-    {
-        for (int c = 0; c < m; c++)
-        {
-            for (int p = 0; p < c; p++)
-            {
-                double dot = 0;
-                for (int r = 0; r < rows; r++) dot += a[r * m + c] * a[r * m + p];
-                for (int r = 0; r < rows; r++) a[r * m + c] -= dot * a[r * m + p];
-            }
-            double norm = 0;
-            for (int r = 0; r < rows; r++) norm += a[r * m + c] * a[r * m + c];
-            norm = Math.Sqrt(norm);
-            if (norm > 0) for (int r = 0; r < rows; r++) a[r * m + c] /= norm;
-        }
     }
 
     // ---- Exact gradient -------------------------------------------------------------------------------------
