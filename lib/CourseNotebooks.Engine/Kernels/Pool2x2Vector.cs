@@ -81,8 +81,9 @@ internal static unsafe class Pool2x2Vector
     };
 
     /// <summary>
-    /// The loads and stores are unchecked: this makes every one of them in range. A plane of h x w inputs at inBase
-    /// (2*oh &lt;= h, 2*ow &lt;= w) and oh x ow outputs at outBase, a vector kernel that runs here and fits the row.
+    /// Makes every unchecked load and store of a kernel call in range, once per plane: a kernel that runs here, at
+    /// least one step of windows in the row (ow &gt;= W), 2*ow &lt;= w, the 2*oh input rows inside the input buffer from
+    /// inBase and the oh x ow outputs inside the output buffers from outBase.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Check(Pool2x2Kernel kernel, int inLength, int inBase, int w, int outLength, int outBase, int oh, int ow, string caller)
