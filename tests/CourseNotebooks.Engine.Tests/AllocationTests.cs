@@ -278,9 +278,10 @@ public sealed class AllocationTests
     }
 
     [Theory]
-    [InlineData(8, 28, 28)]    // LeNet's first pool: 14 outputs a row, the AVX-512 kernel
-    [InlineData(16, 14, 14)]   // its second: 7 a row, the scalar 2x2 path
-    [InlineData(3, 9, 9)]      // overlapping-free but odd sizes: the general path
+    [InlineData(8, 28, 28)]    // LeNet's first pool: 14 outputs a row, the 256-bit kernel (128-bit without AVX2)
+    [InlineData(16, 14, 14)]   // its second: 7 a row, the 128-bit kernel
+    [InlineData(3, 9, 9)]      // odd sizes: 4 a row, the 128-bit kernel and the clearing of the uncovered row and column
+    [InlineData(3, 6, 6)]      // 3 a row, narrower than every vector: the scalar 2x2 loop
     public void MaxPool2d_WarmedUpForwardBackward_AllocatesNothing_OnOneThread(int channels, int h, int w)
         => Assert.Equal(0, BytesAllocated(ForwardBackward(new MaxPool2d<float>(2), 16, channels, h, w), runs: 10));
 

@@ -119,8 +119,17 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         return (_rows, _cols);
     }
 
-    /// <summary>Which loop a job runs: the AVX-512 2x2 kernel (float), the scalar 2x2 loop, or the general windows.</summary>
+    /// <summary>Which loop a job runs: the vector 2x2 kernel (float, at the width in the job's kernel), the scalar 2x2 loop, or the general windows.</summary>
     private enum Path { Vector2x2, Plain2x2, General }
+
+    /// <summary>The path for an input h x w pooled to oh x ow, and the vector kernel when the path is <see cref="Path.Vector2x2"/>.</summary>
+    private (Path Path, Pool2x2Kernel Kernel) Choose(bool naive, int h, int w, int oh, int ow)
+    {
+        if (naive || !IsPlain2x2(h, w, oh, ow)) return (Path.General, Pool2x2Kernel.Scalar);
+        // float rows of 4+ windows: the vector kernel at the widest width that fits the row, same order of additions.
+        var kernel = Pool2x2Vector.For<T>(ow);
+        return (kernel == Pool2x2Kernel.Scalar ? Path.Plain2x2 : Path.Vector2x2, kernel);
+    }
 
     /// <inheritdoc />
     public override Tensor<T> Forward(Tensor<T> input)
@@ -135,11 +144,9 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         var output = naive ? new Tensor<T>(outShape.ToArray()) : _buffers.Output(outShape);
         int h = input.Shape[^2], w = input.Shape[^1];
         int planes = PoolGeometry.Planes(input.Shape);
-        var path = naive || !IsPlain2x2(h, w, oh, ow) ? Path.General
-            // float rows of 8+ windows: the AVX-512 kernel, same order of additions, 8 windows per step.
-            : typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow) ? Path.Vector2x2 : Path.Plain2x2;
+        var (path, kernel) = Choose(naive, h, w, oh, ow);
         var (rows, cols) = path == Path.General ? WindowTables(h, w, oh, ow) : (null!, null!);
-        var job = new ForwardPlanes(path, naive, input.Data, output.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);
+        var job = new ForwardPlanes(path, kernel, naive, input.Data, output.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);
         Run(planes, (long)output.Length * (path == Path.General ? KernelSize.H * KernelSize.W : 4), path, job);
         if (_cache is null || _cache.OH != oh || _cache.OW != ow || !_cache.InputShape.AsSpan().SequenceEqual(input.Shape))
             _cache = new Cache(input.Shape.ToArray(), oh, ow);
@@ -147,14 +154,14 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>One plane of Forward (a struct: no allocation when run on the calling thread).</summary>
-    private readonly struct ForwardPlanes(Path path, bool naive, T[] x, T[] y, Span1[] rows, Span1[] cols, int h, int w, int oh, int ow,
+    private readonly struct ForwardPlanes(Path path, Pool2x2Kernel kernel, bool naive, T[] x, T[] y, Span1[] rows, Span1[] cols, int h, int w, int oh, int ow,
         int? divisorOverride, bool countIncludePad) : IPlaneJob
     {
         public void Run(int p)
         {
             if (path == Path.Vector2x2)
             {
-                Pool2x2Vector.AvgForward((float[])(object)x, p * h * w, w, (float[])(object)y, p * oh * ow, oh, ow, divisorOverride ?? 4);
+                Pool2x2Vector.AvgForward(kernel, (float[])(object)x, p * h * w, w, (float[])(object)y, p * oh * ow, oh, ow, divisorOverride ?? 4);
                 return;
             }
             if (path == Path.Plain2x2)
@@ -203,16 +210,15 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
         var dX = naive ? new Tensor<T>(cache.InputShape) : _buffers.InputGradient(cache.InputShape);
-        var path = naive || !IsPlain2x2(h, w, oh, ow) ? Path.General
-            : typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow) ? Path.Vector2x2 : Path.Plain2x2;
+        var (path, kernel) = Choose(naive, h, w, oh, ow);
         var (rows, cols) = path == Path.General ? WindowTables(h, w, oh, ow) : (null!, null!);
-        var job = new BackwardPlanes(path, naive, outputGradient.Data, dX.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);
+        var job = new BackwardPlanes(path, kernel, naive, outputGradient.Data, dX.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);
         Run(PoolGeometry.Planes(cache.InputShape), (long)outputGradient.Length * (path == Path.General ? KernelSize.H * KernelSize.W : 4), path, job);
         return dX;
     }
 
     /// <summary>One plane of Backward (a struct: no allocation when run on the calling thread).</summary>
-    private readonly struct BackwardPlanes(Path path, bool naive, T[] dOut, T[] dIn, Span1[] rows, Span1[] cols, int h, int w, int oh, int ow,
+    private readonly struct BackwardPlanes(Path path, Pool2x2Kernel kernel, bool naive, T[] dOut, T[] dIn, Span1[] rows, Span1[] cols, int h, int w, int oh, int ow,
         int? divisorOverride, bool countIncludePad) : IPlaneJob
     {
         public void Run(int p)
@@ -222,7 +228,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
                 // Every covered input gets its window's share (written, not added): only planes with rows or columns
                 // no window covers (odd sizes) need clearing.
                 if (2 * oh < h || 2 * ow < w) Array.Clear(dIn, p * h * w, h * w);
-                Pool2x2Vector.AvgBackward((float[])(object)dOut, p * oh * ow, oh, ow, (float[])(object)dIn, p * h * w, w, divisorOverride ?? 4);
+                Pool2x2Vector.AvgBackward(kernel, (float[])(object)dOut, p * oh * ow, oh, ow, (float[])(object)dIn, p * h * w, w, divisorOverride ?? 4);
                 return;
             }
             if (path == Path.Plain2x2)

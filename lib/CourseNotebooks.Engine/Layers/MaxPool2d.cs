@@ -188,21 +188,21 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     /// </summary>
     private static void Forward2x2(T[] src, T[] dst, int[] indices, int planes, int h, int w, int oh, int ow)
     {
-        // float rows of 8+ windows: the AVX-512 kernel (same picks, same bits), 8 windows per step.
-        bool vector = typeof(T) == typeof(float) && Pool2x2Vector.Applies(ow);
-        var job = new Forward2x2Planes(src, dst, indices, h, w, oh, ow, vector);
-        PlaneLoop.Run(planes, (long)planes * oh * ow * 4, vector ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps, job);
+        // float rows of 4+ windows: the vector kernel at the widest width that fits the row (same picks, same bits).
+        var kernel = Pool2x2Vector.For<T>(ow);
+        var job = new Forward2x2Planes(src, dst, indices, h, w, oh, ow, kernel);
+        PlaneLoop.Run(planes, (long)planes * oh * ow * 4, kernel != Pool2x2Kernel.Scalar ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps, job);
     }
 
     /// <summary>One plane of the 2x2 / stride 2 forward (a struct: no allocation when run on the calling thread).</summary>
-    private readonly struct Forward2x2Planes(T[] src, T[] dst, int[] indices, int h, int w, int oh, int ow, bool vector) : IPlaneJob
+    private readonly struct Forward2x2Planes(T[] src, T[] dst, int[] indices, int h, int w, int oh, int ow, Pool2x2Kernel kernel) : IPlaneJob
     {
         public void Run(int p)
         {
             int inBase = p * h * w, outBase = p * oh * ow;
-            if (vector)
+            if (kernel != Pool2x2Kernel.Scalar)
             {
-                Pool2x2Vector.MaxForward((float[])(object)src, inBase, w, (float[])(object)dst, indices, outBase, oh, ow);
+                Pool2x2Vector.MaxForward(kernel, (float[])(object)src, inBase, w, (float[])(object)dst, indices, outBase, oh, ow);
                 return;
             }
             for (int i = 0; i < oh; i++)
@@ -263,26 +263,27 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         int[] idx = cache.Indices.Data;
         T[] dOut = outputGradient.Data, dIn = dX.Data;
         int h = cache.InputShape[^2], w = cache.InputShape[^1], oh = outputGradient.Shape[^2], ow = outputGradient.Shape[^1];
-        // The plain 2x2 float case: the AVX-512 kernel writes every covered input (argmax gets the gradient, the rest 0),
+        // The plain 2x2 float case: the vector kernel writes every covered input (argmax gets the gradient, the rest 0),
         // so only planes with an uncovered last row or column need clearing first.
-        bool vector = fast && typeof(T) == typeof(float) && IsPlain2x2 && 2 * oh <= h && 2 * ow <= w && Pool2x2Vector.Applies(ow);
-        var job = new BackwardPlanes(dOut, idx, dIn, plane, outPlane, h, w, oh, ow, vector);
+        var kernel = fast && IsPlain2x2 && 2 * oh <= h && 2 * ow <= w ? Pool2x2Vector.For<T>(ow) : Pool2x2Kernel.Scalar;
+        bool vector = kernel != Pool2x2Kernel.Scalar;
+        var job = new BackwardPlanes(dOut, idx, dIn, plane, outPlane, h, w, oh, ow, kernel);
         // The naive path stays on one thread (its work counted as 0).
         PlaneLoop.Run(planes, fast ? (long)planes * outPlane * (vector ? 4 : 1) : 0, vector ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps, job);
         return dX;
     }
 
     /// <summary>One plane of Backward (a struct: no allocation when run on the calling thread).</summary>
-    private readonly struct BackwardPlanes(T[] dOut, int[] idx, T[] dIn, int plane, int outPlane, int h, int w, int oh, int ow, bool vector) : IPlaneJob
+    private readonly struct BackwardPlanes(T[] dOut, int[] idx, T[] dIn, int plane, int outPlane, int h, int w, int oh, int ow, Pool2x2Kernel kernel) : IPlaneJob
     {
         public void Run(int p)
         {
-            if (vector)
+            if (kernel != Pool2x2Kernel.Scalar)
             {
-                // The AVX-512 kernel writes every covered input (argmax gets the gradient, the rest 0), so only
+                // The vector kernel writes every covered input (argmax gets the gradient, the rest 0), so only
                 // planes with an uncovered last row or column need clearing first.
                 if (2 * oh < h || 2 * ow < w) Array.Clear(dIn, p * plane, plane);
-                Pool2x2Vector.MaxBackward((float[])(object)dOut, idx, p * outPlane, oh, ow, (float[])(object)dIn, p * plane, w);
+                Pool2x2Vector.MaxBackward(kernel, (float[])(object)dOut, idx, p * outPlane, oh, ow, (float[])(object)dIn, p * plane, w);
                 return;
             }
             // Each plane is cleared by its own worker (a reused gradient tensor holds the last step's values), then
