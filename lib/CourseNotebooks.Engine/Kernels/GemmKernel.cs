@@ -203,6 +203,23 @@ internal static unsafe class GemmKernel
                 // op(A)(i, p) is a[i*lda + p], or a[p*lda + i] when A is stored transposed.
                 nint rowStride = _transposeA ? 1 : _lda, colStride = _transposeA ? _lda : 1;
                 T* src = _a + (ic + q) * rowStride + pc * colStride;
+                if (rows == mr && mr % 6 == 0)
+                {
+                    // A whole panel (all but the last): six rows at a time, written out. The general loop below spent
+                    // about 3 cycles per value, and each thread of a column split packs all of A: a 1024 x 16 x 1024
+                    // product, mostly packing, went from 21 to 34 GFLOP/s with this, Linear 784 -> 256 forward and
+                    // backward on 256 rows from 6.2 to 5.8 ms (1 thread) and 3.7 to 3.1 ms (2 threads).
+                    for (int r0 = 0; r0 < mr; r0 += 6)
+                    {
+                        T* s = src + r0 * rowStride, d = dst + r0;
+                        for (int p = 0; p < kc; p++, s += colStride, d += mr)
+                        {
+                            d[0] = s[0]; d[1] = s[rowStride]; d[2] = s[2 * rowStride];
+                            d[3] = s[3 * rowStride]; d[4] = s[4 * rowStride]; d[5] = s[5 * rowStride];
+                        }
+                    }
+                    continue;
+                }
                 for (int p = 0; p < kc; p++)
                 {
                     T* d = dst + p * mr;
@@ -224,6 +241,12 @@ internal static unsafe class GemmKernel
                 {
                     // Rows of B are contiguous: each k step is one block copy.
                     T* src = _b + (nint)pc * _ldb + jc + q;
+                    if (cols == nr)
+                    {
+                        // A whole panel: each k step is NR values, two vectors of the micro-kernel's width.
+                        for (int p = 0; p < kc; p++) CopyPanelRow(_g.Kind, dst + p * nr, src + (nint)p * _ldb, nr);
+                        continue;
+                    }
                     for (int p = 0; p < kc; p++)
                     {
                         T* d = dst + p * nr;
@@ -277,6 +300,27 @@ internal static unsafe class GemmKernel
         }
     }
 
+    /// <summary>Copies one k step of a whole B panel (NR values: two vectors of the kernel's width, or a loop for the scalar kernel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyPanelRow<T>(KernelKind kind, T* d, T* s, int nr) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (kind)
+        {
+            case KernelKind.Vector512: CopyTwoVectors<Width512<T>, Vector512<T>, T>(d, s); break;
+            case KernelKind.Vector256: CopyTwoVectors<Width256<T>, Vector256<T>, T>(d, s); break;
+            case KernelKind.Vector128: CopyTwoVectors<Width128<T>, Vector128<T>, T>(d, s); break;
+            default: for (int j = 0; j < nr; j++) d[j] = s[j]; break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyTwoVectors<TW, TVec, T>(T* d, T* s)
+        where TW : IVectorWidth<TVec, T> where TVec : unmanaged where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TW.Store(TW.Load(s), d);
+        TW.Store(TW.Load(s + TW.Count), d + TW.Count);
+    }
+
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -304,6 +348,7 @@ internal static unsafe class GemmKernel
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = TW.Count;
+        PrefetchTile(c, ldc, 12, 2 * w * sizeof(T));
         TVec c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
@@ -352,6 +397,7 @@ internal static unsafe class GemmKernel
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = TW.Count;
+        PrefetchTile(c, ldc, 6, 2 * w * sizeof(T));
         TVec c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++, a += 6, b += 2 * w)
@@ -374,6 +420,25 @@ internal static unsafe class GemmKernel
         StoreRow<TW, TVec, T>(c, w, c30, c31, va, vb, overwrite); c += ldc;
         StoreRow<TW, TVec, T>(c, w, c40, c41, va, vb, overwrite); c += ldc;
         StoreRow<TW, TVec, T>(c, w, c50, c51, va, vb, overwrite);
+    }
+
+    /// <summary>
+    /// Asks for the C tile's cache lines (rows x bytes at stride ldc) at the start of a micro-kernel, so its merge at the
+    /// end finds them in L1. Without it each row of C arrives from L3 when the kernel is done (C is megabytes, its rows
+    /// thousands of bytes apart), one miss after another: hundreds of cycles per call, next to 6 x KC cycles of
+    /// multiply-adds. Measured on a shared AVX2 machine, 1024^3 on one thread, with and without it in alternation: faster
+    /// in 6 pairs of 6, by 5-15 %. x64 only (.NET has no prefetch for ARM64); elsewhere a no-op.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile<T>(T* c, nint ldc, int rows, int bytes) where T : unmanaged
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++)
+        {
+            byte* row = (byte*)(c + r * ldc);
+            for (int offset = 0; offset < bytes; offset += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + offset);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + bytes - 1);
+        }
     }
 
     /// <summary>Writes one row of a C tile (two vectors): alpha·acc, plus beta·C unless beta is 0 (C is not read then).</summary>
