@@ -131,6 +131,42 @@ public sealed class AllocationTests
         Assert.Equal(0, BytesAllocated(ForwardBackward(module, 64, 16, 32, 32), threads: 2));
     }
 
+    /// <summary>
+    /// The forward pass and input gradient take samples one at a time on two threads (WorkerPool.RunBalanced), so which
+    /// thread ran a sample changes from call to call; each thread must use only its own scratch slot. Five calls on two
+    /// threads, each equal bit for bit to the one-thread result, for the direct kernel and for im2col (stride 2).
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Conv2d_ForwardAndInputGradient_OnTwoThreads_EqualOneThreadBitForBit(int stride)
+    {
+        var conv = new Conv2d<float>(3, 8, 5, stride: stride, padding: 2, seed: 1);
+        var x = Tensor.Uniform<float>(new Random(9), -1, 1, 15, 3, 20, 20);
+        var dY = Tensor.Uniform<float>(new Random(10), -1, 1, conv.OutputShape(x.Shape));
+        (float[] Y, float[] DX) Run(int threads)
+        {
+            int saved = EngineSettings.MaxThreads;
+            EngineSettings.MaxThreads = threads;
+            try
+            {
+                var y = (float[])conv.Forward(x).Data.Clone();
+                return (y, (float[])conv.Backward(dY).Data.Clone());
+            }
+            finally
+            {
+                EngineSettings.MaxThreads = saved;
+            }
+        }
+        var one = Run(1);
+        for (int call = 0; call < 5; call++)
+        {
+            var two = Run(2);
+            Assert.Equal(one.Y, two.Y);
+            Assert.Equal(one.DX, two.DX);
+        }
+    }
+
     [Fact]
     public void Conv2d_WeightGradient_OnTwoThreads_RepeatsBitForBit_AndMatchesOneThread()
     {

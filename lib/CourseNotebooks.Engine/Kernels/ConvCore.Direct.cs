@@ -62,7 +62,7 @@ internal static partial class ConvCore
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, scratch.Offsets(g.ColRows));
-        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new ForwardDirectRange<T>(g, grid, h, w, oh, ow, x, weight, bias, y, scratch));
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new ForwardDirectRange<T>(g, grid, h, w, oh, ow, x, weight, bias, y, scratch), SampleSplit.Balanced);
     }
 
     private readonly record struct ForwardDirectRange<T>(ConvGeometry G, ConvDirect.Grid Grid, int H, int W, int OH, int OW, T[] X, T[] Weight, T[]? Bias, T[] Y, ConvScratch<T> Scratch)
@@ -98,7 +98,7 @@ internal static partial class ConvCore
                     for (int t = 0; t < taps; t++)
                         flipped[grp * groupLength + (c * g.OCg + oc) * taps + t] = weight[grp * groupLength + (oc * g.Cg + c) * taps + taps - 1 - t];
         grid.TapOffsets(g.KH, g.KW, g.DH, g.DW, scratch.Offsets(g.OCg * taps));
-        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new BackwardDataDirectRange<T>(g, grid, h, w, oh, ow, dY, dX, scratch));
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new BackwardDataDirectRange<T>(g, grid, h, w, oh, ow, dY, dX, scratch), SampleSplit.Balanced);
     }
 
     private readonly record struct BackwardDataDirectRange<T>(ConvGeometry G, ConvDirect.Grid Grid, int H, int W, int OH, int OW, T[] DY, T[] DX, ConvScratch<T> Scratch)

@@ -39,7 +39,7 @@ internal static partial class ConvCore
             ForwardDirect(g, grid, n, h, w, oh, ow, x, weight, bias, y, scratch);
             return;
         }
-        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new ForwardIm2Col<T>(g, h, w, oh, ow, x, weight, bias, y, scratch));
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new ForwardIm2Col<T>(g, h, w, oh, ow, x, weight, bias, y, scratch), SampleSplit.Balanced);
     }
 
     private readonly record struct ForwardIm2Col<T>(ConvGeometry G, int H, int W, int OH, int OW, T[] X, T[] Weight, T[]? Bias, T[] Y, ConvScratch<T> Scratch)
@@ -82,7 +82,7 @@ internal static partial class ConvCore
             return;
         }
         Array.Clear(dX);
-        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new BackwardDataIm2Col<T>(g, h, w, oh, ow, dY, weight, dX, scratch));
+        ForEachSample(n, (long)g.OutC * g.ColRows * oh * ow, scratch, new BackwardDataIm2Col<T>(g, h, w, oh, ow, dY, weight, dX, scratch), SampleSplit.Balanced);
     }
 
     private readonly record struct BackwardDataIm2Col<T>(ConvGeometry G, int H, int W, int OH, int OW, T[] DY, T[] Weight, T[] DX, ConvScratch<T> Scratch)
@@ -158,18 +158,25 @@ internal static partial class ConvCore
 
     /// <summary>
     /// Runs <paramref name="body"/> over samples 0..n-1 and returns the number of workers used: in parallel when there
-    /// is more than one sample and enough work, else on the calling thread as worker 0. Each worker takes a fixed,
-    /// contiguous range of samples and keeps its sums in its own scratch; the callers add those in worker order, so
-    /// the weight gradient comes out bit for bit the same on every run with the same
-    /// <see cref="EngineSettings.MaxThreads"/> (a work-stealing split would make a seeded training run drift). The body
-    /// is a struct and the workers are kept threads (<see cref="WorkerPool"/>), so a warmed-up loop allocates nothing.
+    /// is more than one sample and enough work, else on the calling thread as worker 0. The body is a struct and the
+    /// workers are kept threads (<see cref="WorkerPool"/>), so a warmed-up loop allocates nothing.
     /// </summary>
-    private static int ForEachSample<T, TBody>(int n, long workPerSample, ConvScratch<T> scratch, TBody body)
+    /// <remarks>
+    /// <paramref name="split"/> says how samples meet workers. <see cref="SampleSplit.Fixed"/>: each worker takes a
+    /// fixed, contiguous range and keeps its sums in its own scratch; the callers add those in worker order, so the
+    /// weight gradient comes out bit for bit the same on every run with the same <see cref="EngineSettings.MaxThreads"/>
+    /// (a work-stealing split would make a seeded training run drift). <see cref="SampleSplit.Balanced"/>: for bodies
+    /// whose samples write only their own outputs (forward, input gradient), each worker takes the next sample until
+    /// none is left, so a core that runs slower for a while (a shared machine) does not leave the other waiting; the
+    /// worker index then names only a scratch slot, and the result is the same whoever runs a sample.
+    /// </remarks>
+    private static int ForEachSample<T, TBody>(int n, long workPerSample, ConvScratch<T> scratch, TBody body, SampleSplit split = SampleSplit.Fixed)
         where T : unmanaged where TBody : struct, ISampleRange
     {
         int workers = WorkerPool.WorkersFor(n, workPerSample * n, ParallelThreshold);
         scratch.Prepare(workers);
         if (workers == 1) body.Run(0, 0, n);
+        else if (split == SampleSplit.Balanced) WorkerPool.RunBalanced(n, workers, body);
         else WorkerPool.Run(n, workers, body);
         return workers;
     }

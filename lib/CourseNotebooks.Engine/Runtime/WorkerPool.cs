@@ -7,6 +7,16 @@ internal interface ISampleRange
     void Run(int worker, int from, int to);
 }
 
+/// <summary>How the samples of a pool loop meet its workers (see <see cref="WorkerPool"/>).</summary>
+internal enum SampleSplit
+{
+    /// <summary>Worker w always takes the same contiguous range: for bodies that sum per worker and must repeat bit for bit.</summary>
+    Fixed,
+
+    /// <summary>Each worker takes the next sample until none is left: for bodies whose samples write only their own outputs.</summary>
+    Balanced,
+}
+
 /// <summary>
 /// Threads kept for the life of the process that run every parallel loop of the engine: <see cref="ConvCore"/>'s
 /// per-sample loops, the pooling layers' plane loops (<see cref="PlaneLoop"/>), the GEMM's column or row panels and
@@ -38,10 +48,24 @@ internal static class WorkerPool
 
     /// <summary>Runs <paramref name="body"/> for workers 0 .. <paramref name="workers"/> - 1 over samples 0 .. n-1 and waits for all of them.</summary>
     /// <exception cref="AggregateException">A worker threw; holds what each failing worker threw, as Parallel.For does.</exception>
-    public static void Run<TBody>(int n, int workers, TBody body) where TBody : struct, ISampleRange
+    public static void Run<TBody>(int n, int workers, TBody body) where TBody : struct, ISampleRange =>
+        Run(n, workers, body, SampleSplit.Fixed);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over samples 0 .. n-1 one sample at a time, each of the <paramref name="workers"/>
+    /// threads taking the next sample until none is left (<see cref="SampleSplit.Balanced"/>): the worker index passed
+    /// to the body is the thread's scratch slot, not a fixed share of the samples. Only for bodies whose samples are
+    /// independent. Measured on a shared 2-core machine: a convolution's forward pass over 8 samples in two fixed halves
+    /// left one core idle about 15 % of the time (one half finished early while the other core ran slower).
+    /// </summary>
+    public static void RunBalanced<TBody>(int n, int workers, TBody body) where TBody : struct, ISampleRange =>
+        Run(n, workers, body, SampleSplit.Balanced);
+
+    private static void Run<TBody>(int n, int workers, TBody body, SampleSplit split) where TBody : struct, ISampleRange
     {
         // A loop started from inside a running one (a GEMM inside a convolution's sample range, on the thread that
         // holds the pool) or while another thread holds it runs on Parallel.For: the pool's one work item is in use.
+        // Fixed ranges there for either split: a balanced body's samples are independent, so its result is the same.
         if (Monitor.IsEntered(s_gate) || !Monitor.TryEnter(s_gate))
         {
             RunWithParallelFor(n, workers, body);
@@ -51,14 +75,14 @@ internal static class WorkerPool
         {
             while (s_helpers.Count < workers - 1) s_helpers.Add(new Helper(s_helpers.Count + 1));
             var item = WorkItem<TBody>.Shared;
-            item.Set(body, n, workers);
+            item.Set(body, n, workers, split);
             for (int worker = 1; worker < workers; worker++) s_helpers[worker - 1].Start(item);
             Exception? error = null;
             try { item.RunRanges(); }
             catch (Exception e) { error = e; }
             for (int worker = 1; worker < workers; worker++) s_done.Wait();
             // Drop the body's array references, so the pool does not keep a batch alive between calls.
-            item.Set(default, 0, 1);
+            item.Set(default, 0, 1, SampleSplit.Fixed);
             bool failed = error is not null;
             for (int worker = 1; worker < workers; worker++) failed |= s_helpers[worker - 1].Error is not null;
             if (failed)
@@ -89,12 +113,22 @@ internal static class WorkerPool
         public static readonly WorkItem<TBody> Shared = new();
 
         private TBody _body;
-        private int _n, _workers = 1, _taken;
+        private int _n, _workers = 1, _taken, _slots;
+        private SampleSplit _split;
 
-        public void Set(TBody body, int n, int workers) => (_body, _n, _workers, _taken) = (body, n, workers, 0);
+        public void Set(TBody body, int n, int workers, SampleSplit split) =>
+            (_body, _n, _workers, _split, _taken, _slots) = (body, n, workers, split, 0, 0);
 
         public override void RunRanges()
         {
+            if (_split == SampleSplit.Balanced)
+            {
+                // Exactly `workers` threads get here (the caller and workers - 1 kept threads), so the slots are 0 .. workers - 1.
+                int slot = Interlocked.Increment(ref _slots) - 1;
+                for (int sample; (sample = Interlocked.Increment(ref _taken) - 1) < _n;)
+                    _body.Run(slot, sample, sample + 1);
+                return;
+            }
             for (int worker; (worker = Interlocked.Increment(ref _taken) - 1) < _workers;)
                 _body.Run(worker, Start(_n, _workers, worker), Start(_n, _workers, worker + 1));
         }
