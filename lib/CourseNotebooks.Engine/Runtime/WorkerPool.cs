@@ -55,8 +55,10 @@ internal static class WorkerPool
     /// Runs <paramref name="body"/> over samples 0 .. n-1 one sample at a time, each of the <paramref name="workers"/>
     /// threads taking the next sample until none is left (<see cref="SampleSplit.Balanced"/>): the worker index passed
     /// to the body is the thread's scratch slot, not a fixed share of the samples. Only for bodies whose samples are
-    /// independent. Measured on a shared 2-core machine: a convolution's forward pass over 8 samples in two fixed halves
-    /// left one core idle about 15 % of the time (one half finished early while the other core ran slower).
+    /// independent. Why: on a shared machine the cores do not run at the same speed from one moment to the next, and with
+    /// fixed halves the faster one waits for the slower; taking samples one at a time lets it do more of them. On the
+    /// course's 2-core test machine a core sat idle about 15 % of a 2-thread convolution forward over 8 samples in two
+    /// fixed halves; the machine's drift was too large to show the change in a benchmark.
     /// </summary>
     public static void RunBalanced<TBody>(int n, int workers, TBody body) where TBody : struct, ISampleRange =>
         Run(n, workers, body, SampleSplit.Balanced);
