@@ -74,12 +74,11 @@ internal sealed class StepBuffers<T> where T : unmanaged, IFloatingPointIeee754<
     /// </summary>
     private static Tensor<T> NewUnwritten(ReadOnlySpan<int> shape)
     {
-        long length = 1;
-        foreach (int d in shape) length *= d;
-        var data = GC.AllocateUninitializedArray<T>(checked((int)length));
+        var dims = shape.ToArray();
+        var data = GC.AllocateUninitializedArray<T>(Tensor<T>.CheckedLength(dims));
 #if DEBUG
         Array.Fill(data, T.NaN);
 #endif
-        return new Tensor<T>(data, shape.ToArray());
+        return new Tensor<T>(data, dims);
     }
 }

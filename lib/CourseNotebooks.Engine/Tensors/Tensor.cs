@@ -184,7 +184,8 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Formats a shape as "[a, b, c]" for messages.</summary>
     public static string ShapeText(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 
-    private static int CheckedLength(int[] shape)
+    /// <summary>The element count of <paramref name="shape"/>, checked: no negative dimension, at most Array.MaxLength elements.</summary>
+    internal static int CheckedLength(int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
         long length = 1;
