@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using CourseNotebooks.Engine;
-using Microsoft.AspNetCore.Html;
+using CourseNotebooks.Display;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;
@@ -131,13 +131,14 @@ public static partial class Charts
     /// <param name="wav">A complete WAV file.</param>
     /// <param name="caption">Text shown above the player.</param>
     /// <exception cref="ArgumentException">Bytes that do not start like a WAV file (RIFF … WAVE).</exception>
-    public static HtmlString AudioPlayer(byte[] wav, string caption)
+    public static HtmlContent AudioPlayer(byte[] wav, string caption)
     {
         ArgumentNullException.ThrowIfNull(wav);
         if (wav.Length < 12 || wav[0] != 'R' || wav[1] != 'I' || wav[2] != 'F' || wav[3] != 'F' || wav[8] != 'W' || wav[9] != 'A' || wav[10] != 'V' || wav[11] != 'E')
             throw new ArgumentException($"Charts.AudioPlayer: expected the bytes of a WAV file (RIFF ... WAVE), got {wav.Length} bytes that are not.", nameof(wav));
-        return new HtmlString(
+        return new HtmlContent(
             $"<figure class=\"{AudioClass}\" style=\"margin:0.5em 0\"><figcaption>{WebUtility.HtmlEncode(caption)}</figcaption>" +
-            $"<audio controls preload=\"auto\" src=\"data:audio/wav;base64,{Convert.ToBase64String(wav)}\"></audio></figure>");
+            $"<audio controls preload=\"auto\" src=\"data:audio/wav;base64,{Convert.ToBase64String(wav)}\"></audio></figure>",
+            $"[audio player: {caption}, {wav.Length:N0} bytes of WAV]");
     }
 }

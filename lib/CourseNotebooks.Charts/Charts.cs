@@ -91,6 +91,48 @@ public static partial class Charts
     [SuppressMessage("Usage", "CA2255", Justification = "The resolver must be in place before a notebook's first chart loads Plotly.NET; students should not have to call Install.")]
     internal static void InstallOnLoad() => Install();
 
+    /// <summary>
+    /// Markdown to show rendered below a cell, formulas included (<c>$$...$$</c>), in every host: a cell that ends
+    /// with <c>Charts.Markdown(text)</c> shows it as a markdown cell would. Introduced in notebook 03-backprop-conv.
+    /// </summary>
+    public static CourseNotebooks.Display.MarkdownContent Markdown(string markdown)
+    {
+        ArgumentNullException.ThrowIfNull(markdown);
+        return new CourseNotebooks.Display.MarkdownContent(markdown);
+    }
+
+    /// <summary>
+    /// The chart in one line, for hosts that show text only: its title, then each trace's kind, name and size, e.g.
+    /// <c>chart "Loss per epoch": scatter "train" (30 points), scatter "test" (30 points)</c>.
+    /// </summary>
+    public static string Describe(GenericChart chart)
+    {
+        using var figure = System.Text.Json.JsonDocument.Parse(ChartJson(chart));
+        var root = figure.RootElement;
+        string? title = root.TryGetProperty("layout", out var layout) && layout.TryGetProperty("title", out var t)
+            ? (t.ValueKind == System.Text.Json.JsonValueKind.String ? t.GetString() : t.TryGetProperty("text", out var text) ? text.GetString() : null)
+            : null;
+        var traces = root.TryGetProperty("data", out var data) ? data.EnumerateArray().Select(DescribeTrace).ToList() : [];
+        string head = title is { Length: > 0 } ? $"chart \"{title}\"" : "chart";
+        if (traces.Count > 8) traces = [.. traces.Take(8), $"... {traces.Count - 8} more"];
+        return traces.Count == 0 ? head + ": no traces" : head + ": " + string.Join(", ", traces);
+    }
+
+    private static string DescribeTrace(System.Text.Json.JsonElement trace)
+    {
+        string kind = trace.TryGetProperty("type", out var type) ? type.GetString() ?? "trace" : "trace";
+        string name = trace.TryGetProperty("name", out var n) && n.GetString() is { Length: > 0 } named ? $" \"{named}\"" : "";
+        string size;
+        if (trace.TryGetProperty("z", out var z) && z.ValueKind == System.Text.Json.JsonValueKind.Array)
+            size = z.GetArrayLength() > 0 && z[0].ValueKind == System.Text.Json.JsonValueKind.Array ? $"{z.GetArrayLength()}x{z[0].GetArrayLength()}" : $"{z.GetArrayLength()} values";
+        else if (trace.TryGetProperty("y", out var y) && y.ValueKind == System.Text.Json.JsonValueKind.Array)
+            size = $"{y.GetArrayLength()} points";
+        else if (trace.TryGetProperty("x", out var x) && x.ValueKind == System.Text.Json.JsonValueKind.Array)
+            size = $"{x.GetArrayLength()} values";
+        else size = "";
+        return $"{kind}{name}{(size.Length > 0 ? $" ({size})" : "")}";
+    }
+
     /// <summary>The chart's figure (data and layout) as Plotly JSON: check charts by their data, not pixels.</summary>
     public static string ChartJson(GenericChart chart) => GenericChart.toFigureJson(chart);
 

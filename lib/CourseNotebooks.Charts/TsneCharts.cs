@@ -2,7 +2,6 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using CourseNotebooks.Engine;
-using Microsoft.DotNet.Interactive.Formatting;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;
@@ -105,7 +104,6 @@ public static partial class Charts
 /// the images (<see cref="SpritePng"/>, <see cref="SpriteColumns"/> per row). In Plotly's own mime type it is the chart
 /// alone, which the HTML reports draw with the hover text. Introduced in notebook 11-tsne-maps.
 /// </summary>
-[TypeFormatterSource(typeof(HoverImageMapFormatters), PreferredMimeTypes = ["text/html", Charts.PlotlyMimeType])]
 public sealed partial class HoverImageMap
 {
     /// <summary>Images per row of the sprite sheet.</summary>
@@ -201,29 +199,8 @@ public sealed partial class HoverImageMap
     [System.Text.RegularExpressions.GeneratedRegex("id=\"(course-chart-[0-9a-f]+)\"")]
     private static partial System.Text.RegularExpressions.Regex ChartId();
 
-    private sealed class HoverImageMapFormatters : ITypeFormatterSource
-    {
-        public IEnumerable<ITypeFormatter> CreateTypeFormatters() =>
-        [
-            new Formatter("text/html", m => m.ToHtml()),
-            new Formatter(Charts.PlotlyMimeType, m => Charts.ChartJson(m.Chart)),
-            new Formatter("text/plain", m => $"a map of {m.Count} points with their {m.Side}x{m.Side} images on hover"),
-        ];
-    }
-
-    private sealed class Formatter(string mimeType, Func<HoverImageMap, string> write) : ITypeFormatter
-    {
-        public string MimeType { get; } = mimeType;
-
-        public Type Type => typeof(HoverImageMap);
-
-        public bool Format(object instance, FormatContext context)
-        {
-            if (instance is not HoverImageMap map) return false;
-            context.Writer.Write(write(map));
-            return true;
-        }
-    }
+    /// <summary>What text-only hosts show.</summary>
+    public override string ToString() => $"a map of {Count} points with their {Side}x{Side} images on hover";
 }
 
 /// <summary>A minimal PNG writer: 8-bit greyscale, no filtering, zlib from the BCL.</summary>

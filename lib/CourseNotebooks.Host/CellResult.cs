@@ -38,6 +38,9 @@ public sealed record FormattedText(string MimeType, string Text);
 /// as the run is not disposed.</param>
 public sealed record CellOutput(OutputKind Kind, IReadOnlyList<FormattedText> Formats, object? Value = null)
 {
+    /// <summary>For a display: its id, the same on every update of it (null for streams and return values).</summary>
+    public string? DisplayId { get; init; }
+
     /// <summary>The rendering of the given mime type, or null.</summary>
     public string? TextOf(string mimeType) => Formats.FirstOrDefault(f => f.MimeType == mimeType)?.Text;
 

@@ -21,27 +21,39 @@ public static class ExecutedNotebookWriter
         var cells = new JsonArray();
         foreach (var cell in run.Cells)
             cells.Add(cell.Cell.IsMarkdown ? MarkdownCell(cell.Cell) : CodeCell(cell));
-        var notebook = new JsonObject
-        {
-            ["cells"] = cells,
-            ["metadata"] = new JsonObject
-            {
-                ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
-                ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
-                ["polyglot_notebook"] = new JsonObject
-                {
-                    ["kernelInfo"] = new JsonObject
-                    {
-                        ["defaultKernelName"] = NotebookDocument.CSharpKernel,
-                        ["items"] = new JsonArray(new JsonObject { ["aliases"] = new JsonArray(), ["name"] = NotebookDocument.CSharpKernel }),
-                    },
-                },
-            },
-            ["nbformat"] = 4,
-            ["nbformat_minor"] = 5,
-        };
+        var notebook = NotebookObject(cells);
         return notebook.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
+
+    /// <summary>The notebook object around <paramref name="cells"/>: nbformat 4.5 with the .NET (C#) kernel.</summary>
+    internal static JsonObject NotebookObject(JsonArray cells) => new()
+    {
+        ["cells"] = cells,
+        ["metadata"] = new JsonObject
+        {
+            ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
+            ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
+            ["polyglot_notebook"] = new JsonObject
+            {
+                ["kernelInfo"] = new JsonObject
+                {
+                    ["defaultKernelName"] = NotebookDocument.CSharpKernel,
+                    ["items"] = new JsonArray(
+                        new JsonObject { ["aliases"] = new JsonArray(), ["name"] = NotebookDocument.CSharpKernel },
+                        new JsonObject { ["aliases"] = new JsonArray(), ["name"] = NotebookDocument.MarkdownKernel }),
+                },
+            },
+        },
+        ["nbformat"] = 4,
+        ["nbformat_minor"] = 5,
+    };
+
+    /// <summary>A code cell's metadata: its kernel, under the keys both Polyglot generations read.</summary>
+    internal static JsonObject CellMetadata(string kernel) => new()
+    {
+        ["dotnet_interactive"] = new JsonObject { ["language"] = kernel },
+        ["polyglot_notebook"] = new JsonObject { ["kernelName"] = kernel },
+    };
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> atomically.</summary>
     public static void Write(NotebookRun run, string path) => AtomicFile.WriteAllText(path, ToJson(run));
@@ -99,11 +111,7 @@ public static class ExecutedNotebookWriter
             ["cell_type"] = "code",
             ["execution_count"] = ran ? cell.CodeOrdinal : null,
             ["id"] = $"cell-{cell.Index}",
-            ["metadata"] = new JsonObject
-            {
-                ["dotnet_interactive"] = new JsonObject { ["language"] = cell.KernelName },
-                ["polyglot_notebook"] = new JsonObject { ["kernelName"] = cell.KernelName },
-            },
+            ["metadata"] = CellMetadata(cell.KernelName),
             ["outputs"] = outputs,
             ["source"] = Lines(cell.Source),
         };
@@ -125,7 +133,7 @@ public static class ExecutedNotebookWriter
     }
 
     /// <summary>nbformat's multi-line string: a list of lines, each but the last keeping its "\n".</summary>
-    private static JsonArray Lines(string text)
+    internal static JsonArray Lines(string text)
     {
         var lines = new JsonArray();
         int start = 0;

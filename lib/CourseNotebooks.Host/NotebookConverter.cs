@@ -2,8 +2,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.DotNet.Interactive.Documents;
-using Microsoft.DotNet.Interactive.Documents.Jupyter;
 
 namespace CourseNotebooks.Host;
 
@@ -11,52 +9,39 @@ namespace CourseNotebooks.Host;
 public static partial class NotebookConverter
 {
     /// <summary>
-    /// The notebook as .ipynb JSON with the .NET (C#) kernel as default. When <paramref name="targetFolder"/> is
-    /// given and the notebook was read from a file, relative <c>#r "path"</c> lines are rewritten to point at the
-    /// same files from that folder: a kernel resolves them against the folder it starts in, which Jupyter makes the
-    /// notebook's own folder, so a copy written elsewhere would otherwise load nothing.
+    /// The notebook as .ipynb JSON (nbformat 4.5) with the .NET (C#) kernel as default and no outputs. When
+    /// <paramref name="targetFolder"/> is given and the notebook was read from a file, relative <c>#r "path"</c> lines
+    /// are rewritten to point at the same files from that folder: a kernel resolves them against the folder it starts
+    /// in, which Jupyter makes the notebook's own folder, so a copy written elsewhere would otherwise load nothing.
+    /// Every cell gets the id "cell-N" (N its 1-based position, as in <see cref="ExecutedNotebookWriter"/>, so both
+    /// copies of a notebook name a cell alike).
     /// </summary>
     public static string ToJupyterJson(NotebookDocument notebook, string? targetFolder = null)
     {
+        ArgumentNullException.ThrowIfNull(notebook);
         string? sourceFolder = Path.GetDirectoryName(notebook.FilePath);
-        if (targetFolder is null || sourceFolder is null)
-            return WithCellIds(Notebook.ToJupyterJson(notebook.Document, NotebookDocument.CSharpKernel));
-        string target = Path.GetFullPath(targetFolder);
-        var copy = new InteractiveDocument(notebook.Document.Elements
-            .Select(e => new InteractiveDocumentElement(RebaseReferences(e.Contents ?? "", sourceFolder, target), e.KernelName, e.Outputs)
-            {
-                Metadata = e.Metadata,
-            })
-            .ToList());
-        foreach (var (key, value) in notebook.Document.Metadata) copy.Metadata[key] = value;
-        return WithCellIds(Notebook.ToJupyterJson(copy, NotebookDocument.CSharpKernel));
-    }
-
-    /// <summary>
-    /// Gives every cell of the .ipynb <paramref name="json"/> the id "cell-N" (N its 1-based position, as in
-    /// <see cref="ExecutedNotebookWriter"/>, so both copies of a notebook name a cell alike) and declares nbformat 4.5.
-    /// The Documents library writes 4.5 without ids, which nbformat 4.5 requires: Jupyter tools then fill in random
-    /// ids when they open the file, and nbconvert warns that a missing id will become an error.
-    /// </summary>
-    internal static string WithCellIds(string json)
-    {
-        var notebook = JsonNode.Parse(json)?.AsObject()
-            ?? throw new InvalidOperationException("the Documents library wrote an .ipynb that is JSON null, expected an object");
-        var cells = notebook["cells"]?.AsArray()
-            ?? throw new InvalidOperationException("the Documents library wrote an .ipynb without \"cells\", expected an array of cells");
-        for (int i = 0; i < cells.Count; i++)
+        string? target = targetFolder is null || sourceFolder is null ? null : Path.GetFullPath(targetFolder);
+        var cells = new JsonArray();
+        foreach (var cell in notebook.Cells)
         {
-            var cell = cells[i]!.AsObject();
-            cell.Remove("id");
-            // After cell_type, as ExecutedNotebookWriter writes it, so both copies read alike.
-            cell.Insert(cell.IndexOf("cell_type") + 1, "id", $"cell-{i + 1}");
+            string source = target is null ? cell.Source : RebaseReferences(cell.Source, sourceFolder!, target);
+            cells.Add(cell.IsMarkdown
+                ? new JsonObject
+                {
+                    ["cell_type"] = "markdown", ["id"] = $"cell-{cell.Index}", ["metadata"] = new JsonObject(),
+                    ["source"] = ExecutedNotebookWriter.Lines(source),
+                }
+                : new JsonObject
+                {
+                    ["cell_type"] = "code", ["id"] = $"cell-{cell.Index}", ["execution_count"] = null,
+                    ["metadata"] = ExecutedNotebookWriter.CellMetadata(cell.KernelName),
+                    ["outputs"] = new JsonArray(), ["source"] = ExecutedNotebookWriter.Lines(source),
+                });
         }
-        notebook["nbformat"] = 4;
-        if ((notebook["nbformat_minor"]?.GetValue<int>() ?? 0) < 5) notebook["nbformat_minor"] = 5;
+        var json = ExecutedNotebookWriter.NotebookObject(cells);
         // Relaxed escaping keeps quotes, apostrophes and non-ASCII text (×, ∗, ·) readable in an editor and a diff;
         // the file is a notebook, never embedded in HTML, where the default escaping would matter.
-        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        return notebook.ToJsonString(options) + "\n";
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 
     /// <summary>

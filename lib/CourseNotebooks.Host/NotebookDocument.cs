@@ -1,4 +1,6 @@
-using Microsoft.DotNet.Interactive.Documents;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace CourseNotebooks.Host;
 
@@ -21,8 +23,14 @@ public sealed record NotebookCell(int Index, int? CodeOrdinal, string KernelName
 
 /// <summary>A notebook read from a .dib (Polyglot) or .ipynb (Jupyter) file.</summary>
 /// <remarks>
-/// Only C# cells run; markdown cells are kept for reports; cells of any other kernel (F#, PowerShell, ...) are
-/// kept in order and reported as skipped, so cell numbers always match what an editor shows.
+/// <para>Only C# cells run; markdown cells are kept for reports; cells of any other kernel (F#, PowerShell, ...) are
+/// kept in order and reported as skipped, so cell numbers always match what an editor shows.</para>
+/// <para>The two formats are read here, without the .NET Interactive Documents package (deprecated with its
+/// kernel). A .dib is plain text: a line <c>#!kernel</c> (one of <see cref="KnownKernels"/>, alone on its line)
+/// starts a cell, and a first <c>#!meta</c> block holds the notebook's JSON metadata. Any other line starting with
+/// <c>#!</c> (a magic command such as <c>#!time</c>) is cell text. Blank lines around a cell's text are not part of
+/// it. An .ipynb is nbformat 4 JSON; a code cell's kernel comes from its Polyglot metadata, else the notebook's
+/// default (C#); raw cells are kept and skipped.</para>
 /// </remarks>
 public sealed class NotebookDocument
 {
@@ -31,6 +39,18 @@ public sealed class NotebookDocument
 
     /// <summary>Kernel name of markdown cells.</summary>
     public const string MarkdownKernel = "markdown";
+
+    /// <summary>
+    /// The kernel names a .dib cell header may carry (Polyglot's kernels and their aliases): only these start a new
+    /// cell, so <c>#!fsharp</c> opens an F# cell while <c>#!time</c> stays a line of C#.
+    /// </summary>
+    public static readonly IReadOnlySet<string> KnownKernels = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "csharp", "c#", "C#", "fsharp", "f#", "F#", "pwsh", "powershell", "javascript", "js", "html", "sql", "kql",
+        "mermaid", "http", "value", "markdown", "md",
+    };
+
+    private const string MetaHeader = "#!meta";
 
     /// <summary>The file the notebook was read from (absolute), or null when parsed from text.</summary>
     public string? FilePath { get; }
@@ -44,24 +64,23 @@ public sealed class NotebookDocument
     /// <summary>The C# cells in order.</summary>
     public IEnumerable<NotebookCell> CodeCells => Cells.Where(c => c.IsCode);
 
-    /// <summary>The parsed document of the Documents package (used by the .ipynb converter).</summary>
-    internal InteractiveDocument Document { get; }
-
-    private NotebookDocument(string? filePath, string name, InteractiveDocument document)
+    private NotebookDocument(string? filePath, string name, IEnumerable<(string Kernel, string Source)> cells)
     {
         FilePath = filePath;
         Name = name;
-        Document = document;
-        var cells = new List<NotebookCell>();
+        var list = new List<NotebookCell>();
         int code = 0;
-        foreach (var element in document.Elements)
+        foreach (var (kernel, source) in cells)
         {
-            string kernel = NormalizeKernel(element.KernelName);
-            int? ordinal = kernel == CSharpKernel ? ++code : null;
-            cells.Add(new NotebookCell(cells.Count + 1, ordinal, kernel, element.Contents ?? ""));
+            string normal = NormalizeKernel(kernel);
+            list.Add(new NotebookCell(list.Count + 1, normal == CSharpKernel ? ++code : null, normal, source));
         }
-        Cells = cells;
+        Cells = list;
     }
+
+    /// <summary>A notebook made of the given cells (kernel name, source), e.g. for tests and generated notebooks.</summary>
+    public static NotebookDocument FromCells(string name, IEnumerable<(string Kernel, string Source)> cells, string? filePath = null)
+        => new(filePath is null ? null : Path.GetFullPath(filePath), name, cells);
 
     /// <summary>Reads a .dib or .ipynb file (chosen by extension).</summary>
     /// <exception cref="NotebookFormatException">The file is missing, has another extension, or does not parse;
@@ -82,54 +101,132 @@ public sealed class NotebookDocument
     /// <exception cref="NotebookFormatException">The text does not parse as that format.</exception>
     public static NotebookDocument Parse(string text, string extension, string? filePath = null)
     {
+        ArgumentNullException.ThrowIfNull(text);
         string where = filePath ?? "(text)";
-        InteractiveDocument document;
-        try
+        var cells = extension.ToLowerInvariant() switch
         {
-            document = extension.ToLowerInvariant() switch
-            {
-                ".dib" => CodeSubmission.Parse(text, KnownKernels()),
-                ".ipynb" => Microsoft.DotNet.Interactive.Documents.Jupyter.Notebook.Parse(text, KnownKernels()),
-                _ => throw new NotebookFormatException(where, $"unknown notebook extension '{extension}' (expected .dib or .ipynb)"),
-            };
-        }
-        catch (NotebookFormatException) { throw; }
-        catch (Exception e)
-        {
-            throw new NotebookFormatException(where, $"does not parse as {extension}: {e.Message}", e);
-        }
+            ".dib" => ParseDib(text, where),
+            ".ipynb" => ParseIpynb(text, where),
+            _ => throw new NotebookFormatException(where, $"unknown notebook extension '{extension}' (expected .dib or .ipynb)"),
+        };
         string name = filePath is null ? "notebook" : Path.GetFileNameWithoutExtension(filePath);
-        return new NotebookDocument(filePath is null ? null : Path.GetFullPath(filePath), name, document);
+        return new NotebookDocument(filePath is null ? null : Path.GetFullPath(filePath), name, cells);
+    }
+
+    /// <summary>True when <paramref name="line"/> starts a .dib cell: <c>#!</c> and a known kernel name alone on the line.</summary>
+    public static bool IsDibCellHeader(string line)
+    {
+        string trimmed = line.TrimEnd('\r', ' ', '\t');
+        return trimmed.StartsWith("#!", StringComparison.Ordinal) && (trimmed == MetaHeader || KnownKernels.Contains(trimmed[2..]));
     }
 
     /// <summary>
-    /// The kernels Polyglot Notebooks writes, so a .dib's "#!fsharp" or "#!pwsh" starts a new (skipped) cell
-    /// instead of being read as C# text.
+    /// The notebook as .dib text (a <c>#!meta</c> block naming the C# kernel, then each cell under its header).
     /// </summary>
-    internal static KernelInfoCollection KnownKernels()
+    /// <exception cref="NotebookFormatException">A cell holds a line that would read as a cell header, which .dib
+    /// cannot represent (it would split the cell).</exception>
+    public string ToDib()
     {
-        var kernels = new KernelInfoCollection
+        var dib = new StringBuilder();
+        dib.Append(MetaHeader).Append("\n\n").Append("""{"kernelInfo":{"defaultKernelName":"csharp","items":[{"aliases":[],"name":"csharp"},{"aliases":[],"name":"markdown"}]}}""").Append("\n\n");
+        foreach (var cell in Cells)
         {
-            new KernelInfo(CSharpKernel, "C#", ["c#", "C#"]),
-            new KernelInfo("fsharp", "F#", ["f#", "F#"]),
-            new KernelInfo("pwsh", "PowerShell", ["powershell"]),
-            new KernelInfo("javascript", "JavaScript", ["js"]),
-            new KernelInfo("html", "HTML", []),
-            new KernelInfo("sql", "SQL", []),
-            new KernelInfo("kql", "KQL", []),
-            new KernelInfo("mermaid", "Mermaid", []),
-            new KernelInfo("http", "HTTP", []),
-            new KernelInfo("value", "Value", []),
-            new KernelInfo(MarkdownKernel, "Markdown", ["md"]),
-        };
-        kernels.DefaultKernelName = CSharpKernel;
-        return kernels;
+            string source = cell.Source.Replace("\r\n", "\n");
+            if (source.Split('\n').FirstOrDefault(IsDibCellHeader) is { } header)
+                throw new NotebookFormatException(FilePath ?? Name, $"{cell.Label} holds the line '{header}', which a .dib would read as the start of another cell");
+            dib.Append("#!").Append(cell.KernelName).Append("\n\n").Append(source.Trim('\n')).Append("\n\n");
+        }
+        return dib.ToString();
+    }
+
+    private static List<(string, string)> ParseDib(string text, string where)
+    {
+        var lines = text.Replace("\r\n", "\n").Split('\n');
+        var cells = new List<(string Kernel, List<string> Lines)>();
+        string? kernel = null;
+        List<string>? current = null;
+        bool inMeta = false;
+        List<string>? meta = null;
+        foreach (string line in lines)
+        {
+            if (IsDibCellHeader(line))
+            {
+                string name = line.TrimEnd('\r', ' ', '\t')[2..];
+                inMeta = name == "meta";
+                if (inMeta) { current = null; meta = []; continue; }
+                kernel = name;
+                current = [];
+                cells.Add((kernel, current));
+                continue;
+            }
+            if (inMeta) { meta!.Add(line); continue; }
+            if (current is null)
+            {
+                // Text before any header belongs to a C# cell, as in Polyglot.
+                if (line.Trim().Length == 0) continue;
+                kernel = CSharpKernel;
+                current = [];
+                cells.Add((kernel, current));
+            }
+            current.Add(line);
+        }
+        if (meta is not null && string.Join("\n", meta).Trim() is { Length: > 0 } json)
+        {
+            try { JsonNode.Parse(json); }
+            catch (JsonException e) { throw new NotebookFormatException(where, $"does not parse as .dib: its #!meta block is not JSON ({e.Message})", e); }
+        }
+        return [.. cells.Select(c => (c.Kernel, TrimBlankLines(c.Lines)))];
+    }
+
+    private static string TrimBlankLines(List<string> lines)
+    {
+        int start = 0, end = lines.Count;
+        while (start < end && lines[start].Trim().Length == 0) start++;
+        while (end > start && lines[end - 1].Trim().Length == 0) end--;
+        return string.Join("\n", lines.Skip(start).Take(end - start));
+    }
+
+    private static List<(string, string)> ParseIpynb(string text, string where)
+    {
+        JsonNode? root;
+        try { root = JsonNode.Parse(text); }
+        catch (JsonException e) { throw new NotebookFormatException(where, $"does not parse as .ipynb: {e.Message}", e); }
+        if (root is not JsonObject notebook || notebook["cells"] is not JsonArray cells)
+            throw new NotebookFormatException(where, "does not parse as .ipynb: expected a JSON object with a \"cells\" array");
+        string defaultKernel = notebook["metadata"]?["polyglot_notebook"]?["kernelInfo"]?["defaultKernelName"]?.GetValue<string>() ?? CSharpKernel;
+        var result = new List<(string, string)>();
+        foreach (var (node, i) in cells.Select((n, i) => (n, i)))
+        {
+            if (node is not JsonObject cell)
+                throw new NotebookFormatException(where, $"does not parse as .ipynb: cell {i + 1} is not an object");
+            string type = cell["cell_type"]?.GetValue<string>() ?? throw new NotebookFormatException(where, $"does not parse as .ipynb: cell {i + 1} has no cell_type");
+            string source = cell["source"] switch
+            {
+                JsonArray parts => string.Concat(parts.Select(p => p?.GetValue<string>() ?? "")),
+                JsonValue value => value.GetValue<string>(),
+                null => "",
+                _ => throw new NotebookFormatException(where, $"does not parse as .ipynb: cell {i + 1}'s source is neither a string nor a list of strings"),
+            };
+            string kernel = type switch
+            {
+                "markdown" => MarkdownKernel,
+                "code" => cell["metadata"]?["polyglot_notebook"]?["kernelName"]?.GetValue<string>()
+                          ?? cell["metadata"]?["dotnet_interactive"]?["language"]?.GetValue<string>()
+                          ?? defaultKernel,
+                _ => type,
+            };
+            result.Add((kernel, source.Replace("\r\n", "\n")));
+        }
+        return result;
     }
 
     private static string NormalizeKernel(string? kernel) => kernel?.ToLowerInvariant() switch
     {
         null or "" or "c#" => CSharpKernel,
         "md" => MarkdownKernel,
+        "f#" => "fsharp",
+        "powershell" => "pwsh",
+        "js" => "javascript",
         var k => k,
     };
 }

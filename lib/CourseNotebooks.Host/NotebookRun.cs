@@ -1,27 +1,24 @@
-using Microsoft.DotNet.Interactive;
-using Microsoft.DotNet.Interactive.CSharp;
-
 namespace CourseNotebooks.Host;
 
 /// <summary>
-/// The result of running a notebook: one record per cell, plus the live kernel so notebook variables can be read
-/// back as .NET objects. Dispose it to release the kernel.
+/// The result of running a notebook: one record per cell, plus the cells' session so notebook variables can be read
+/// back as .NET objects.
 /// </summary>
 public sealed class NotebookRun : IDisposable
 {
-    private readonly CompositeKernel _kernel;
-    private readonly CSharpKernel _csharp;
-    private bool _disposed;
+    private readonly ScriptSession? _session;
 
-    internal NotebookRun(NotebookDocument notebook, IReadOnlyList<CellResult> cells, TimeSpan elapsed,
-        CompositeKernel kernel, CSharpKernel csharp)
+    internal NotebookRun(NotebookDocument notebook, IReadOnlyList<CellResult> cells, TimeSpan elapsed, ScriptSession? session)
     {
         Notebook = notebook;
         Cells = cells;
         Elapsed = elapsed;
-        _kernel = kernel;
-        _csharp = csharp;
+        _session = session;
     }
+
+    /// <summary>A run recorded elsewhere (another host, a child process): cells and time, no variables.</summary>
+    public static NotebookRun FromResults(NotebookDocument notebook, IReadOnlyList<CellResult> cells, TimeSpan elapsed) =>
+        new(notebook, cells, elapsed, null);
 
     /// <summary>The notebook that ran.</summary>
     public NotebookDocument Notebook { get; }
@@ -29,7 +26,7 @@ public sealed class NotebookRun : IDisposable
     /// <summary>One result per cell, in file order (markdown and skipped cells included).</summary>
     public IReadOnlyList<CellResult> Cells { get; }
 
-    /// <summary>Wall time of the whole run, kernel start included.</summary>
+    /// <summary>Wall time of the whole run, compiler start-up included.</summary>
     public TimeSpan Elapsed { get; }
 
     /// <summary>True when every C# cell ran Ok.</summary>
@@ -41,15 +38,10 @@ public sealed class NotebookRun : IDisposable
     /// <summary>Results of the C# cells only.</summary>
     public IEnumerable<CellResult> CodeCells => Cells.Where(c => c.Cell.IsCode);
 
-    /// <summary>Reads a notebook variable (declared at the top level of some cell) as a .NET object.</summary>
+    /// <summary>Reads a notebook variable (declared at the top level of some cell; the latest of that name) as a .NET object.</summary>
     public bool TryGetVariable<T>(string name, out T value)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_csharp.TryGetValue(name, out T found))
-        {
-            value = found;
-            return true;
-        }
+        if (_session is not null) return _session.TryGetVariable(name, out value);
         value = default!;
         return false;
     }
@@ -63,11 +55,6 @@ public sealed class NotebookRun : IDisposable
         throw new KeyNotFoundException($"{Notebook.Name}: no variable '{name}' of type {typeof(T).Name}{why}.");
     }
 
-    /// <summary>Releases the kernel.</summary>
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        _kernel.Dispose();
-    }
+    /// <summary>Nothing to release: kept so callers can scope a run with <c>using</c>.</summary>
+    public void Dispose() { }
 }

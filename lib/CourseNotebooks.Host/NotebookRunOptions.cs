@@ -13,9 +13,15 @@ public sealed record NotebookRunOptions
     /// Most characters of output one cell keeps (streams and displays together; default unlimited). Output beyond
     /// it is dropped as it arrives, and the cell's last output says how much was dropped. Console output is cut
     /// before the kernel sees it, so a cell that prints without end costs no memory; a value displayed over the
-    /// limit is dropped by the runner but held by the kernel until the cell ends. The grader sets it.
+    /// limit is dropped. The grader sets it.
     /// </summary>
     public long MaxOutputCharsPerCell { get; init; } = long.MaxValue;
+
+    /// <summary>
+    /// Assemblies every cell may use without <c>#r</c> (the .NET libraries always are). The grader passes the
+    /// exercise protocol here, so hidden checks name it with no <c>#r</c> of their own.
+    /// </summary>
+    public IReadOnlyList<System.Reflection.Assembly> References { get; init; } = [];
 
     /// <summary>Called before each code cell runs with (code cell ordinal, number of code cells).</summary>
     public Action<int, int>? Progress { get; init; }

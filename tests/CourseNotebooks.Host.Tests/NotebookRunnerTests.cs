@@ -131,12 +131,26 @@ public sealed class NotebookRunnerTests
     }
 
     [Fact]
-    public async Task NugetReference_IsRestoredAndUsable()
+    public async Task NugetReference_FailsItsCell_SayingWhy_AndLaterCellsStillRun()
     {
         using var run = await Fixtures.RunAsync("nuget-reference.dib");
 
-        Assert.True(run.Succeeded, run.FirstFailure?.Describe());
-        Assert.Equal(120.0, run.GetVariable<double>("factorial"));
+        var failure = Assert.IsType<CellResult>(run.FirstFailure);
+        Assert.Equal(1, failure.Index);
+        Assert.Equal("UnsupportedDirective", failure.ErrorName);
+        Assert.StartsWith("cell 1: #r \"nuget: MathNet.Numerics, 5.0.0\": NuGet references are not supported by the course runner", failure.Error);
+        // The next cell runs (and fails on its own account: the package is not there).
+        Assert.Equal(CellStatus.Failed, run.Cells[1].Status);
+        Assert.Equal("CompilationError", run.Cells[1].ErrorName);
+    }
+
+    [Fact]
+    public async Task CompileError_NamesLineColumnAndCode_WithoutAFilePath()
+    {
+        var notebook = NotebookDocument.Parse("#!csharp\nint x = 1;\nstring y = x;", ".dib");
+        using var run = await NotebookRunner.RunAsync(notebook);
+
+        Assert.StartsWith("cell 1: (2,12): error CS0029: Cannot implicitly convert type 'int' to 'string'", run.FirstFailure!.Error);
     }
 
     [Fact]

@@ -1,12 +1,12 @@
 using CourseNotebooks.Charts;
 using CourseNotebooks.Engine;
-using Microsoft.DotNet.Interactive.Formatting;
+using CourseNotebooks.Display;
 
 namespace CourseNotebooks.Notebooks.Tests;
 
 /// <summary>
-/// The display library: tables, the formatters it registers with the kernel, and live progress outside a kernel.
-/// In the notebooks' collection because the kernel's formatter registry is process-wide.
+/// The display library: tables, the renderings it registers with the display protocol, and live progress outside a
+/// notebook host. In the notebooks' collection because the registry and the display sink are process-wide.
 /// </summary>
 [Collection(NotebookCollection.Name)]
 public sealed class DisplayTests
@@ -34,8 +34,8 @@ public sealed class DisplayTests
         string hash = Exercise.HashOf("demo", 42);
         var right = Exercise.CheckAnswer("demo", 42, hash);
         var wrong = Exercise.CheckAnswer("demo", 41, hash);
-        Assert.Equal(right.Message, Formatter.ToDisplayString(right, PlainTextFormatter.MimeType));
-        string good = Formatter.ToDisplayString(right, HtmlFormatter.MimeType), bad = Formatter.ToDisplayString(wrong, HtmlFormatter.MimeType);
+        Assert.Equal(right.Message, Render(right, MimeTypes.PlainText));
+        string good = Render(right, MimeTypes.Html), bad = Render(wrong, MimeTypes.Html);
         Assert.Contains("\u2714", good);
         Assert.Contains("#1a7f37", good);
         Assert.Contains("\u2718", bad);
@@ -43,12 +43,12 @@ public sealed class DisplayTests
         Assert.DoesNotContain("Correct", bad);                       // not the record's property dump
 
         var chart = Charts.Charts.Lines("t", "epoch", "loss", ("loss", [3.0, 2, 1]));
-        string json = Formatter.ToDisplayString(chart, Charts.Charts.PlotlyMimeType);
+        string json = Render(chart, Charts.Charts.PlotlyMimeType);
         Assert.Equal(Charts.Charts.ChartJson(chart), json);
-        Assert.Contains(Charts.Charts.PlotlyMimeType, Formatter.GetPreferredMimeTypesFor(chart.GetType()));
+        Assert.Contains(Charts.Charts.PlotlyMimeType, DisplayFormatters.Format(chart).Select(f => f.MimeType));
 
         var probes = new ProbeRun("demo", [ProbeValue.Of(3), ProbeValue.Of("x"), new ProbeValue(null, null, "DivideByZeroException: boom")]);
-        Assert.Equal("hidden probes of demo: 3\n  1. [3]\n  2. x\n  3. DivideByZeroException: boom", Formatter.ToDisplayString(probes, PlainTextFormatter.MimeType));
+        Assert.Equal("hidden probes of demo: 3\n  1. [3]\n  2. x\n  3. DivideByZeroException: boom", Render(probes, MimeTypes.PlainText));
     }
 
     [Fact]
@@ -56,8 +56,8 @@ public sealed class DisplayTests
     {
         CourseDisplay.Install();
         var chart = Charts.Charts.Lines("t", "epoch", "loss", ("loss", [3.0, 2, 1]));
-        Assert.Equal(HtmlFormatter.MimeType, Formatter.GetPreferredMimeTypesFor(chart.GetType()).First());
-        string html = Formatter.ToDisplayString(chart, HtmlFormatter.MimeType);
+        Assert.Equal(MimeTypes.Html, DisplayFormatters.Format(chart).Select(f => f.MimeType).First());
+        string html = Render(chart, MimeTypes.Html);
 
         // Plotly.NET's figures carry a width and height (600 px by default), which the div keeps.
         var div = System.Text.RegularExpressions.Regex.Match(html, "^<div id=\"(?<id>course-chart-[0-9a-f]{32})\" class=\"course-chart\" style=\"width:600px;height:600px;\"></div>");
@@ -80,7 +80,7 @@ public sealed class DisplayTests
         Assert.Contains(System.Text.Json.JsonSerializer.Serialize(ChartHtml.LoadFailedMessage), html);
 
         // Two charts (or the same one shown twice) never share a div.
-        string again = Formatter.ToDisplayString(chart, HtmlFormatter.MimeType);
+        string again = Render(chart, MimeTypes.Html);
         Assert.DoesNotContain(id, again);
         Assert.Matches("id=\"course-chart-[0-9a-f]{32}\"", again);
     }
@@ -142,25 +142,39 @@ public sealed class DisplayTests
         CourseDisplay.Install();
         var model = new Sequential<float>(new Linear<float>(4, 3), new ReLU<float>(), new Linear<float>(3, 2));
         var summary = ModelSummary.Of(model, 1, 4);
-        Assert.Equal(summary.ToString(), Formatter.ToDisplayString(summary, PlainTextFormatter.MimeType));
-        string html = Formatter.ToDisplayString(summary, HtmlFormatter.MimeType);
+        Assert.Equal(summary.ToString(), Render(summary, MimeTypes.PlainText));
+        string html = Render(summary, MimeTypes.Html);
         Assert.Equal(summary.Rows.Count + 1, CountOf(html, "<tr>") + CountOf(html, "<tr style") - 1);   // minus the header row
         Assert.Contains(">Linear(3, 2)</td>", html);
 
         var tensor = Tensor.FromArray(new float[,] { { 1, 2 }, { 3, 4.5f } });
-        Assert.Equal(tensor.ToString(), Formatter.ToDisplayString(tensor, PlainTextFormatter.MimeType));
-        Assert.Contains(">4.5</td>", Formatter.ToDisplayString(tensor, HtmlFormatter.MimeType));
+        Assert.Equal(tensor.ToString(), Render(tensor, MimeTypes.PlainText));
+        Assert.Contains(">4.5</td>", Render(tensor, MimeTypes.Html));
 
         LayerRow[] rows = [.. Enumerable.Range(0, 25).Select(i => new LayerRow($"layer{i}", 1000L * i, i / 25.0))];
-        string plain = Formatter.ToDisplayString(rows, PlainTextFormatter.MimeType);
+        string plain = Render(rows, MimeTypes.PlainText);
         Assert.Equal(TextTable.FromRecords(rows, typeof(LayerRow)).ToPlainText(), plain);
         Assert.Contains("layer24", plain);                         // no cut at the kernel's 20 items
         Assert.StartsWith("Layer    Parameters  Share", plain);
 
-        // Values that are not tables keep the kernel's own rendering.
-        Assert.Equal("just text", Formatter.ToDisplayString("just text", PlainTextFormatter.MimeType));
-        Assert.Equal("[ 1, 2, 3 ]", Formatter.ToDisplayString(new[] { 1, 2, 3 }, PlainTextFormatter.MimeType));
-        Assert.Contains("1, 2, 3", Formatter.ToDisplayString(new List<int> { 1, 2, 3 }, HtmlFormatter.MimeType));
+        // Values that are not tables keep the default rendering: text as it is, sequences as a list, and no HTML of
+        // the course's (a notebook kernel then uses its own).
+        Assert.Equal("just text", Render("just text", MimeTypes.PlainText));
+        Assert.Equal("[1, 2, 3]", Render(new[] { 1, 2, 3 }, MimeTypes.PlainText));
+        Assert.Null(DisplayFormatters.TryRender(new List<int> { 1, 2, 3 }, MimeTypes.Html));
+        Assert.Equal([MimeTypes.PlainText], DisplayFormatters.Format(new List<int> { 1, 2, 3 }).Select(f => f.MimeType));
+    }
+
+    [Fact]
+    public void Charts_InPlainText_AreOneLine_TitleTracesAndSizes_NeverAnObjectDump()
+    {
+        CourseDisplay.Install();
+        var lines = Charts.Charts.Lines("Loss per epoch", "epoch", "loss", ("train", [3.0, 2, 1]), ("test", [3.5, 2.5, 2]));
+        Assert.Equal("chart \"Loss per epoch\": scatter \"train\" (3 points), scatter \"test\" (3 points)", Render(lines, MimeTypes.PlainText));
+        var heatmap = Charts.Charts.Heatmap(Tensor.FromArray(new float[,] { { 1, 2, 3 }, { 4, 5, 6 } }), title: "Map");
+        Assert.Equal("chart \"Map\": heatmap (2x3)", Render(heatmap, MimeTypes.PlainText));
+        // Every rendering a host is given: HTML first, the figure JSON, then the one line.
+        Assert.Equal([MimeTypes.Html, Charts.Charts.PlotlyMimeType, MimeTypes.PlainText], DisplayFormatters.Format(lines).Select(f => f.MimeType));
     }
 
     [Fact]
@@ -198,6 +212,10 @@ public sealed class DisplayTests
     public void BatchProgress_ReadsAsOneLine_WithThroughput()
         => Assert.Equal("epoch 2/5, batch 10/32: loss 0.2500, accuracy 87.5 %, 2.0 s, 320 images/s",
             new Training.BatchProgress(2, 5, 10, 32, 0.25, 0.875, 640, TimeSpan.FromSeconds(2)).ToString());
+
+    /// <summary>A value's rendering as a host would ask for it (text/plain always has one).</summary>
+    internal static string Render(object value, string mime) =>
+        DisplayFormatters.TryRender(value, mime) ?? (mime == MimeTypes.PlainText ? DisplayFormatters.PlainText(value) : throw new InvalidOperationException($"no {mime} rendering of {value.GetType()}"));
 
     private static int CountOf(string text, string part)
     {

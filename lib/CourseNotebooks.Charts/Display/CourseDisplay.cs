@@ -4,7 +4,10 @@ using System.Net;
 using System.Numerics;
 using System.Text;
 using CourseNotebooks.Engine;
-using Microsoft.DotNet.Interactive.Formatting;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+using CourseNotebooks.Display;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;
@@ -27,8 +30,9 @@ public static class CourseDisplay
     public const int GridUpTo = 400;
 
     /// <summary>
-    /// Registers the course's formatters with the notebook kernel. Call it once per notebook (the setup cell does);
-    /// calling it again re-registers the same formatters, which is harmless.
+    /// Registers the course's renderings with the display protocol that every host reads, and, inside a .NET
+    /// Interactive kernel (VS Code, Jupyter, dotnet-repl), connects that protocol to the kernel. Call it once per
+    /// notebook (the setup cell does); calling it again registers the same renderings, which is harmless.
     /// </summary>
     public static void Install()
     {
@@ -38,17 +42,44 @@ public static class CourseDisplay
         Register<TextTable>(t => t.ToPlainText(), t => t.ToHtml());
         Register<Exercise.Verdict>(v => v.Message, VerdictHtml);
         Register<ProbeRun>(ProbeText, ProbeHtml);
-        // Probe runs also go out as JSON, which is what the grader reads from a hidden cell (never its text).
-        Formatter.Register<ProbeRun>((run, writer) => writer.Write(run.ToJson()), ProbeRun.MimeType);
-        Formatter.SetPreferredMimeTypesFor(typeof(ProbeRun), HtmlFormatter.MimeType, PlainTextFormatter.MimeType, ProbeRun.MimeType);
-        foreach (string mime in new[] { PlainTextFormatter.MimeType, HtmlFormatter.MimeType })
-            Formatter.Register(new RecordSequenceFormatter(mime));
-        Formatter.SetPreferredMimeTypesFor(typeof(IEnumerable), HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
-        // Charts go out twice: as HTML that draws them with plotly.js (ChartHtml: the page's copy, or the CDN's), and
-        // as the figure JSON under Plotly's own mime type, which JupyterLab, VS Code and the HTML reports draw offline.
-        Formatter.Register<GenericChart>((chart, writer) => writer.Write(ChartHtml.Of(chart)), HtmlFormatter.MimeType);
-        Formatter.Register<GenericChart>((chart, writer) => writer.Write(Charts.ChartJson(chart)), Charts.PlotlyMimeType);
-        Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), HtmlFormatter.MimeType, Charts.PlotlyMimeType);
+        DisplayFormatters.Register<ProbeRun>(ProbeRun.MimeType, run => run.ToJson());
+        DisplayFormatters.SetMimeOrder(typeof(ProbeRun), MimeTypes.Html, MimeTypes.PlainText, ProbeRun.MimeType);
+        // Sequences of records (the notebooks' per-layer tables) as tables; any other sequence is declined and
+        // shown the default way.
+        foreach (string mime in new[] { MimeTypes.PlainText, MimeTypes.Html })
+            DisplayFormatters.Register(typeof(IEnumerable), mime, value => RecordTable(value, mime));
+        // Charts go out as HTML that draws them with plotly.js (ChartHtml: the page's copy, or the CDN's), as the
+        // figure JSON under Plotly's own mime type (JupyterLab, VS Code and the HTML reports draw it offline), and as
+        // one line of text for text-only hosts: never the figure's object dump.
+        DisplayFormatters.Register<GenericChart>(MimeTypes.Html, ChartHtml.Of);
+        DisplayFormatters.Register<GenericChart>(Charts.PlotlyMimeType, Charts.ChartJson);
+        DisplayFormatters.Register<GenericChart>(MimeTypes.PlainText, Charts.Describe);
+        DisplayFormatters.SetMimeOrder(typeof(GenericChart), MimeTypes.Html, Charts.PlotlyMimeType, MimeTypes.PlainText);
+        DisplayFormatters.Register<HoverImageMap>(MimeTypes.Html, m => m.ToHtml());
+        DisplayFormatters.Register<HoverImageMap>(Charts.PlotlyMimeType, m => Charts.ChartJson(m.Chart));
+        DisplayFormatters.Register<HoverImageMap>(MimeTypes.PlainText, m => m.ToString());
+        DisplayFormatters.SetMimeOrder(typeof(HoverImageMap), MimeTypes.Html, Charts.PlotlyMimeType, MimeTypes.PlainText);
+        ConnectKernel();
+    }
+
+    /// <summary>The file of the bridge to the .NET Interactive kernels, beside this library.</summary>
+    public const string KernelBridgeFile = "CourseNotebooks.Interactive.dll";
+
+    /// <summary>
+    /// Inside a .NET Interactive kernel (its assembly is loaded in this process), loads the kernel bridge from this
+    /// library's folder into this library's load context and runs its initializer, which mirrors the display
+    /// protocol into the kernel's formatters and displays. Elsewhere (the course runner, a console program, a
+    /// file-based app) nothing is loaded: no kernel type is ever part of this library's compile-time surface.
+    /// </summary>
+    private static void ConnectKernel()
+    {
+        if (!AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Microsoft.DotNet.Interactive")) return;
+        string? folder = Path.GetDirectoryName(typeof(CourseDisplay).Assembly.Location);
+        if (string.IsNullOrEmpty(folder) || !File.Exists(Path.Combine(folder, KernelBridgeFile))) return;
+        var context = AssemblyLoadContext.GetLoadContext(typeof(CourseDisplay).Assembly) ?? AssemblyLoadContext.Default;
+        var bridge = context.Assemblies.FirstOrDefault(a => a.GetName().Name == Path.GetFileNameWithoutExtension(KernelBridgeFile))
+            ?? context.LoadFromAssemblyPath(Path.Combine(folder, KernelBridgeFile));
+        RuntimeHelpers.RunModuleConstructor(bridge.ManifestModule.ModuleHandle);
     }
 
     /// <summary>A model summary as a <see cref="TextTable"/>: every layer, then the totals row.</summary>
@@ -107,57 +138,24 @@ public static class CourseDisplay
 
     private static void Register<T>(Func<T, string> plain, Func<T, string> html)
     {
-        Formatter.Register<T>((value, writer) => writer.Write(plain(value)), PlainTextFormatter.MimeType);
-        Formatter.Register<T>((value, writer) => writer.Write(html(value)), HtmlFormatter.MimeType);
+        DisplayFormatters.Register(MimeTypes.PlainText, plain);
+        DisplayFormatters.Register(MimeTypes.Html, html);
         // Both renderings go out, so .ipynb files and text-only hosts keep a readable form next to the HTML.
-        Formatter.SetPreferredMimeTypesFor(typeof(T), HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
+        DisplayFormatters.SetMimeOrder(typeof(T), MimeTypes.Html, MimeTypes.PlainText);
     }
 
-    /// <summary>
-    /// Sequences of records or anonymous objects as tables. The kernel picks a formatter by type alone and a
-    /// formatter that returns false leaves the output empty, so any other sequence (a string, an int[]) is handed
-    /// to the most specific formatter the kernel would otherwise have used.
-    /// </summary>
-    private sealed class RecordSequenceFormatter(string mimeType) : ITypeFormatter
+    /// <summary>A sequence of records or anonymous objects as a table; null (declined) for any other value.</summary>
+    private static string? RecordTable(object value, string mime)
     {
-        public string MimeType { get; } = mimeType;
+        if (value is string || ElementType(value.GetType()) is not { } element || !TextTable.IsRecordLike(element)) return null;
+        var table = TextTable.FromRecords((IEnumerable)value, element);
+        return mime == MimeTypes.Html ? table.ToHtml() : table.ToPlainText();
+    }
 
-        public Type Type => typeof(IEnumerable);
-
-        public bool Format(object instance, FormatContext context)
-        {
-            if (instance is not IEnumerable items || instance is string || ElementType(instance.GetType()) is not { } element
-                || !TextTable.IsRecordLike(element))
-                return Fallback(instance).Format(instance, context);
-            var table = TextTable.FromRecords(items, element);
-            context.Writer.Write(MimeType == HtmlFormatter.MimeType ? table.ToHtml() : table.ToPlainText());
-            return true;
-        }
-
-        private ITypeFormatter Fallback(object instance)
-        {
-            var candidates = Formatter.RegisteredFormatters(true)
-                .Where(f => f.MimeType == MimeType && !IsSequenceFormatter(f) && !f.Type.ContainsGenericParameters
-                            && f.Type.IsInstanceOfType(instance))
-                .ToList();
-            // The most derived type wins, as in the kernel's own choice (System.Object is always a candidate).
-            return candidates.First(c => candidates.All(o => ReferenceEquals(o, c) || !c.Type.IsAssignableFrom(o.Type) || o.Type == c.Type));
-        }
-
-        /// <summary>
-        /// Any copy of this formatter, matched by name: the kernel's formatter list is global to the process, and a
-        /// process that runs several notebooks (the headless run) loads this library once per notebook kernel, so
-        /// an earlier notebook's copy is a different type. Choosing it as the fallback would send the two copies
-        /// back and forth until the stack overflows.
-        /// </summary>
-        private static bool IsSequenceFormatter(ITypeFormatter formatter) =>
-            formatter.GetType().FullName == typeof(RecordSequenceFormatter).FullName;
-
-        private static Type? ElementType(Type type)
-        {
-            if (type.IsArray) return type.GetElementType();
-            return type.GetInterfaces().Append(type)
-                .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
-        }
+    private static Type? ElementType(Type type)
+    {
+        if (type.IsArray) return type.GetElementType();
+        return type.GetInterfaces().Append(type)
+            .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
     }
 }

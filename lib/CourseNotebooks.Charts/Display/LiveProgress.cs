@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using CourseNotebooks.Engine;
-using Microsoft.DotNet.Interactive;
-using Microsoft.DotNet.Interactive.Events;
-using Microsoft.DotNet.Interactive.Formatting;
+using CourseNotebooks.Display;
 
 namespace CourseNotebooks.Charts;
 
@@ -21,11 +19,10 @@ namespace CourseNotebooks.Charts;
 /// </code>
 /// </example>
 /// <remarks>
-/// <para>In a notebook kernel the display is published with an id chosen here, and every redraw is an update of that
-/// same id. (The kernel's own <c>display(x).Update(y)</c> sends its first value and its updates under different
-/// ids, so Jupyter drops the updates and shows only the first value.)</para>
-/// <para>Outside a kernel (a console program, a test) nothing is redrawn: each finished line and the final result
-/// go to standard output once, so logs stay short.</para>
+/// <para>Where the host redraws displays in place (<see cref="NotebookDisplay.UpdatesInPlace"/>: the course runner,
+/// VS Code, Jupyter) it is one display, shown once and updated under the same id. Elsewhere (a console program, a
+/// file-based app, a test) nothing is redrawn: each finished line and the final result go to standard output once,
+/// so logs stay short.</para>
 /// <para>Batch lines are redrawn at most every <see cref="MinimumInterval"/> (a redraw costs a formatted message to
 /// the front end; a batch can take a millisecond). Epoch lines and the final result are always drawn.</para>
 /// </remarks>
@@ -33,17 +30,31 @@ public sealed class LiveProgress
 {
     private readonly List<string> _lines = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly KernelInvocationContext? _context;
-    private readonly string _displayId = "course-progress-" + Guid.NewGuid().ToString("N");
+    private readonly bool _live;
+    private DisplayHandle? _display;
     private TimeSpan _lastDraw = TimeSpan.MinValue;
-    private bool _published;
     private string? _current;
 
-    private LiveProgress(string title, TimeSpan minimumInterval, KernelInvocationContext? context)
+    static LiveProgress()
+    {
+        DisplayFormatters.Register<Snapshot>(MimeTypes.Html, s => "<pre class=\"course-progress\">" + WebUtility.HtmlEncode(s.Text) + "</pre>");
+        DisplayFormatters.Register<Snapshot>(MimeTypes.PlainText, s => s.Text);
+        DisplayFormatters.SetMimeOrder(typeof(Snapshot), MimeTypes.Html, MimeTypes.PlainText);
+    }
+
+    private LiveProgress(string title, TimeSpan minimumInterval, bool live)
     {
         Title = title;
         MinimumInterval = minimumInterval;
-        _context = context;
+        _live = live;
+    }
+
+    /// <summary>What one redraw shows: the display's text at that moment.</summary>
+    /// <param name="Text">Title, finished lines and the current batch line.</param>
+    public sealed record Snapshot(string Text)
+    {
+        /// <inheritdoc />
+        public override string ToString() => Text;
     }
 
     /// <summary>The first line of the display.</summary>
@@ -58,7 +69,7 @@ public sealed class LiveProgress
     /// <summary>The result given to <see cref="Finish"/>, or null while the work runs.</summary>
     public string? Result { get; private set; }
 
-    /// <summary>How many times the display was drawn (published or updated) in a kernel.</summary>
+    /// <summary>How many times the display was drawn (shown or updated) in a host that redraws in place.</summary>
     public int Draws { get; private set; }
 
     /// <summary>The whole display as plain text: title, finished lines, then the current batch line if any.</summary>
@@ -73,8 +84,8 @@ public sealed class LiveProgress
         ArgumentException.ThrowIfNullOrWhiteSpace(title);
         if (!(secondsBetweenRedraws >= 0))
             throw new ArgumentOutOfRangeException(nameof(secondsBetweenRedraws), secondsBetweenRedraws, "LiveProgress: the redraw interval must be a non-negative number of seconds.");
-        var progress = new LiveProgress(title, TimeSpan.FromSeconds(secondsBetweenRedraws), KernelInvocationContext.Current);
-        if (progress._context is null) Console.WriteLine(title);
+        var progress = new LiveProgress(title, TimeSpan.FromSeconds(secondsBetweenRedraws), NotebookDisplay.UpdatesInPlace);
+        if (!progress._live) Console.WriteLine(title);
         else progress.Draw();
         return progress;
     }
@@ -84,7 +95,7 @@ public sealed class LiveProgress
     {
         ArgumentNullException.ThrowIfNull(batch);
         _current = batch.ToString();
-        if (_context is not null && (batch.Batch == batch.Batches || _clock.Elapsed - _lastDraw >= MinimumInterval)) Draw();
+        if (_live && (batch.Batch == batch.Batches || _clock.Elapsed - _lastDraw >= MinimumInterval)) Draw();
     }
 
     /// <summary>A finished epoch: becomes a line of its own, drawn at once.</summary>
@@ -100,7 +111,7 @@ public sealed class LiveProgress
         ArgumentNullException.ThrowIfNull(line);
         _lines.Add(line);
         _current = null;
-        if (_context is null) Console.WriteLine(line);
+        if (!_live) Console.WriteLine(line);
         else Draw();
     }
 
@@ -114,7 +125,7 @@ public sealed class LiveProgress
         Result = result;
         _lines.Add($"done in {_clock.Elapsed.TotalSeconds:F1} s");
         _current = null;
-        if (_context is not null) Draw();
+        if (_live) Draw();
         Console.WriteLine(result);
     }
 
@@ -124,18 +135,10 @@ public sealed class LiveProgress
     private void Draw()
     {
         _lastDraw = _clock.Elapsed;
-        string text = Text;
-        FormattedValue[] formatted =
-        [
-            new(HtmlFormatter.MimeType, "<pre class=\"course-progress\">" + WebUtility.HtmlEncode(text) + "</pre>"),
-            new(PlainTextFormatter.MimeType, text),
-        ];
+        var snapshot = new Snapshot(Text);
         // The same id on the first display and on every update: that is what lets each host replace it in place.
-        KernelEvent e = _published
-            ? new DisplayedValueUpdated(text, _displayId, _context!.Command, formatted)
-            : new DisplayedValueProduced(text, _context!.Command, formatted, _displayId);
-        _published = true;
+        if (_display is null) _display = NotebookDisplay.Show(snapshot);
+        else _display.Update(snapshot);
         Draws++;
-        _context.Publish(e);
     }
 }

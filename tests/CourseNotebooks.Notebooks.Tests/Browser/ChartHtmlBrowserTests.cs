@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CourseNotebooks.Charts;
 using CourseNotebooks.Cli;
-using Microsoft.DotNet.Interactive.Formatting;
+using CourseNotebooks.Display;
 using Xunit.Abstractions;
 
 namespace CourseNotebooks.Notebooks.Tests.Browser;
@@ -32,7 +32,7 @@ public sealed class ChartHtmlBrowserTests(NotebookFixture fixture, ITestOutputHe
         var lines = Charts.Charts.Lines("Loss", "epoch", "loss", ("train", [3.0, 2, 1.5]), ("test", [3.2, 2.4, 2.0]));
         var heatmap = Charts.Charts.Heatmap(Engine.Tensor.FromArray(new float[,] { { 1, 2 }, { 3, 4 } }), title: "Grid");
         // Through the kernel's formatter, as a notebook shows them.
-        return [Formatter.ToDisplayString(lines, HtmlFormatter.MimeType), Formatter.ToDisplayString(heatmap, HtmlFormatter.MimeType)];
+        return [DisplayTests.Render(lines, MimeTypes.Html), DisplayTests.Render(heatmap, MimeTypes.Html)];
     }
 
     [FactWhenBrowser]

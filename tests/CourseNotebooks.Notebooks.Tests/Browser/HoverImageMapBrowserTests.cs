@@ -1,7 +1,7 @@
 using CourseNotebooks.Charts;
 using CourseNotebooks.Cli;
 using CourseNotebooks.Engine;
-using Microsoft.DotNet.Interactive.Formatting;
+using CourseNotebooks.Display;
 
 namespace CourseNotebooks.Notebooks.Tests.Browser;
 
@@ -26,7 +26,7 @@ public sealed class HoverImageMapBrowserTests(NotebookFixture fixture)
         var images = Tensor.Uniform<float>(new Random(3), 0, 1, 120, 1, 28, 28);
         var hover = Charts.Charts.WithHoverImages(Charts.Charts.Map("test map", map, labels, ["a", "b", "c"]), images);
         // Through the kernel's formatter, as a notebook shows it.
-        string html = Formatter.ToDisplayString(hover, HtmlFormatter.MimeType);
+        string html = DisplayTests.Render(hover, MimeTypes.Html);
         Assert.StartsWith("<div id=\"course-chart-", html);
 
         string folder = Directory.CreateTempSubdirectory("course-hover-map-").FullName;
