@@ -49,9 +49,9 @@ public static class GradeCommands
 
     private static async Task<int> GradeRunAsync(string[] args)
     {
-        if (args.Length != 5) throw new UsageError("grade-run <notebook> <result> <progress> <cell seconds> <max output chars> (internal)");
-        await GradeRun.RunAsync(args[0], args[1], args[2],
-            TimeSpan.FromSeconds(double.Parse(args[3], CultureInfo.InvariantCulture)), long.Parse(args[4], CultureInfo.InvariantCulture));
+        if (args.Length != 0) throw new UsageError("grade-run takes no arguments: it reads its key and plan on standard input (internal)");
+        // Ends the process itself, with the run's exit code, whatever threads the student's cells left running.
+        await GradeRun.RunAndExitAsync(Environment.CurrentDirectory);
         return 0;
     }
 

@@ -1,114 +1,136 @@
-using System.Text.Json;
+using System.Text;
+using CourseNotebooks.Engine;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Grading;
 
 /// <summary>
-/// What one run of a grading notebook produced, per exercise: the probe values its hidden cells returned (as the
-/// JSON the course's display library writes under <see cref="ProbeMimeType"/>), or why there are none. Written by
-/// the process that ran the student's code, read by the grader, which alone holds the expected values.
+/// The grading side that runs inside the student's process (the hidden <c>course grade-run</c> command): reads the
+/// key and the <see cref="GradingPlan"/> from standard input, runs the cells in order (Roslyn scripting, with time and
+/// output limits), screens student code by what it compiles to (<see cref="CodeScreen"/>), and sends each hidden
+/// check's probe values to the grader as soon as the check ends, over the signed <see cref="GradingChannel"/>. Nothing
+/// here knows an expected value; nothing is written to disk.
 /// </summary>
-/// <param name="Probes">Exercise name to the probe run's JSON.</param>
-/// <param name="ExerciseErrors">Exercise name to the first error of the student's exercise cell.</param>
-/// <param name="HiddenErrors">Exercise name to the error of its hidden cell (it did not return probe values).</param>
-/// <param name="TimedOut">The exercise whose cell was running when the cell time limit ran out, if any.</param>
-/// <param name="Completed">True when every cell ran (ok or failed); false when a time limit stopped the run.</param>
-public sealed record AttemptResult(
-    IReadOnlyDictionary<string, string> Probes,
-    IReadOnlyDictionary<string, string> ExerciseErrors,
-    IReadOnlyDictionary<string, string> HiddenErrors,
-    string? TimedOut,
-    bool Completed)
-{
-    /// <summary>The mime type the display library gives probe runs (the engine's ProbeRun.MimeType).</summary>
-    public const string ProbeMimeType = "application/vnd.course.probes+json";
-
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
-    /// <summary>As JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    /// <summary>Reads <see cref="ToJson"/>'s output.</summary>
-    /// <exception cref="FormatException">Not an attempt result.</exception>
-    public static AttemptResult FromJson(string json)
-    {
-        try { return JsonSerializer.Deserialize<AttemptResult>(json) ?? throw new FormatException("empty attempt result"); }
-        catch (JsonException e) { throw new FormatException($"not an attempt result: {e.Message}", e); }
-    }
-}
-
-/// <summary>
-/// The grading side that runs inside the student's process (the hidden <c>course grade-run</c> command): runs the
-/// grading notebook with per-cell time and output limits, records before each cell which one is starting (so a
-/// process that dies mid-cell can be blamed on the right exercise), and writes an <see cref="AttemptResult"/>.
-/// Nothing here knows an expected value.
-/// </summary>
+/// <remarks>
+/// When every cell has run it says so and ends the process at once: a thread the student's code left running can
+/// neither keep the run alive nor change what was sent.
+/// </remarks>
 public static class GradeRun
 {
-    /// <summary>Runs <paramref name="notebookPath"/> and writes the result to <paramref name="resultPath"/>.</summary>
-    /// <param name="notebookPath">The grading notebook (.dib).</param>
-    /// <param name="resultPath">Where the <see cref="AttemptResult"/> JSON goes (written atomically).</param>
-    /// <param name="progressPath">A file that gets one line, the code cell ordinal, as each cell starts.</param>
-    /// <param name="cellTimeout">Longest time one cell may run.</param>
-    /// <param name="maxOutputChars">Most output characters a cell keeps.</param>
-    public static async Task RunAsync(string notebookPath, string resultPath, string progressPath, TimeSpan cellTimeout, long maxOutputChars)
-    {
-        var notebook = NotebookDocument.Load(notebookPath);
-        using var progress = new StreamWriter(progressPath, append: false) { AutoFlush = true };
-        var options = new NotebookRunOptions
-        {
-            CellTimeout = cellTimeout,
-            NotebookTimeout = TimeSpan.FromDays(1),   // the grader's wall-time limit is the real bound
-            MaxOutputCharsPerCell = maxOutputChars,
-            Progress = (ordinal, _) => progress.WriteLine(ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        };
-        using var run = await NotebookRunner.RunAsync(notebook, options);
-        AtomicFile.WriteAllText(resultPath, Collect(run).ToJson());
-    }
+    /// <summary>Exit code of a run stopped by a cell's time limit (the grader has been told which cell).</summary>
+    public const int TimedOutExitCode = 3;
 
-    /// <summary>The probe values and errors of a finished run, by exercise.</summary>
-    public static AttemptResult Collect(NotebookRun run)
+    /// <summary>Runs the plan read from <paramref name="input"/>, sending messages to <paramref name="output"/>; returns
+    /// the exit code (it does not end the process: see <see cref="RunAndExitAsync"/>).</summary>
+    public static async Task<int> RunAsync(TextReader input, Stream output, string folder)
     {
-        var probes = new Dictionary<string, string>(StringComparer.Ordinal);
-        var exerciseErrors = new Dictionary<string, string>(StringComparer.Ordinal);
-        var hiddenErrors = new Dictionary<string, string>(StringComparer.Ordinal);
-        string? timedOut = null;
-        foreach (var cell in run.CodeCells)
+        string keyHex = (await input.ReadLineAsync())?.Trim() ?? "";
+        string planJson = await input.ReadToEndAsync();
+        byte[] key = Convert.FromHexString(keyHex);
+        var plan = GradingPlan.FromJson(planJson);
+        using var channel = new GradingChannel.Writer(output, key);
+        var timeout = TimeSpan.FromSeconds(plan.CellSeconds);
+        // The protocol's assembly is shared with the cells: a hidden check's ProbeRun is this process's type.
+        using var runner = new CellRunner(folder, plan.MaxOutputChars, [typeof(ProbeRun).Assembly]);
+        var screen = new CodeScreen(() => runner.Session.Variables);
+        for (int i = 0; i < plan.Cells.Count; i++)
         {
-            string? exercise = ExerciseMarkup.ExerciseName(cell.Cell.Source);
-            string? hidden = ExerciseMarkup.HiddenName(cell.Cell.Source);
-            if (cell.Status == CellStatus.TimedOut) timedOut ??= exercise ?? hidden ?? $"(not an exercise: {cell.Cell.Label})";
-            if (exercise is not null && cell.Status == CellStatus.Failed)
-                exerciseErrors[exercise] = FirstLine(WithoutCellLabel(cell.Error ?? "failed", cell.Cell.Label));
-            if (hidden is null) continue;
-            string? json = ProbeJson(cell);
-            if (cell.Status == CellStatus.Ok && json is not null) probes[hidden] = json;
-            else hiddenErrors[hidden] = cell.Status switch
+            var cell = plan.Cells[i];
+            channel.Send(new GradingMessage("cell", Index: i));
+            var notebookCell = new NotebookCell(i + 1, i + 1, NotebookDocument.CSharpKernel, cell.Source);
+            CellResult result;
+            switch (cell.Kind)
             {
-                CellStatus.Ok => "the hidden check returned no probe values",
-                CellStatus.Skipped => cell.SkipReason ?? "not run",
-                _ => FirstLine(cell.Error ?? cell.Status.ToString()),
-            };
+                case GradingCellKind.Exercise:
+                    result = await RunExerciseAsync(runner, screen, cell, notebookCell, timeout, channel);
+                    break;
+                case GradingCellKind.Hidden:
+                    var compiled = runner.Session.Compile(cell.Source);
+                    if (!compiled.Compiled)
+                    {
+                        channel.Send(new GradingMessage("hidden", Exercise: cell.Exercise, Group: cell.Group, Status: "compile", Reason: compiled.FirstError));
+                        continue;
+                    }
+                    screen.Add(compiled.Script.GetCompilation(), new CellAuthor(null));
+                    if (screen.Forbidden(compiled.Script.GetCompilation(), cell.Forbid ?? []) is { } forbidden)
+                    {
+                        channel.Send(new GradingMessage("hidden", Exercise: cell.Exercise, Group: cell.Group, Status: "forbidden", Reason: forbidden));
+                        continue;
+                    }
+                    result = await runner.RunAsync(notebookCell, compiled, timeout);
+                    if (result.Status == CellStatus.Ok && result.ReturnValue is ProbeRun run)
+                        channel.Send(new GradingMessage("probe", Exercise: cell.Exercise, Group: cell.Group, Probes: run.ToJson()));
+                    else if (result.Status is CellStatus.Ok or CellStatus.Failed)
+                        channel.Send(new GradingMessage("hidden", Exercise: cell.Exercise, Group: cell.Group, Status: "error",
+                            Reason: result.Status == CellStatus.Ok ? "the hidden check returned no probe values" : FirstLine(WithoutLabel(result))));
+                    break;
+                default:
+                    var notebook = runner.Session.Compile(cell.Source);
+                    if (notebook.Compiled) screen.Add(notebook.Script.GetCompilation(), new CellAuthor(null));
+                    result = await runner.RunAsync(notebookCell, notebook, timeout);
+                    if (result.Status == CellStatus.Failed)
+                        channel.Send(new GradingMessage("notebook", Index: i, Status: "error", Reason: FirstLine(WithoutLabel(result))));
+                    break;
+            }
+            if (result.Status == CellStatus.TimedOut)
+            {
+                channel.Send(new GradingMessage("timeout", Index: i, Exercise: cell.Exercise));
+                return TimedOutExitCode;
+            }
         }
-        return new AttemptResult(probes, exerciseErrors, hiddenErrors, timedOut, timedOut is null);
+        channel.Send(new GradingMessage("done"));
+        return 0;
     }
 
     /// <summary>
-    /// The probe run a hidden cell returned, as JSON: asked of the returned object itself (the engine's ProbeRun,
-    /// recognised by its full type name, so this process needs no copy of the engine and a student's own type of
-    /// that name does not pass), else read from the output under <see cref="AttemptResult.ProbeMimeType"/>.
+    /// Runs <see cref="RunAsync"/> on this process's standard streams and ends the process with its exit code, whatever
+    /// threads the cells left running.
     /// </summary>
-    private static string? ProbeJson(CellResult cell)
+    public static async Task RunAndExitAsync(string folder)
     {
-        if (cell.ReturnValue is { } value && value.GetType().FullName == "CourseNotebooks.Engine.ProbeRun"
-            && value.GetType().GetMethod("ToJson", Type.EmptyTypes)?.Invoke(value, null) is string json)
-            return json;
-        return cell.Outputs.Select(o => o.TextOf(AttemptResult.ProbeMimeType)).LastOrDefault(t => t is not null);
+        // The real standard output is the channel; cells write to the runner's capture, never here, and whatever a
+        // thread prints after the runner let go of the console goes nowhere.
+        var output = Console.OpenStandardOutput();
+        Console.SetOut(TextWriter.Null);
+        int exit;
+        using (var input = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8))
+            exit = await RunAsync(input, output, folder);
+        output.Flush();
+        Environment.Exit(exit);
     }
 
-    /// <summary>The error without the runner's "cell N:" prefix, which numbers the grading notebook, not the student's.</summary>
-    private static string WithoutCellLabel(string error, string label) =>
-        error.StartsWith(label + ": ", StringComparison.Ordinal) ? error[(label.Length + 2)..] : error;
+    private static async Task<CellResult> RunExerciseAsync(CellRunner runner, CodeScreen screen, GradingCell cell, NotebookCell notebookCell,
+        TimeSpan timeout, GradingChannel.Writer channel)
+    {
+        var compiled = runner.Session.Compile(cell.Source);
+        string? refused = null, status = null;
+        if (!compiled.Compiled) (status, refused) = ("compile", $"the exercise cell does not compile: {compiled.FirstError}");
+        else
+        {
+            screen.Add(compiled.Script.GetCompilation(), new CellAuthor(cell.Exercise));
+            if (screen.Capabilities(compiled.Script.GetCompilation()) is { } capability) (status, refused) = ("forbidden", capability);
+        }
+        if (refused is not null)
+        {
+            channel.Send(new GradingMessage("exercise", Exercise: cell.Exercise, Status: status, Reason: refused));
+            // The released stub stands in, so the cells after it still compile.
+            var stub = runner.Session.Compile(cell.Stub ?? "");
+            if (stub.Compiled) screen.Add(stub.Script.GetCompilation(), new CellAuthor(null));
+            return await runner.RunAsync(notebookCell with { Source = cell.Stub ?? "" }, stub, timeout);
+        }
+        var result = await runner.RunAsync(notebookCell, compiled, timeout);
+        if (result.Status == CellStatus.Failed)
+            channel.Send(new GradingMessage("exercise", Exercise: cell.Exercise, Status: "error", Reason: FirstLine(WithoutLabel(result))));
+        return result;
+    }
+
+    /// <summary>The error without the runner's "cell N:" prefix, which numbers the grading run, not the student's notebook.</summary>
+    private static string WithoutLabel(CellResult cell)
+    {
+        string error = cell.Error ?? cell.Status.ToString();
+        string label = cell.Cell.Label + ": ";
+        return error.StartsWith(label, StringComparison.Ordinal) ? error[label.Length..] : error;
+    }
 
     private static string FirstLine(string text)
     {

@@ -16,7 +16,7 @@ namespace CourseNotebooks.Grading;
 public static class Gradebook
 {
     /// <summary>The gradebook's CSV header.</summary>
-    public const string CsvHeader = "student,notebook,exercise,points,max_points,status,reason,seconds";
+    public const string CsvHeader = "student,notebook,exercise,points,max_points,status,reason,groups,seconds";
 
     /// <summary>Every result under <paramref name="resultsFolder"/>, by student then notebook.</summary>
     /// <exception cref="FormatException">A result file is damaged (the message names it).</exception>
@@ -40,9 +40,10 @@ public static class Gradebook
         foreach (var student in results.GroupBy(r => r.Student))
         {
             string markdown = Feedback(student.Key, [.. student]);
-            string safe = string.Concat(student.Key.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
-            AtomicFile.WriteAllText(Path.Combine(outDir, "feedback", safe + ".md"), markdown);
-            AtomicFile.WriteAllText(Path.Combine(outDir, "feedback", safe + ".html"), Page($"Feedback: {student.Key}", Markdig.Markdown.ToHtml(markdown, Pipeline)));
+            // One file per student id, one to one (SubmissionFiles.FileNameOf): no two students share feedback.
+            string file = SubmissionFiles.FileNameOf(student.Key);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "feedback", file + ".md"), markdown);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "feedback", file + ".html"), Page($"Feedback: {student.Key}", Markdig.Markdown.ToHtml(markdown, Pipeline)));
         }
         string summary = Summary(results, sandboxDescription);
         AtomicFile.WriteAllText(Path.Combine(outDir, "summary.md"), summary);
@@ -50,40 +51,69 @@ public static class Gradebook
             Page("Grading summary", ScoreHistogram(results) + Markdig.Markdown.ToHtml(summary, Pipeline)));
     }
 
-    private static readonly Markdig.MarkdownPipeline Pipeline = new Markdig.MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
+    /// <summary>
+    /// Markdown to HTML with raw HTML switched off: student ids, file names and error messages are the students' text,
+    /// and must never become markup in the TA's browser (they are escaped as text, tags and all).
+    /// </summary>
+    private static readonly Markdig.MarkdownPipeline Pipeline = new Markdig.MarkdownPipelineBuilder().UsePipeTables().DisableHtml().Build();
 
-    /// <summary>One row per student, notebook and exercise.</summary>
+    /// <summary>
+    /// One row per student, notebook and exercise; a submission that was not graded at all (refused, or matching no
+    /// notebook) gets one row of its own, with status "refused" or "unmatched", so the TA sees it.
+    /// </summary>
     public static IReadOnlyList<Dictionary<string, object>> Rows(IReadOnlyList<SubmissionResult> results) =>
-        [.. results.SelectMany(r => r.Exercises.Select(e => new Dictionary<string, object>
-        {
-            ["student"] = r.Student, ["notebook"] = r.Notebook, ["exercise"] = e.Name, ["points"] = e.Points,
-            ["max_points"] = e.MaxPoints, ["status"] = e.Status, ["reason"] = e.Reason, ["seconds"] = Math.Round(r.Seconds, 1),
-        }))];
+        [.. results.SelectMany(r => r.Exercises.Count == 0
+            ? [new Dictionary<string, object>
+              {
+                  ["student"] = r.Student, ["notebook"] = r.Notebook, ["exercise"] = "(none)", ["points"] = 0.0, ["max_points"] = 0,
+                  ["status"] = r.Notebook == "(refused)" ? "refused" : "unmatched", ["reason"] = string.Join("; ", r.Problems),
+                  ["groups"] = "", ["seconds"] = Math.Round(r.Seconds, 1),
+              }]
+            : r.Exercises.Select(e => new Dictionary<string, object>
+            {
+                ["student"] = r.Student, ["notebook"] = r.Notebook, ["exercise"] = e.Name, ["points"] = e.Points,
+                ["max_points"] = e.MaxPoints, ["status"] = e.Status, ["reason"] = e.Reason, ["groups"] = GroupsText(e),
+                ["seconds"] = Math.Round(r.Seconds, 1),
+            }))];
 
-    /// <summary>The gradebook as CSV (RFC 4180 quoting).</summary>
+    /// <summary>An exercise's groups in one cell: "edge cases 0/1; values 2/2" (empty without groups).</summary>
+    public static string GroupsText(ExerciseGrade grade) =>
+        grade.Groups is { Count: > 0 } groups ? string.Join("; ", groups.Select(g => $"{g.Group} {Num(g.Points)}/{g.MaxPoints}")) : "";
+
+    /// <summary>
+    /// The gradebook as CSV (RFC 4180 quoting). A text cell that a spreadsheet would read as a formula (starting with
+    /// =, +, -, @, a tab or a carriage return: a student id can) is prefixed with an apostrophe, as OWASP advises.
+    /// </summary>
     public static string Csv(IReadOnlyList<SubmissionResult> results)
     {
         var csv = new StringBuilder(CsvHeader).Append('\n');
         foreach (var row in Rows(results))
-            csv.AppendJoin(',', row.Values.Select(v => Quote(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""))).Append('\n');
+            csv.AppendJoin(',', row.Values.Select(v => v is string text ? Quote(Defused(text)) : Quote(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""))).Append('\n');
         return csv.ToString();
     }
+
+    /// <summary>Text a spreadsheet will not run: a leading formula character gets an apostrophe before it.</summary>
+    public static string Defused(string text) => text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + text : text;
 
     /// <summary>A student's feedback: per notebook, every exercise with its points and what to look at.</summary>
     public static string Feedback(string student, IReadOnlyList<SubmissionResult> results)
     {
-        var md = new StringBuilder($"# Feedback for {student}\n\n");
+        var md = new StringBuilder($"# Feedback for {Text(student)}\n\n");
         foreach (var r in results)
         {
-            md.Append($"## {r.Notebook}: {Num(r.Points)} of {r.MaxPoints} points\n\n");
+            md.Append($"## {Text(r.Notebook)}: {Num(r.Points)} of {r.MaxPoints} points\n\n");
             bool all = r.Exercises.Count > 0 && r.Exercises.All(e => e.Status == "passed");
             md.Append(all ? "Every hidden test passed.\n\n"
                 : $"{r.Exercises.Count(e => e.Status == "passed")} of {r.Exercises.Count} exercises passed their hidden tests.\n\n");
             md.Append("| exercise | points | result | what to look at |\n| --- | ---: | --- | --- |\n");
             foreach (var e in r.Exercises)
+            {
                 md.Append($"| {e.Name} | {Num(e.Points)} / {e.MaxPoints} | {e.Status} | {Cell(e.Reason)} |\n");
-            foreach (string p in r.Problems.Where(p => p.StartsWith("unreadable", StringComparison.Ordinal)))
-                md.Append($"\n{p}\n");
+                foreach (var g in e.Groups ?? [])
+                    md.Append($"| &nbsp;&nbsp;{Cell(g.Group)} | {Num(g.Points)} / {g.MaxPoints} | {g.Status} | {Cell(g.Reason)} |\n");
+            }
+            foreach (string p in r.Problems.Where(p => p.StartsWith("unreadable", StringComparison.Ordinal) || p.StartsWith("ambiguous", StringComparison.Ordinal) || r.Exercises.Count == 0))
+                md.Append($"\n{Text(p)}\n");
             md.Append('\n');
         }
         return md.ToString();
@@ -97,17 +127,17 @@ public static class Gradebook
         md.Append($"{students.Count} students, {results.Count} graded notebooks. {sandboxDescription}.\n\n");
         md.Append("## Scores\n\n| student | points | of |\n| --- | ---: | ---: |\n");
         foreach (var s in students)
-            md.Append($"| {s.Key} | {Num(s.Sum(r => r.Points))} | {s.Sum(r => r.MaxPoints)} |\n");
+            md.Append($"| {Cell(s.Key)} | {Num(s.Sum(r => r.Points))} | {s.Sum(r => r.MaxPoints)} |\n");
         md.Append("\n## Exercises by how many students failed them\n\n| exercise | notebook | failed | of |\n| --- | --- | ---: | ---: |\n");
         foreach (var g in results.SelectMany(r => r.Exercises.Select(e => (r.Notebook, e))).GroupBy(x => (x.Notebook, x.e.Name))
                      .Select(g => (g.Key.Notebook, g.Key.Name, Failed: g.Count(x => x.e.Status != "passed"), Total: g.Count()))
                      .OrderByDescending(g => g.Failed).ThenBy(g => g.Name, StringComparer.Ordinal))
-            md.Append($"| {g.Name} | {g.Notebook} | {g.Failed} | {g.Total} |\n");
+            md.Append($"| {Cell(g.Name)} | {Cell(g.Notebook)} | {g.Failed} | {g.Total} |\n");
         var attention = results.Where(r => r.Problems.Count > 0).ToList();
-        md.Append("\n## Submissions that timed out, crashed or could not be read\n\n");
+        md.Append("\n## Submissions that timed out, crashed, could not be read or were not graded\n\n");
         if (attention.Count == 0) md.Append("None.\n");
         foreach (var r in attention)
-            md.Append($"- {r.Student} / {r.Notebook} ({r.File}): {string.Join("; ", r.Problems)}\n");
+            md.Append($"- {Text(r.Student)} / {Text(r.Notebook)} ({Text(r.File)}): {Text(string.Join("; ", r.Problems))}\n");
         return md.ToString();
     }
 
@@ -145,7 +175,23 @@ public static class Gradebook
     private static string Quote(string value) =>
         value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
 
-    private static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
+    /// <summary>Student-controlled text inside a table cell: escaped as markdown text, pipes and line breaks included.</summary>
+    private static string Cell(string text) => Text(text).Replace("|", "\\|").Replace("\n", " ").Replace("\r", " ");
+
+    /// <summary>
+    /// Student-controlled text (ids, file names, messages) as literal markdown: every character markdown could read as
+    /// syntax is backslash-escaped, so it shows as written (raw HTML is off in <see cref="Pipeline"/> as well).
+    /// </summary>
+    internal static string Text(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if ("\\`*_{}[]()<>#+-.!|~&\"'$=:".Contains(c)) escaped.Append('\\');
+            escaped.Append(c == '\n' || c == '\r' ? ' ' : c);
+        }
+        return escaped.ToString();
+    }
 
     private static string Num(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 }

@@ -4,11 +4,22 @@ namespace CourseNotebooks.Grading;
 
 /// <summary>The grade of one exercise in one submission.</summary>
 /// <param name="Name">The exercise's name.</param>
-/// <param name="Points">Points earned (all or nothing: every hidden probe must pass).</param>
+/// <param name="Points">Points earned: the points of every group whose hidden probes all pass (all or nothing for an
+/// exercise without groups).</param>
 /// <param name="MaxPoints">Points it is worth.</param>
-/// <param name="Status">passed, failed, error (the student's cell failed), missing, forbidden, timeout, crashed or unreadable.</param>
+/// <param name="Status">passed, partial (some groups passed), failed, error (the student's cell failed), missing,
+/// forbidden, timeout, crashed or unreadable.</param>
 /// <param name="Reason">For the student: what went wrong, never an expected value (empty when passed).</param>
-public sealed record ExerciseGrade(string Name, double Points, int MaxPoints, string Status, string Reason);
+/// <param name="Groups">For an exercise with probe groups: each group's points and status.</param>
+public sealed record ExerciseGrade(string Name, double Points, int MaxPoints, string Status, string Reason, IReadOnlyList<GroupGrade>? Groups = null);
+
+/// <summary>The grade of one group of hidden probes.</summary>
+/// <param name="Group">The group's name.</param>
+/// <param name="Points">Points earned (all of them when every probe of the group passed).</param>
+/// <param name="MaxPoints">Points it is worth.</param>
+/// <param name="Status">passed or failed.</param>
+/// <param name="Reason">What failed (probe numbers and kinds, never an expected value).</param>
+public sealed record GroupGrade(string Group, double Points, int MaxPoints, string Status, string Reason);
 
 /// <summary>
 /// The result of grading one student's notebook, written atomically as one file per submission so a grader that is

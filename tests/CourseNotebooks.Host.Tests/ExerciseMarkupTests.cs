@@ -72,4 +72,28 @@ public class ExerciseMarkupTests
         Assert.Empty(exercise.HiddenCells);
         Assert.Equal(4, NotebookDocument.Parse(released, ".dib", "/course/nb.dib").CodeCells.Count());
     }
+
+    [Fact]
+    public void Groups_SplitAnExercisesPoints_AndWithoutGroupsItIsAllOrNothing()
+    {
+        var plain = Parse(Dib(ExerciseCell, CheckCell, HiddenCell))[0];
+        Assert.False(plain.HasGroups);
+        Assert.Equal(2, Assert.Single(plain.Groups).Points);
+
+        string values = "// HIDDEN output-size: values (1 point)\nExercise.Probe(\"output-size\", () => Size(57))";
+        string edges = "// HIDDEN output-size: edge cases (1 point)\nExercise.Probe(\"output-size\", () => Size(1))";
+        var grouped = Parse(Dib(ExerciseCell, CheckCell, values, edges))[0];
+        Assert.True(grouped.HasGroups);
+        Assert.Equal([("values", 1), ("edge cases", 1)], grouped.Groups.Select(g => (g.Key, g.Points)));
+        Assert.Equal("output-size", ExerciseMarkup.HiddenName(values));
+        Assert.Equal("edge cases", ExerciseMarkup.HiddenGroup(edges));
+    }
+
+    [Fact]
+    public void Groups_ThatDoNotAddUp_OrAreMixedWithUngroupedCells_AreRejected()
+    {
+        string one = "// HIDDEN output-size: values (1 point)\nExercise.Probe(\"output-size\", () => Size(57))";
+        Assert.Contains("worth 2 points but its groups add up to 1", Assert.Throws<NotebookFormatException>(() => Parse(Dib(ExerciseCell, CheckCell, one))).Message);
+        Assert.Contains("name one in every hidden cell or in none", Assert.Throws<NotebookFormatException>(() => Parse(Dib(ExerciseCell, CheckCell, one, HiddenCell))).Message);
+    }
 }

@@ -111,6 +111,9 @@ public static class Exercise
     /// Runs the probes of a hidden check: each is called on its own, and its value (numbers, text) or the exception
     /// it threw is recorded. The values are compared with the reference solution's by <see cref="Compare"/>.
     /// </summary>
+    /// <remarks>An OutOfMemoryException is recorded like any other: under the grader's heap limit it means a probed
+    /// function asked for more than the limit (one huge array), and the process is still sound, so the other probes
+    /// and exercises are graded and the student learns which probe ran out of memory.</remarks>
     public static ProbeRun Probe(string name, params Func<object?>[] probes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -119,7 +122,7 @@ public static class Exercise
         foreach (var probe in probes)
         {
             try { values.Add(ProbeValue.Of(probe())); }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e)
             {
                 values.Add(new ProbeValue(null, null, $"{e.GetType().Name}: {e.Message}"));
             }
