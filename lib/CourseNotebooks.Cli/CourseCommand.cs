@@ -34,6 +34,10 @@ public static class CourseCommand
           course release [--notebooks <names or globs>] [--out <dir>] [--root <dir>]
               Writes the student release of the notebooks to <out> (default out/release), as .dib and .ipynb:
               every solution region (// BEGIN SOLUTION ... // END SOLUTION) becomes a line that throws.
+          course export [--notebooks <names or globs>] [--out <dir>] [--root <dir>]
+              Writes each notebook as a C# file-based app to <out> (default out/apps): run one with
+              `dotnet run out/apps/01-convolution.cs` on a bare .NET 10 SDK; it prints what the notebook shows and
+              writes its HTML report to <out>/html.
         """ + "\n" + GradeCommands.Usage;
 
     /// <summary>Runs the command line; returns the process exit code.</summary>
@@ -61,6 +65,7 @@ public static class CourseCommand
                 "run" => await RunNotebooksAsync(options, stdout, stderr),
                 "convert" => Convert(options, stdout, stderr),
                 "release" => Release(options, stdout, stderr),
+                "export" => Export(options, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
@@ -170,6 +175,27 @@ public static class CourseCommand
         return failures == 0 ? 0 : 1;
     }
 
+    private static int Export(Options options, TextWriter stdout, TextWriter stderr)
+    {
+        string outDir = Path.GetFullPath(options.Out ?? Path.Combine(options.Root, "out", "apps"));
+        int failures = 0;
+        foreach (string path in SelectNotebooks(options))
+        {
+            try
+            {
+                string written = NotebookApps.Write([path], outDir, options.Root)[0];
+                stdout.WriteLine($"wrote {written}");
+            }
+            catch (NotebookFormatException e)
+            {
+                stderr.WriteLine($"course: {e.Message}");
+                failures++;
+            }
+        }
+        if (failures == 0) stdout.WriteLine($"run one with: dotnet run {Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(outDir, "<name>.cs"))}");
+        return failures == 0 ? 0 : 1;
+    }
+
     /// <summary>The notebooks/*.dib files in name order, filtered by --notebooks.</summary>
     private static List<string> SelectNotebooks(Options options)
     {
@@ -223,7 +249,7 @@ public static class CourseCommand
                 {
                     case "--out": output = Value(); break;
                     case "--root": root = Value(); break;
-                    case "--notebooks" when command is "run" or "release":
+                    case "--notebooks" when command is "run" or "release" or "export":
                         patterns.AddRange(Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                         break;
                     case "--cell-timeout" when command == "run": cell = Seconds(args[i], Value()); break;

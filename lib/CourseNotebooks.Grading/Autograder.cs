@@ -432,8 +432,9 @@ public sealed class Autograder(AutogradeOptions options, Sandbox sandbox, TextWr
         return (int)(hash % (ulong)options.Shard.Count) == options.Shard.Index - 1;
     }
 
+    /// <summary>A notebook (.dib, .ipynb) or a notebook exported as a C# file-based app (.cs, see NotebookApps).</summary>
     private static bool IsNotebookFile(string path) =>
-        Path.GetExtension(path).ToLowerInvariant() is ".dib" or ".ipynb";
+        Path.GetExtension(path).ToLowerInvariant() is ".dib" or ".ipynb" or ".cs";
 }
 
 /// <summary>

@@ -32,7 +32,7 @@ public sealed record NotebookCell(int Index, int? CodeOrdinal, string KernelName
 /// it. An .ipynb is nbformat 4 JSON; a code cell's kernel comes from its Polyglot metadata, else the notebook's
 /// default (C#); raw cells are kept and skipped.</para>
 /// </remarks>
-public sealed class NotebookDocument
+public sealed partial class NotebookDocument
 {
     /// <summary>Kernel name of executable cells.</summary>
     public const string CSharpKernel = "csharp";
@@ -107,7 +107,8 @@ public sealed class NotebookDocument
         {
             ".dib" => ParseDib(text, where),
             ".ipynb" => ParseIpynb(text, where),
-            _ => throw new NotebookFormatException(where, $"unknown notebook extension '{extension}' (expected .dib or .ipynb)"),
+            ".cs" => ParseApp(text, where),
+            _ => throw new NotebookFormatException(where, $"unknown notebook extension '{extension}' (expected .dib, .ipynb or an exported app's .cs)"),
         };
         string name = filePath is null ? "notebook" : Path.GetFileNameWithoutExtension(filePath);
         return new NotebookDocument(filePath is null ? null : Path.GetFullPath(filePath), name, cells);
@@ -185,6 +186,38 @@ public sealed class NotebookDocument
         while (end > start && lines[end - 1].Trim().Length == 0) end--;
         return string.Join("\n", lines.Skip(start).Take(end - start));
     }
+
+    /// <summary>
+    /// The cells of an exported notebook app (<see cref="NotebookApps"/>): each starts at a <c>//#!markdown</c> or
+    /// <c>//#!csharp</c> line and ends at the next marker or <c>//#!end</c>; markdown loses its comment slashes, code its
+    /// <c>Cell(N);</c> line.
+    /// </summary>
+    private static List<(string, string)> ParseApp(string text, string where)
+    {
+        var cells = new List<(string Kernel, List<string> Lines)>();
+        List<string>? current = null;
+        foreach (string raw in text.Replace("\r\n", "\n").Split('\n'))
+        {
+            string line = raw.TrimEnd();
+            if (line == NotebookApps.MarkdownMarker || line == NotebookApps.CodeMarker)
+            {
+                current = [];
+                cells.Add((line == NotebookApps.MarkdownMarker ? MarkdownKernel : CSharpKernel, current));
+                continue;
+            }
+            if (line == NotebookApps.EndMarker) { current = null; continue; }
+            if (current is null) continue;
+            bool markdown = cells[^1].Kernel == MarkdownKernel;
+            if (markdown) current.Add(raw.StartsWith("// ", StringComparison.Ordinal) ? raw[3..] : raw.StartsWith("//", StringComparison.Ordinal) ? raw[2..] : raw);
+            else if (current.Count == 0 && AppCellCall().IsMatch(line)) continue;
+            else current.Add(raw);
+        }
+        if (cells.Count == 0) throw new NotebookFormatException(where, $"does not parse as a notebook app: no '{NotebookApps.CodeMarker}' or '{NotebookApps.MarkdownMarker}' line");
+        return [.. cells.Select(c => (c.Kernel, TrimBlankLines(c.Lines)))];
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Cell\(\d+\);$")]
+    private static partial System.Text.RegularExpressions.Regex AppCellCall();
 
     private static List<(string, string)> ParseIpynb(string text, string where)
     {

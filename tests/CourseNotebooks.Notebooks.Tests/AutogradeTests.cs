@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CourseNotebooks.Grading;
+using CourseNotebooks.Host;
 using Xunit.Abstractions;
 
 namespace CourseNotebooks.Notebooks.Tests;
@@ -65,7 +66,7 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
 
             // Every graded submission has a row per exercise and no row twice; refused entries one row each.
             Assert.Equal(parsed.Count, grades.Count);
-            foreach (string s in new[] { "correct", "reordered", "exitsfirst", "printer", "mentions", "slow", "foreground", "a b", "a_b", "A_b", HtmlId, "'" + FormulaId })
+            foreach (string s in new[] { "correct", "reordered", "exitsfirst", "printer", "mentions", "slow", "foreground", "a b", "a_b", "A_b", HtmlId, "'" + FormulaId, "asapp" })
                 Assert.True(Points(s) == Full, $"{s}: {Points(s)} of {Full}\n{log}");
             Assert.Equal(["failed", "failed", "failed", "passed", "passed"], Statuses("wrong"));
             Assert.Equal("missing", Status("missing", "half"));
@@ -198,6 +199,10 @@ public sealed class AutogradeTests(NotebookFixture fixture, ITestOutputHelper ou
         File.Copy(Path.Combine(release, "01-tiny.ipynb"), Path.Combine(submissions, "both", "01-tiny.ipynb"));
         Directory.Delete(release, recursive: true);
         File.SetLastWriteTimeUtc(Path.Combine(submissions, "both", "01-tiny.dib"), DateTime.UtcNow.AddHours(-1));
+        // The course worked through as a file-based app (./run-course export): graded like the notebook.
+        string app = NotebookApps.Export(NotebookDocument.Load(Path.Combine(Course, "notebooks", "01-tiny.dib")), Path.Combine(submissions, "asapp"), fixture.Root);
+        Directory.CreateDirectory(Path.Combine(submissions, "asapp"));
+        File.WriteAllText(Path.Combine(submissions, "asapp", "01-tiny.cs"), app);
         // A named pipe where a stored result of "correct" goes: the grader must neither block on it nor trust it.
         Directory.CreateDirectory(Path.Combine(outDir, "results", "correct"));
         MakeFifo(Path.Combine(outDir, "results", "correct", "01-tiny.json"));

@@ -1,0 +1,101 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using CourseNotebooks.Display;
+using CourseNotebooks.Host;
+
+namespace CourseNotebooks.Notebooks.Tests.Hosts;
+
+/// <summary>
+/// What two runs of one notebook in two hosts must share, times aside: every code cell's status, its printed text,
+/// and its shown values in order: charts by their figure JSON, the course's own values (tensors, tables, verdicts,
+/// progress) by their text. Other values are compared by count only (each host has its own plain text for an int[]).
+/// Times (seconds, milliseconds, images per second) are masked, and charts of times are compared by their traces'
+/// names only.
+/// </summary>
+internal static partial class HostComparison
+{
+    public static IReadOnlyList<string> Differences(NotebookRun reference, NotebookRun other)
+    {
+        var problems = new List<string>();
+        var ours = reference.CodeCells.ToList();
+        var theirs = other.CodeCells.ToList();
+        if (ours.Count != theirs.Count) return [$"{ours.Count} code cells against {theirs.Count}"];
+        for (int i = 0; i < ours.Count; i++)
+        {
+            var (a, b) = (ours[i], theirs[i]);
+            string where = a.Cell.Label;
+            if ((a.Status == CellStatus.Ok) != (b.Status == CellStatus.Ok))
+            {
+                problems.Add($"{where}: {a.Status} here, {b.Status} there ({b.Error ?? a.Error})");
+                continue;
+            }
+            string printedA = Mask(Streams(a)), printedB = Mask(Streams(b));
+            if (printedA != printedB) problems.Add($"{where}: printed text differs:\n--- here\n{printedA}\n--- there\n{printedB}");
+            var shownA = Collapsed(a.Outputs.Where(o => o.Kind is OutputKind.Display or OutputKind.ReturnValue && !KernelsOwn(o)));
+            var shownB = Collapsed(b.Outputs.Where(o => o.Kind is OutputKind.Display or OutputKind.ReturnValue && !KernelsOwn(o)));
+            if (shownA.Count != shownB.Count)
+            {
+                problems.Add($"{where}: {shownA.Count} values shown here, {shownB.Count} there");
+                continue;
+            }
+            for (int j = 0; j < shownA.Count; j++)
+            {
+                string? chartA = shownA[j].TextOf(Charts.Charts.PlotlyMimeType), chartB = shownB[j].TextOf(Charts.Charts.PlotlyMimeType);
+                if (chartA is not null || chartB is not null)
+                {
+                    if (chartA is null || chartB is null) problems.Add($"{where}: value {j + 1} is a chart in only one host");
+                    else if (Figure(chartA) != Figure(chartB)) problems.Add($"{where}: chart {j + 1} differs");
+                    continue;
+                }
+                if (shownA[j].Value is { } value && DisplayFormatters.TryRender(value, MimeTypes.PlainText) is not null)
+                {
+                    string textA = Mask(shownA[j].PlainText), textB = Mask(shownB[j].PlainText);
+                    if (textA != textB) problems.Add($"{where}: value {j + 1} reads differently:\n--- here\n{textA}\n--- there\n{textB}");
+                }
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>
+    /// Displays with every redraw of one display reduced to its last: dotnet-repl's executed notebook keeps each
+    /// update of a live display as an output of its own (a redraw starts with the same first line).
+    /// </summary>
+    private static List<CellOutput> Collapsed(IEnumerable<CellOutput> outputs)
+    {
+        var kept = new List<CellOutput>();
+        foreach (var output in outputs)
+        {
+            if (kept.Count > 0 && output.Kind == OutputKind.Display && kept[^1].Kind == OutputKind.Display
+                && output.TextOf(Charts.Charts.PlotlyMimeType) is null && FirstLine(output.PlainText) == FirstLine(kept[^1].PlainText))
+                kept[^1] = output;
+            else kept.Add(output);
+        }
+        return kept;
+    }
+
+    /// <summary>The script Jupyter's .NET kernel shows in the first cell it runs (its front-end bootstrap), not the notebook's.</summary>
+    private static bool KernelsOwn(CellOutput output) =>
+        output.TextOf("text/html")?.Contains("dotnet-interactive-this-cell", StringComparison.Ordinal) == true;
+
+    private static string FirstLine(string text) => text.Split('\n')[0].Trim();
+
+    private static string Streams(CellResult cell) =>
+        string.Concat(cell.Outputs.Where(o => o.Kind == OutputKind.StandardOutput).Select(o => o.PlainText)).Replace("\r\n", "\n").TrimEnd();
+
+    /// <summary>Text with its times and rates masked (they differ from run to run).</summary>
+    public static string Mask(string text) => TimeOrRate().Replace(text.Replace("\r\n", "\n").TrimEnd(), "#");
+
+    [GeneratedRegex(@"\d[\d,]*(\.\d+)?\s?(ms|µs|s|seconds|min|images/s|steps/s|samples/s)\b")]
+    private static partial Regex TimeOrRate();
+
+    /// <summary>A figure's JSON, canonical; for a chart of times only its traces' names and kinds.</summary>
+    private static string Figure(string json)
+    {
+        var figure = JsonNode.Parse(json)!;
+        string layout = figure["layout"]?.ToJsonString() ?? "";
+        if (Regex.IsMatch(layout, @"\((s|ms|seconds)\)|time \(|wall", RegexOptions.IgnoreCase))
+            return string.Join(",", (figure["data"] as JsonArray ?? []).Select(t => $"{t?["type"]}:{t?["name"]}"));
+        return figure.ToJsonString();
+    }
+}
