@@ -109,7 +109,7 @@ public static partial class NotebookApps
         {
             script = script is null ? CSharpScript.Create(cell.Source, options, typeof(NotebookGlobals)) : script.ContinueWith(cell.Source, options);
             var compilation = script.GetCompilation();
-            var error = compilation.GetDiagnostics().FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree == compilation.SyntaxTrees.Last());
+            var error = script.Compile().FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error);
             if (error is not null)
                 throw new NotebookFormatException(notebook.FilePath ?? notebook.Name, $"{cell.Label} does not compile, so its app would not either: {CompiledCell.Describe(error)}");
             var tree = compilation.SyntaxTrees.Last();

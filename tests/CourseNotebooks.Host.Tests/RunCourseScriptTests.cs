@@ -54,6 +54,10 @@ public sealed class RunCourseScriptTests : IDisposable
         new[] { "--cell-timeout", "ten" },
         new[] { "--notebook-timeout", "0.000" },
         new[] { "run", "--help" },
+        new[] { "export" },
+        new[] { "export", "--notebooks", "01-good" },
+        new[] { "export", "--notebooks", "nope" },
+        new[] { "export", "--cell-timeout", "5" },
     };
 
     [Theory]
@@ -63,7 +67,7 @@ public sealed class RunCourseScriptTests : IDisposable
         var script = RunScript([.. args, "--root", _root], checkOnly: true);
 
         // What `course` says to the same words: the script means `run` when no command comes first.
-        string[] commandArgs = args.Length > 0 && args[0] is "run" or "convert" or "release" ? args : ["run", .. args];
+        string[] commandArgs = args.Length > 0 && args[0] is "run" or "convert" or "release" or "export" ? args : ["run", .. args];
         var stderr = new StringWriter();
         int course = await CourseCommand.RunAsync([.. commandArgs, "--root", _root], new StringWriter(), stderr);
 
@@ -90,6 +94,7 @@ public sealed class RunCourseScriptTests : IDisposable
     [InlineData("run 01-good", "run 01-good")]
     [InlineData("convert", "convert")]
     [InlineData("release --notebooks 01-good", "release --notebooks 01-good")]
+    [InlineData("export --notebooks 01-good", "export --notebooks 01-good")]
     public void GoodArguments_BuildWhatTheCommandNeeds_ThenPassThemOn(string typed, string passed)
     {
         string[] args = typed.Length == 0 ? [] : typed.Split(' ');
@@ -103,7 +108,23 @@ public sealed class RunCourseScriptTests : IDisposable
         Assert.Equal($"lib/CourseNotebooks.Cli/bin/Release/net10.0/course.dll {passed} --root {_root}", calls[^1]);
     }
 
-    private sealed record ScriptResult(int Exit, string Stderr, string DotnetCalls);
+    [Theory]
+    [InlineData("help")]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public void Help_PrintsTheCommandsUsage_AtOnce_WithoutABuild(string word)
+    {
+        var result = RunScript([word], checkOnly: false);
+
+        Assert.Equal(0, result.Exit);
+        Assert.Equal("", result.DotnetCalls);
+        // The text the script prints is the command's own usage, kept in step by this test.
+        string usage = File.ReadAllText(Path.Combine(FindRepositoryRoot(), "lib", "CourseNotebooks.Cli", "usage.txt"));
+        Assert.Equal(CourseCommand.Usage.ReplaceLineEndings("\n").Trim(), usage.ReplaceLineEndings("\n").Trim());
+        Assert.Equal(usage.Trim(), result.Stdout.Trim());
+    }
+
+    private sealed record ScriptResult(int Exit, string Stderr, string DotnetCalls, string Stdout = "");
 
     /// <summary>
     /// Runs run-course with a stand-in `dotnet` first on the PATH that only records its arguments, so nothing is
@@ -133,8 +154,7 @@ public sealed class RunCourseScriptTests : IDisposable
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"run-course {string.Join(' ', args)} still running after 30 s, expected it to end at once");
         }
-        _ = stdout.Result;
-        return new ScriptResult(process.ExitCode, stderr, File.ReadAllText(calls));
+        return new ScriptResult(process.ExitCode, stderr, File.ReadAllText(calls), stdout.Result);
     }
 
     private static string FindRepositoryRoot()
