@@ -78,6 +78,7 @@ public sealed class CodeScreen
         ("System.Runtime.CompilerServices.RuntimeHelpers::RunModuleConstructor", "reflection"),
         ("System.Runtime.CompilerServices.RuntimeHelpers::GetObjectValue", "reflection"),
         ("System.Runtime.CompilerServices.ModuleInitializerAttribute", "code that runs on load"),
+        ("System.Runtime.CompilerServices.UnsafeAccessorAttribute", "private members of other types"),
         ("System.IO.File", "files"), ("System.IO.Directory", "files"), ("System.IO.FileInfo", "files"), ("System.IO.DirectoryInfo", "files"),
         ("System.IO.FileSystemInfo", "files"), ("System.IO.FileStream", "files"), ("System.IO.RandomAccess", "files"), ("System.IO.DriveInfo", "files"),
         ("System.IO.FileSystemWatcher", "files"), ("System.IO.UnmanagedMemoryStream", "raw memory"), ("System.IO.UnmanagedMemoryAccessor", "raw memory"),
@@ -121,6 +122,8 @@ public sealed class CodeScreen
                 return $"uses {rule.Why} ({use.Display}), which exercise cells may not use";
         foreach (var type in submission.DefinedTypes())
             if (type.HasFinalizer) return $"declares a finalizer (~{type.Name}), which exercise cells may not use";
+        if (submission.ExternMethods().FirstOrDefault() is { } external)
+            return $"declares a method without a body ({external}: native code or a private accessor), which exercise cells may not use";
         return null;
     }
 
@@ -348,6 +351,22 @@ public sealed class CodeScreen
 
         public IEnumerable<MethodDefinitionHandle> AllMethods() => Reader.MethodDefinitions;
 
+        /// <summary>
+        /// Methods declared with no body that the runtime does not supply itself: <c>extern</c> methods, which are
+        /// platform calls ([DllImport]) or private accessors ([UnsafeAccessor]). Abstract and interface methods and the
+        /// runtime's own delegate methods are not among them.
+        /// </summary>
+        public IEnumerable<string> ExternMethods()
+        {
+            foreach (var h in Reader.MethodDefinitions)
+            {
+                var method = Reader.GetMethodDefinition(h);
+                if (method.RelativeVirtualAddress != 0 || (method.Attributes & System.Reflection.MethodAttributes.Abstract) != 0) continue;
+                if ((method.ImplAttributes & System.Reflection.MethodImplAttributes.Runtime) != 0) continue;
+                yield return Reader.GetString(method.Name);
+            }
+        }
+
         public IEnumerable<(string Name, bool HasFinalizer)> DefinedTypes() =>
             Reader.TypeDefinitions.Select(h => Reader.GetTypeDefinition(h)).Select(t =>
                 (Reader.GetString(t.Name), t.GetMethods().Any(m => Reader.GetString(Reader.GetMethodDefinition(m).Name) == "Finalize")));
@@ -378,8 +397,8 @@ public sealed class CodeScreen
                         yield return Of(t);
             }
             foreach (var a in Reader.CustomAttributes)
-                if (MemberUse(Reader.GetCustomAttribute(a).Constructor) is { Declaring.Name: "ModuleInitializerAttribute" } initializer)
-                    yield return initializer;
+                if (MemberUse(Reader.GetCustomAttribute(a).Constructor) is { Declaring.Name: "ModuleInitializerAttribute" or "UnsafeAccessorAttribute" } attribute)
+                    yield return attribute;
         }
 
         private bool CompilerHelper(TypeDefinitionHandle handle)

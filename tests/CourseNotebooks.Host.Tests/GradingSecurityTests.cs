@@ -90,6 +90,8 @@ public sealed class GradingSecurityTests
     [InlineData("var h = new System.Net.Http.HttpClient();", "the network")]
     [InlineData("int Peek(int[] a) { var span = System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref a[0], 1000); return span[999]; }", "raw memory")]
     [InlineData("class C { ~C() { } }", "finalizer")]
+    [InlineData("[System.Runtime.InteropServices.DllImport(\"libc\")] static extern int write(int fd, byte[] buffer, nint count);", "without a body")]
+    [InlineData("class Peek { [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Field, Name = \"_items\")] public static extern ref int[] Items(List<int> list); }", "private members of other types")]
     public async Task Capabilities_NoExerciseMayUse_AreRefusedWithWhatTheyAre(string studentCell, string says)
     {
         var session = new ScriptSession(AppContext.BaseDirectory);
