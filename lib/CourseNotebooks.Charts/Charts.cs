@@ -4,7 +4,9 @@ using System.Numerics;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Convolution;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Grading;
@@ -20,7 +21,7 @@ public sealed record AttemptResult(
     string? TimedOut,
     bool Completed)
 {
-    /// <summary>The mime type the display library gives probe runs (the engine's ProbeRun.MimeType).</summary>
+    /// <summary>The mime type the display library gives probe runs (the exercise protocol's ProbeRun.MimeType).</summary>
     public const string ProbeMimeType = "application/vnd.course.probes+json";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -94,13 +95,13 @@ public static class GradeRun
     }
 
     /// <summary>
-    /// The probe run a hidden cell returned, as JSON: asked of the returned object itself (the engine's ProbeRun,
-    /// recognised by its full type name, so this process needs no copy of the engine and a student's own type of
-    /// that name does not pass), else read from the output under <see cref="AttemptResult.ProbeMimeType"/>.
+    /// The probe run a hidden cell returned, as JSON: asked of the returned object itself (the exercise protocol's
+    /// ProbeRun, recognised by its full type name: the notebook's #r loads its own copy of that assembly, and a student's
+    /// own type of that name does not pass), else read from the output under <see cref="AttemptResult.ProbeMimeType"/>.
     /// </summary>
     private static string? ProbeJson(CellResult cell)
     {
-        if (cell.ReturnValue is { } value && value.GetType().FullName == "CourseNotebooks.Engine.ProbeRun"
+        if (cell.ReturnValue is { } value && value.GetType().FullName == typeof(ProbeRun).FullName
             && value.GetType().GetMethod("ToJson", Type.EmptyTypes)?.Invoke(value, null) is string json)
             return json;
         return cell.Outputs.Select(o => o.TextOf(AttemptResult.ProbeMimeType)).LastOrDefault(t => t is not null);

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using CourseNotebooks.Host;
 using Markdig;
+using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Grading;
 

@@ -97,10 +97,10 @@ public sealed partial class GradingNotebook
     }
 
     /// <summary>
-    /// A hidden cell calling the engine's <c>Exercise</c> by its full name: a student's cell that declares its own
+    /// A hidden cell calling the exercise protocol's <c>Exercise</c> by its full name: a student's cell that declares its own
     /// type named Exercise would otherwise stand in for it in every later cell.
     /// </summary>
-    private static string WithFullNames(string code) => ExerciseCall().Replace(code, "global::CourseNotebooks.Engine.Exercise.");
+    private static string WithFullNames(string code) => ExerciseCall().Replace(code, "global::CourseNotebooks.Exercises.Exercise.");
 
     [GeneratedRegex(@"(?<![\w.:])Exercise\.")]
     private static partial Regex ExerciseCall();

@@ -1,4 +1,10 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Losses;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Benchmarks;
 

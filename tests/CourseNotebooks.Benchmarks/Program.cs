@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
 using CourseNotebooks.Benchmarks;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Runtime;
 
 // Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2] [--peer FILE]
 // --filter fashion runs the 91 % Fashion-MNIST run of notebook 07 (minutes per thread count; needs environment/fetch-data).

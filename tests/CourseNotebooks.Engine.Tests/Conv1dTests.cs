@@ -1,3 +1,6 @@
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using static CourseNotebooks.Engine.Tests.ConvTestSupport;
 
 namespace CourseNotebooks.Engine.Tests;

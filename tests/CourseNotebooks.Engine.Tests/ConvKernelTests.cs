@@ -1,6 +1,9 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;
 

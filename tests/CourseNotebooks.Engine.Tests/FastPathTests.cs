@@ -1,4 +1,6 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -62,8 +64,8 @@ public class FastPathTests
         // Step after step the fast model (reusing its tensors) and the naive one (fresh tensors) see the same inputs
         // and gradients: any stale value left in a reused buffer would show as a difference.
         var random = new Random(5);
-        var fast = Models.LeNet<float>(seed: 2);
-        var naive = Models.LeNet<float>(seed: 2);
+        var fast = TestNetworks.LeNet<float>(seed: 2);
+        var naive = TestNetworks.LeNet<float>(seed: 2);
         naive.Implementation = Implementation.Naive;
         Tensor<float>? firstOutput = null;
         for (int step = 0; step < 3; step++)

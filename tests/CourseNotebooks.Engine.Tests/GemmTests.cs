@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;
 

@@ -1,4 +1,6 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -69,5 +71,28 @@ internal static class LayerTestKit
         var order = Enumerable.Range(0, t.Length).OrderBy(_ => random.Next()).ToArray();
         for (int i = 0; i < t.Length; i++) t.Data[i] = (order[i] - t.Length / 2 + 0.5) * spacing;
         return t;
+    }
+
+    /// <summary>
+    /// Bytes allocated over <paramref name="runs"/> calls after three warm-up calls, with <paramref name="threads"/>
+    /// engine threads, counted on the calling thread (the test runner allocates on its own threads meanwhile). On two
+    /// threads the calling thread is worker 0 and hands the pool the same struct bodies it runs itself; the benchmark
+    /// (bytes/op, all threads) covers the pool's side.
+    /// </summary>
+    public static long BytesAllocated(Action step, int runs = 5, int threads = 1)
+    {
+        int saved = EngineSettings.MaxThreads;
+        EngineSettings.MaxThreads = threads;
+        try
+        {
+            for (int i = 0; i < 3; i++) step();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < runs; i++) step();
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        finally
+        {
+            EngineSettings.MaxThreads = saved;
+        }
     }
 }

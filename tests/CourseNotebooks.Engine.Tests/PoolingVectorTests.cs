@@ -1,4 +1,7 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;
 

@@ -1,4 +1,7 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Losses;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using static CourseNotebooks.Engine.Tests.LayerTestKit;
 
 namespace CourseNotebooks.Engine.Tests;
@@ -146,7 +149,8 @@ public class PyTorchParityTests
         if (!weighted)
         {
             int[] classes = [2, 0, 1, 1];
-            var oneHot = Datasets.OneHot<double>(classes, 3);
+            var oneHot = new Tensor<double>(4, 3);
+            for (int i = 0; i < 4; i++) oneHot[i, classes[i]] = 1;
             Assert.Equal(new CrossEntropyLoss<double>(labelSmoothing: smoothing).Forward(logits, classes), mean.Forward(logits, oneHot), 12);
         }
     }

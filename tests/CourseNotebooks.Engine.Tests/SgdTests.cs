@@ -1,4 +1,5 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Optimizers;
 
 namespace CourseNotebooks.Engine.Tests;
 

@@ -1,3 +1,7 @@
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Tensors;
+
 namespace CourseNotebooks.Engine.Tests;
 
 /// <summary>

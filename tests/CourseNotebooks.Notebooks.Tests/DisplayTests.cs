@@ -1,5 +1,8 @@
 using CourseNotebooks.Charts;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 using Microsoft.DotNet.Interactive.Formatting;
 
 namespace CourseNotebooks.Notebooks.Tests;

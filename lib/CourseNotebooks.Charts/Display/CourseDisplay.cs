@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Numerics;
 using System.Text;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 using Microsoft.DotNet.Interactive.Formatting;
 using Plotly.NET;
 
@@ -36,7 +38,7 @@ public static class CourseDisplay
         Register<Tensor<double>>(t => t.ToString(), TensorHtml);
         Register<ModelSummary>(s => s.ToString(), s => Table(s).ToHtml());
         Register<TextTable>(t => t.ToPlainText(), t => t.ToHtml());
-        Register<Exercise.Verdict>(v => v.Message, VerdictHtml);
+        Register<Verdict>(v => v.Message, VerdictHtml);
         Register<ProbeRun>(ProbeText, ProbeHtml);
         // Probe runs also go out as JSON, which is what the grader reads from a hidden cell (never its text).
         Formatter.Register<ProbeRun>((run, writer) => writer.Write(run.ToJson()), ProbeRun.MimeType);
@@ -85,7 +87,7 @@ public static class CourseDisplay
     }
 
     /// <summary>A check's verdict as one coloured line: green when right, red otherwise.</summary>
-    public static string VerdictHtml(Exercise.Verdict verdict)
+    public static string VerdictHtml(Verdict verdict)
     {
         ArgumentNullException.ThrowIfNull(verdict);
         (string mark, string colour, string background) = verdict.Correct ? ("\u2714", "#1a7f37", "#dafbe1") : ("\u2718", "#cf222e", "#ffebe9");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Networks;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Events;
 using Microsoft.DotNet.Interactive.Formatting;

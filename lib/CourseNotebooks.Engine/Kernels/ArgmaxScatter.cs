@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// The backward pass shared by every max pooling (MaxPool1d, AdaptiveMaxPool1d, MaxPool2d off its 2x2 kernel): each

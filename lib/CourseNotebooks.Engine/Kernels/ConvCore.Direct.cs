@@ -1,7 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>Stride 1: the direct convolution on the padded grid (<see cref="ConvDirect"/>) at the chosen vector width, split over samples.</summary>
 internal static partial class ConvCore

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// How a convolution runs: im2col + GEMM (any stride, any element type), or the direct stride-1 kernel at one

@@ -1,4 +1,4 @@
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// Hyper-parameters of one grouped 2-D convolution: C input channels, OutC output channels, G groups (each output

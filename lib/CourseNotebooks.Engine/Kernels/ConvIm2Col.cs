@@ -1,7 +1,7 @@
 using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>im2col and col2im: the unfolding that turns a convolution into one matrix product (GEMM).</summary>
 internal static partial class ConvCore

@@ -1,8 +1,10 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// The blocked, packed GEMM behind <see cref="Gemm.Multiply{T}"/> (the GotoBLAS / BLIS structure). Arguments

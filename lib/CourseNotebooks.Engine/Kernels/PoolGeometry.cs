@@ -1,4 +1,6 @@
-namespace CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Tensors;
+
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// The window arithmetic shared by the 2-D pooling layers, written once so MaxPool2d, AvgPool2d and the

@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// The shared half of the element-wise activations (ReLU, LeakyReLU, Sigmoid, Tanh): argument and shape checks,

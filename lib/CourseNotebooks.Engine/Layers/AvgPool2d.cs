@@ -1,7 +1,10 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// 2-D average pooling: each output is the mean of its KH x KW window. Introduced in notebook 02-pooling.

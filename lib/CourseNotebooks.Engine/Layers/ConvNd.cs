@@ -1,6 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// What Conv1d, Conv2d and ConvTranspose2d share (PyTorch's _ConvNd): the geometry, the weight and the optional bias

@@ -1,7 +1,10 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Transposed convolution ("deconvolution", fractionally strided convolution) over NCHW images: the gradient of a
@@ -13,7 +16,7 @@ namespace CourseNotebooks.Engine;
 /// plus b[oc]. Input [N, C, H, W] (or unbatched [C, H, W]), weight [C, OutC/groups, KH, KW] (input channels first,
 /// as in PyTorch), bias [OutC], output [N, OutC, OH, OW] with
 /// <c>OH = (H - 1) SH - 2 PH + DH (KH - 1) + output_padding_H + 1</c> and OW likewise (<see cref="ConvArithmetic"/>).
-/// Introduced in notebook 13-convolutional-autoencoder ("deconvolution is convolution", checked with <see cref="Deconvolution"/>).
+/// Introduced in notebook 13-convolutional-autoencoder ("deconvolution is convolution", checked with the course's <c>Deconvolution</c>).
 /// PyTorch: torch.nn.ConvTranspose2d (without the output_size argument of forward: pass output_padding instead).
 /// </summary>
 /// <remarks>

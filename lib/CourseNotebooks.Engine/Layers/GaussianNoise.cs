@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Additive Gaussian noise in training, the identity in evaluation: y = x + σ ε, ε ~ N(0, 1) drawn afresh for every

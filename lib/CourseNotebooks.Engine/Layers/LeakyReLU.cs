@@ -1,7 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Leaky ReLU, y = x for x &gt; 0 and negativeSlope * x otherwise, element-wise on any shape: negative inputs

@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Fully connected layer, y = x Wᵀ + b. Introduced in notebook 05-cnn-as-sparse-mlp (a convolution is a

@@ -1,7 +1,10 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// 2-D max pooling: each output is the largest input in its KH x KW window, so the layer keeps whether a

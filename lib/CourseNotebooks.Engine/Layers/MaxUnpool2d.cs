@@ -1,6 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Partial inverse of <see cref="MaxPool2d{T}"/>: puts each pooled value back where its maximum came from and

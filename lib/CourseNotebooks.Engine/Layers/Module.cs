@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// A layer or a model: <see cref="Forward"/> computes the output and keeps what <see cref="Backward"/> needs;
@@ -58,7 +60,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// Given dL/d(output) of the last Forward, accumulates the parameter gradients exactly as <see cref="Backward"/>
     /// does but skips dL/d(input) where a layer can: PyTorch's backward for an input that does not require a
-    /// gradient, such as a training batch's images. <see cref="Training.Fit"/> calls it on the model, so the first
+    /// gradient, such as a training batch's images. the course's <c>Training.Fit</c> calls it on the model, so the first
     /// convolution of a CNN never computes the image gradient nobody reads (for a <see cref="Sequential{T}"/>: the
     /// first layer with parameters skips its input gradient and the parameter-free layers before it do not run
     /// backward at all). Conv1d, Conv2d and Linear skip; other layers run <see cref="Backward"/> and drop the result.

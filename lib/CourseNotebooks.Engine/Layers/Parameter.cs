@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// A learnable tensor and the gradient of the loss with respect to it. <see cref="Module{T}.Backward"/>

@@ -1,7 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Rectified linear unit, y = max(0, x), element-wise on any shape. Introduced in notebook 01-convolution

@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// A layer whose output is its input's data under another shape: <see cref="Flatten{T}"/> and

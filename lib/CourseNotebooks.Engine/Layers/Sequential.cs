@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Runs its layers in order: Forward left to right, Backward right to left. PyTorch: torch.nn.Sequential.

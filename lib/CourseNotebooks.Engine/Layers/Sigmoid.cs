@@ -1,7 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Logistic sigmoid, y = 1 / (1 + exp(-x)), element-wise on any shape. Introduced in notebook

@@ -1,7 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Hyperbolic tangent, y = tanh(x), element-wise on any shape (outputs in (-1, 1)). Used by notebook

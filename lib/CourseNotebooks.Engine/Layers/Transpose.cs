@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Swaps two dimensions, as a layer: the text CNN's <see cref="Embedding{T}"/> gives [N, L, E] (a vector per word)

@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Nearest-neighbour upsampling by a scale factor (integer or not) or to an explicit size, over the 1, 2 or 3

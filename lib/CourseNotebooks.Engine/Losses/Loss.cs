@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// A loss function: <see cref="Forward"/> compares a prediction with a target, returns the reduced loss and

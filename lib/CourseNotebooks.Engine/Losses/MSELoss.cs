@@ -1,12 +1,14 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// Mean squared error, loss_i = (x_i - y_i)², for a prediction and a target of the same (any) shape.
 /// Introduced in notebook 03-backprop-conv (the MLP view); the reconstruction loss of notebooks 10-autoencoder-vs-pca and
-/// 13-convolutional-autoencoder (<see cref="Reconstruction"/>). PyTorch: torch.nn.MSELoss (reduction='mean').
+/// 13-convolutional-autoencoder (the course's <c>Reconstruction</c>). PyTorch: torch.nn.MSELoss (reduction='mean').
 /// </summary>
 /// <remarks>
 /// PyTorch broadcasts mismatched shapes with a warning; here they must be equal, because a silent broadcast is

@@ -1,7 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// Softmax and log-softmax over the last dimension, computed stably by subtracting the row maximum first

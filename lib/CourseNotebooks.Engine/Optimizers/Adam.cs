@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// The shared core of <see cref="Adam{T}"/> and <see cref="AdamW{T}"/>: running averages of the gradient (m) and

@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Layers;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// What a learning-rate schedule needs from an optimizer: the learning rate it can read and set, independent of

@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// RMSprop: divides each gradient by a running root-mean-square of its recent values, so every weight gets its own

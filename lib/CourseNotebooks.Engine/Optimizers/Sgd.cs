@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// Stochastic gradient descent with optional momentum, dampening, weight decay (L2) and Nesterov momentum,
@@ -28,7 +30,7 @@ namespace CourseNotebooks.Engine;
 /// learning rate changes during training (PyTorch rescales all the accumulated velocity by the new rate, the slide
 /// keeps old increments at their old rate) and when τ ≠ 0.</para>
 /// <para>Weight decay λ is the gradient of the penalty (λ/2)·Σθ²; the slide's penalty λ·ΣW² (see
-/// <see cref="L2Penalty"/>) corresponds to weightDecay = 2λ.</para>
+/// the course's <c>L2Penalty</c>) corresponds to weightDecay = 2λ.</para>
 /// <para>PyTorch: torch.optim.SGD (maximize negates the gradient before weight decay, as in PyTorch 2.x).</para>
 /// </remarks>
 public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Reference;
 
 /// <summary>
 /// Max and average pooling written as the formulas, forward and backward, with nothing shared with the layers:

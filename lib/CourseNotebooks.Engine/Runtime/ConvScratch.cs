@@ -1,4 +1,6 @@
-namespace CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>
 /// A convolution layer's working memory for the fast paths of <see cref="ConvCore"/>, kept across calls so that a

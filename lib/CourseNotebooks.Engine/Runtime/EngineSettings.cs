@@ -1,4 +1,6 @@
-namespace CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Tensors;
+
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>
 /// Engine-wide settings. <see cref="MaxThreads"/> caps the threads of every parallel loop in the engine: the

@@ -1,4 +1,4 @@
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>
 /// Which code path a layer runs. Every layer has a naive reference (loops that follow the formula, easy to read

@@ -1,4 +1,6 @@
-namespace CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>Work on one H x W plane of a pooling layer, as a struct so the one-thread path allocates nothing.</summary>
 internal interface IPlaneJob

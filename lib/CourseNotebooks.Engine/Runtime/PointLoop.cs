@@ -1,4 +1,4 @@
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>
 /// A loop over points (PCA, t-SNE, the neighbour search) that goes parallel only when the work pays for it, under the

@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>
 /// A layer's output and input-gradient tensors, kept from one training step to the next so that a warmed-up step

@@ -1,4 +1,6 @@
-namespace CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>One worker's share of a per-sample loop: the samples [from, to).</summary>
 internal interface ISampleRange

@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Tensors;
 
 /// <summary>
 /// General matrix multiply on row-major spans: C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Tensors;
 
 /// <summary>
 /// Creation helpers for <see cref="Tensor{T}"/>: from C# arrays (as typed on the slides), zeros, seeded random

@@ -1,6 +1,6 @@
 using CourseNotebooks.Charts;
 using CourseNotebooks.Cli;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Tensors;
 using Microsoft.DotNet.Interactive.Formatting;
 
 namespace CourseNotebooks.Notebooks.Tests.Browser;
