@@ -12,8 +12,9 @@ namespace CourseNotebooks.Course.Tests;
 public sealed class EngineSettingsCollection;
 
 /// <summary>
-/// The course's auto-encoders, trained step by step as notebooks 10 and 13 do, allocate nothing once warmed up: the
-/// engine's layers reuse their buffers inside a real model (the engine's own allocation tests cover each layer).
+/// The course's auto-encoders, trained step by step as notebooks 10 and 13 do (buffer reuse on, as Reconstruction.Fit
+/// runs them), allocate nothing once warmed up: the engine's layers reuse their buffers inside a real model (the
+/// engine's own allocation tests cover each layer).
 /// </summary>
 [Collection(nameof(EngineSettingsCollection))]
 public sealed class AllocationTests
@@ -24,7 +25,8 @@ public sealed class AllocationTests
     public void ConvAutoencoder_WarmedUpTrainingStep_AllocatesNothing_OnOneThread()
     {
         var model = Models.ConvAutoencoder<float>(seed: 1).Model;
-        var loss = new MSELoss<float>();
+        model.ReuseBuffers = true;
+        var loss = new MSELoss<float> { ReuseBuffers = true };
         var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
         var x = Tensor.Uniform<float>(new Random(8), 0, 1, 16, 1, 28, 28);
         Assert.Equal(0, LayerTestKit.BytesAllocated(() =>
@@ -52,7 +54,8 @@ public sealed class AllocationTests
         var model = kind == "dense"
             ? Models.DenseAutoencoder<float>(784, 256, 32, seed: 1).Model
             : Models.ConvAutoencoder<float>(Enum.Parse<DecoderUpsampling>(kind), code: 32, seed: 1).Model;
-        var loss = new MSELoss<float>();
+        model.ReuseBuffers = true;
+        var loss = new MSELoss<float> { ReuseBuffers = true };
         var optimizer = new Adam<float>(model.Parameters(), 0.003);
         var x = kind == "dense" ? Tensor.Uniform<float>(new Random(9), 0, 1, Batch, 784) : Tensor.Uniform<float>(new Random(9), 0, 1, Batch, 1, 28, 28);
         Assert.Equal(0, LayerTestKit.BytesAllocated(() =>

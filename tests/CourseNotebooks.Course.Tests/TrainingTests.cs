@@ -125,4 +125,24 @@ public class TrainingTests
         var b = manual.Parameters().ToList();
         for (int i = 0; i < a.Count; i++) Assert.Equal(b[i].Value.Data, a[i].Value.Data);
     }
+
+    /// <summary>
+    /// Fit turns on buffer reuse for its own run only: afterwards the model's setting is what it was, and a result a
+    /// student keeps across a step of their own is not overwritten.
+    /// </summary>
+    [Fact]
+    public void Fit_ReusesBuffersDuringItsRunOnly()
+    {
+        var data = Datasets.FashionMnistSample().Subset(Enumerable.Range(0, 32).ToArray());
+        var model = Models.LeNet<float>(seed: 3);
+        Training.Fit(model, new Sgd<float>(model.Parameters(), 0.05), data, null, epochs: 1, batchSize: 16);
+        Assert.False(model.ReuseBuffers);
+        Assert.All(model.Layers, layer => Assert.False(layer.ReuseBuffers));
+        var x = data.Images;
+        var logits = model.Forward(x);
+        var kept = logits.Clone();
+        model.Backward(new Tensor<float>(logits.Shape.ToArray()));
+        model.Forward(x);
+        Assert.Equal(kept.Data, logits.Data);
+    }
 }

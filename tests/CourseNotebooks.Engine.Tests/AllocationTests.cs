@@ -11,7 +11,8 @@ namespace CourseNotebooks.Engine.Tests;
 public sealed class EngineSettingsCollection;
 
 /// <summary>
-/// A warmed-up training step reuses its buffers: on one thread the layers, losses and optimizer allocate nothing
+/// A warmed-up training step with buffer reuse on (<see cref="Module{T}.ReuseBuffers"/>, as the course's training
+/// loops run) reuses its buffers: on one thread the layers, losses and optimizer allocate nothing
 /// (measured with GC.GetAllocatedBytesForCurrentThread), and on two threads the convolutions' per-sample loops and the
 /// pooling layers' plane loops run on kept threads instead of Parallel.For, so they allocate nothing either.
 /// </summary>
@@ -20,9 +21,10 @@ public sealed class AllocationTests
 {
     private const int Batch = 8;
 
-    /// <summary>Forward then Backward of one module on a fixed random input, with an upstream gradient of ones.</summary>
+    /// <summary>Forward then Backward of one module (buffer reuse on) on a fixed random input, with an upstream gradient of ones.</summary>
     private static Action ForwardBackward(Module<float> module, params int[] inputShape)
     {
+        module.ReuseBuffers = true;
         var x = Tensor.Uniform<float>(new Random(3), -1, 1, inputShape);
         var embedding = module as Embedding<float> ?? (module as Sequential<float>)?.Layers.OfType<Embedding<float>>().FirstOrDefault();
         if (embedding is not null)
@@ -179,7 +181,7 @@ public sealed class AllocationTests
     [Fact]
     public void CrossEntropyLoss_WarmedUpForwardBackward_AllocatesNothing()
     {
-        var loss = new CrossEntropyLoss<float>();
+        var loss = new CrossEntropyLoss<float> { ReuseBuffers = true };
         var logits = Tensor.Uniform<float>(new Random(4), -2, 2, Batch, 10);
         int[] labels = [1, 0, 9, 3, 3, 7, 2, 5];
         Assert.Equal(0, LayerTestKit.BytesAllocated(() =>
@@ -192,7 +194,7 @@ public sealed class AllocationTests
     [Fact]
     public void MSELoss_WarmedUpForwardBackward_AllocatesNothing()
     {
-        var loss = new MSELoss<float>();
+        var loss = new MSELoss<float> { ReuseBuffers = true };
         var prediction = Tensor.Uniform<float>(new Random(5), 0, 1, Batch, 1, 6, 6);
         var target = Tensor.Uniform<float>(new Random(6), 0, 1, Batch, 1, 6, 6);
         Assert.Equal(0, LayerTestKit.BytesAllocated(() =>
@@ -266,7 +268,8 @@ public sealed class AllocationTests
         const int batch = 16;
         var random = new Random(7);
         var model = TestNetworks.LeNet<float>(seed: 1);
-        var loss = new CrossEntropyLoss<float>();
+        model.ReuseBuffers = true;
+        var loss = new CrossEntropyLoss<float> { ReuseBuffers = true };
         var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
         var x = Tensor.Uniform<float>(random, 0, 1, batch, 1, 28, 28);
         var labels = Enumerable.Range(0, batch).Select(_ => random.Next(10)).ToArray();

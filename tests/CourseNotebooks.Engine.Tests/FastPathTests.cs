@@ -58,6 +58,50 @@ public class FastPathTests
         }
     }
 
+    /// <summary>
+    /// The aliasing trap the default avoids: a result kept across a training step (Forward, Backward, Forward) stays
+    /// what it was, as in PyTorch, for every layer with a large result and for a whole model.
+    /// </summary>
+    [Fact]
+    public void ResultsKeptAcrossATrainingStep_AreNotOverwritten_ByDefault()
+    {
+        var random = new Random(3);
+        var layers = new Module<float>[]
+        {
+            new Conv2d<float>(2, 3, 3, padding: 1, seed: 1), new ConvTranspose2d<float>(2, 3, 3, padding: 1, seed: 1),
+            new ReLU<float>(), new Sigmoid<float>(), new MaxPool2d<float>(2), new AvgPool2d<float>(2), new Upsample<float>(2),
+            new Sequential<float>(new Conv2d<float>(2, 3, 3, padding: 1, seed: 1), new ReLU<float>(), new Flatten<float>(), new Linear<float>(108, 4, seed: 2)),
+        };
+        foreach (var layer in layers)
+        {
+            Assert.False(layer.ReuseBuffers);
+            var y1 = layer.Forward(Tensor.Randn<float>(random, 2, 2, 6, 6));
+            var dx1 = layer.Backward(Tensor.Randn<float>(random, y1.Shape.ToArray()));
+            var (keptY, keptDx) = (y1.Clone(), dx1.Clone());
+            var y2 = layer.Forward(Tensor.Randn<float>(random, 2, 2, 6, 6));
+            var dx2 = layer.Backward(Tensor.Randn<float>(random, y2.Shape.ToArray()));
+            Assert.NotSame(y1, y2);
+            Assert.NotSame(dx1, dx2);
+            Assert.Equal(keptY.Data, y1.Data);
+            Assert.Equal(keptDx.Data, dx1.Data);
+        }
+    }
+
+    [Fact]
+    public void ReuseBuffers_SetOnAModel_ReachesEveryLayer_AndRefillsTheStepsTensors()
+    {
+        var model = TestNetworks.LeNet<float>(seed: 1);
+        model.ReuseBuffers = true;
+        Assert.All(model.Layers, layer => Assert.True(layer.ReuseBuffers));
+        var random = new Random(4);
+        var x = Tensor.Randn<float>(random, 2, 1, 28, 28);
+        var y1 = model.Forward(x);
+        model.Backward(Tensor.Randn<float>(random, 2, 10));
+        Assert.Same(y1, model.Forward(x));
+        model.ReuseBuffers = false;
+        Assert.All(model.Layers, layer => Assert.False(layer.ReuseBuffers));
+    }
+
     [Fact]
     public void TrainingSteps_ReuseBuffers_AndStayEqualToTheNaiveModel()
     {
@@ -65,6 +109,7 @@ public class FastPathTests
         // and gradients: any stale value left in a reused buffer would show as a difference.
         var random = new Random(5);
         var fast = TestNetworks.LeNet<float>(seed: 2);
+        fast.ReuseBuffers = true;   // as the course's training loops run it
         var naive = TestNetworks.LeNet<float>(seed: 2);
         naive.Implementation = Implementation.Naive;
         Tensor<float>? firstOutput = null;

@@ -54,9 +54,14 @@ public static class Reconstruction
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         if (test is not null && !test.Shape[1..].SequenceEqual(train.Shape[1..]))
             throw new ArgumentException($"Reconstruction.Fit: held-out images: expected [M, {string.Join(", ", train.Shape[1..].ToArray())}] like the training images, got {test.ShapeString}.", nameof(test));
+        // The shape is checked once, before any step, by the model's own shape arithmetic.
+        var outputShape = model.OutputShape(train.Shape);
+        if (!outputShape.AsSpan().SequenceEqual(train.Shape))
+            throw new ArgumentException($"Reconstruction.Fit: the model's output {Tensor<float>.ShapeText(outputShape)} must have the input's shape {train.ShapeString}.", nameof(model));
         int n = train.Size(0);
         int perImage = train.Length / Math.Max(1, n);
-        var loss = new MSELoss<float>();
+        using var reuse = ReusedBuffers.During(model);
+        var loss = new MSELoss<float> { ReuseBuffers = true };
         var loader = new DataLoader<float>(train, new int[n], batchSize, shuffle: true, seed: seed);
         var history = new List<EpochResult>();
         model.Train();
@@ -68,15 +73,10 @@ public static class Reconstruction
             foreach (var batch in loader)
             {
                 step++;
-                optimizer.ZeroGrad();
-                var output = model.Forward(batch.X);
-                if (!output.SameShape(batch.X))
-                    throw new ArgumentException($"Reconstruction.Fit: the model's output {output.ShapeString} must have the input's shape {batch.X.ShapeString}.", nameof(model));
-                double value = double.CreateTruncating(loss.Forward(output, batch.X));
-                TrainingGuard.CheckLoss(value, epoch, step);
+                // Training's step, with the image as its own target.
+                if (!Training.TryStep(model, optimizer, loss, batch.X, batch.X, out double value, out _))
+                    TrainingGuard.CheckLoss(value, epoch, step);   // throws, naming the epoch and step
                 sum += value * perImage * batch.Y.Length;     // mean over pixels -> summed over the batch's pixels
-                model.BackwardToParameters(loss.Backward());
-                optimizer.Step();
             }
             double? testError = test is null ? null : SquaredErrorPerImage(model, test);
             var result = new EpochResult(epoch, sum / Math.Max(1, n), testError, clock.Elapsed);

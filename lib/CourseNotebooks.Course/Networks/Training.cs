@@ -92,7 +92,8 @@ public static class Training
         if (scheduler is not null && !ReferenceEquals(scheduler.Optimizer, optimizer))
             throw new ArgumentException("Training.Fit: the scheduler must drive the optimizer given to Fit; it drives another one.", nameof(scheduler));
         ArgumentException.ThrowIfNullOrWhiteSpace(heldOutName);
-        var loss = new CrossEntropyLoss<float>();
+        using var reuse = ReusedBuffers.During(model);
+        var loss = new CrossEntropyLoss<float> { ReuseBuffers = true };
         var loader = new DataLoader<float>(train.Images, train.Labels, batchSize, shuffle: true, seed: seed);
         var history = new List<EpochResult>();
         int batches = (train.Count + batchSize - 1) / Math.Max(1, batchSize);
@@ -119,10 +120,10 @@ public static class Training
     }
 
     /// <summary>
-    /// One training epoch, the step written once for every training loop of the library: for each batch of
-    /// <paramref name="loader"/>, zero the gradients, forward, cross-entropy (checked finite), backward to the
-    /// parameters, optimizer step. Returns the summed batch losses (each times its batch size), the correct
-    /// predictions and the images seen; <paramref name="afterBatch"/> gets the same running totals after each step.
+    /// One classification epoch on <see cref="TryStep"/>: for each batch of <paramref name="loader"/> one step with the
+    /// cross-entropy, its loss checked finite. Returns the summed batch losses (each times its batch size), the
+    /// correct predictions and the images seen; <paramref name="afterBatch"/> gets the same running totals after each
+    /// step. The caller turns on the model's buffer reuse for its run (<see cref="ReusedBuffers"/>).
     /// </summary>
     internal static (double LossSum, long Correct, long Seen) TrainEpoch(Module<float> model, Optimizer<float> optimizer,
         CrossEntropyLoss<float> loss, DataLoader<float> loader, int epoch, Action<int, double, long, long>? afterBatch = null)
@@ -145,15 +146,17 @@ public static class Training
     }
 
     /// <summary>
-    /// One optimizer step on one batch: zero the gradients, forward, cross-entropy, backward to the parameters, step.
-    /// A non-finite loss stops before the backward pass (the weights stay as they were) and returns false.
+    /// One optimizer step on one batch, the step written once for every training loop of the library (classifiers
+    /// with the cross-entropy, auto-encoders with the squared error against their input): zero the gradients,
+    /// forward, loss, backward to the parameters, step. A non-finite loss stops before the backward pass (the weights
+    /// stay as they were) and returns false. PyTorch: the body of the usual training loop.
     /// </summary>
-    internal static bool TryStep(Module<float> model, Optimizer<float> optimizer, CrossEntropyLoss<float> loss,
-        Tensor<float> images, int[] labels, out double value, out Tensor<float> logits)
+    internal static bool TryStep<TTarget>(Module<float> model, Optimizer<float> optimizer, Loss<float, TTarget> loss,
+        Tensor<float> input, TTarget target, out double value, out Tensor<float> output)
     {
         optimizer.ZeroGrad();
-        logits = model.Forward(images);
-        value = double.CreateTruncating(loss.Forward(logits, labels));
+        output = model.Forward(input);
+        value = double.CreateTruncating(loss.Forward(output, target));
         if (!double.IsFinite(value)) return false;
         // The images need no gradient: the first layer with weights skips its input gradient, as PyTorch does for an
         // input without requires_grad.
@@ -283,4 +286,27 @@ public static class Training
         for (int j = 1; j < values.Length; j++) if (values[j] > values[best]) best = j;
         return best;
     }
+}
+
+/// <summary>
+/// Turns on <see cref="Module{T}.ReuseBuffers"/> for one run of a training loop and gives the model its own setting
+/// back when disposed: the loop's warmed-up steps allocate nothing, and no tensor handed out after the run is
+/// overwritten by a later step.
+/// </summary>
+internal readonly struct ReusedBuffers : IDisposable
+{
+    private readonly Action _restore;
+
+    private ReusedBuffers(Action restore) => _restore = restore;
+
+    /// <summary>Reuse on for <paramref name="model"/> until the returned scope is disposed.</summary>
+    public static ReusedBuffers During<T>(Module<T> model) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        bool was = model.ReuseBuffers;
+        model.ReuseBuffers = true;
+        return new ReusedBuffers(() => model.ReuseBuffers = was);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _restore();
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
 using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Networks;
 using CourseNotebooks.Engine.Layers;
 using CourseNotebooks.Engine.Losses;
 using CourseNotebooks.Engine.Tensors;
@@ -27,7 +28,7 @@ public sealed class FullBatchObjective
     private readonly Module<float> _model;
     private readonly LabeledImages _data;
     private readonly Parameter<float>[] _parameters;
-    private readonly CrossEntropyLoss<float> _loss = new(Reduction.Sum);
+    private readonly CrossEntropyLoss<float> _loss = new(Reduction.Sum) { ReuseBuffers = true };
     private readonly int _chunkSize;
 
     /// <summary>Wraps <paramref name="model"/> (logits [N, classes]) and the examples it is trained on.</summary>
@@ -103,6 +104,7 @@ public sealed class FullBatchObjective
         SetParameters(theta);
         bool wasTraining = _model.Training;
         _model.Eval();
+        using var reuse = ReusedBuffers.During(_model);
         try
         {
             _model.ZeroGrad();

@@ -119,7 +119,8 @@ public static class L2Experiments
         ArgumentNullException.ThrowIfNull(validation);
         if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"L2Experiments.FitWithValidation: epochs must be >= 0, got {epochs}.");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"L2Experiments.FitWithValidation: the batch size must be >= 1, got {batchSize}.");
-        var loss = new CrossEntropyLoss<float>();
+        using var reuse = ReusedBuffers.During(model);
+        var loss = new CrossEntropyLoss<float> { ReuseBuffers = true };
         var loader = new DataLoader<float>(train.Images, train.Labels, batchSize, shuffle: true, seed: seed);
         var points = new List<ValidationCurvePoint>(epochs + 1);
         ValidationCurvePoint Measure(int epoch)

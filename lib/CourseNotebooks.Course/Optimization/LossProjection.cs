@@ -1,4 +1,5 @@
 using System.Numerics;
+using CourseNotebooks.Course.Networks;
 using CourseNotebooks.Engine.Layers;
 using CourseNotebooks.Engine.Losses;
 using CourseNotebooks.Engine.Tensors;
@@ -30,7 +31,7 @@ public sealed class LossProjection<T> where T : unmanaged, IFloatingPointIeee754
     private readonly T[][] _center, _d1, _d2;
     private readonly Tensor<T> _images;
     private readonly int[] _labels;
-    private readonly CrossEntropyLoss<T> _loss = new();
+    private readonly CrossEntropyLoss<T> _loss = new() { ReuseBuffers = true };
 
     /// <summary>
     /// The plane through the model's current weights with two filter-normalised Gaussian directions drawn from
@@ -84,6 +85,7 @@ public sealed class LossProjection<T> where T : unmanaged, IFloatingPointIeee754
     {
         var (x, y) = batch is null ? (_images, _labels) : Batch(batch);
         MoveTo(a, b);
+        using var reuse = ReusedBuffers.During(_model);
         _model.ZeroGrad();
         double value = double.CreateTruncating(_loss.Forward(_model.Forward(x), y));
         _model.BackwardToParameters(_loss.Backward());

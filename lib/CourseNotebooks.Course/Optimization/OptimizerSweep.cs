@@ -272,7 +272,8 @@ public static class OptimizerSweep
 
         var model = makeModel();
         var optimizer = recipe.Create(model.Parameters(), learningRate);
-        var loss = new CrossEntropyLoss<float>();
+        using var reuse = ReusedBuffers.During(model);
+        var loss = new CrossEntropyLoss<float> { ReuseBuffers = true };
         var loader = new DataLoader<float>(train.Images, train.Labels, batchSize, shuffle: true, seed: seed);
         var steps = new List<int>();
         var examples = new List<long>();

@@ -82,7 +82,8 @@ public static class TextClassification
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         if ((testInputs is null) != (testLabels is null))
             throw new ArgumentException("TextClassification.Fit: give both testInputs and testLabels, or neither.", nameof(testLabels));
-        var loss = new CrossEntropyLoss<float>();
+        using var reuse = ReusedBuffers.During(model);
+        var loss = new CrossEntropyLoss<float> { ReuseBuffers = true };
         var loader = new DataLoader<float>(inputs, labels, batchSize, shuffle: true, seed: seed);
         var history = new List<Training.EpochResult>();
         for (int epoch = 1; epoch <= epochs; epoch++)

@@ -30,7 +30,7 @@ public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPo
     {
         ArgumentNullException.ThrowIfNull(input);
         bool naive = Implementation == Implementation.Naive;
-        var y = naive ? input.ZerosLike() : _buffers.Output(input.Shape);
+        var y = naive ? input.ZerosLike() : _buffers.Output(input.Shape, ReuseBuffers);
         if (naive)
             for (int i = 0; i < y.Length; i++) y.Data[i] = Value(input.Data[i]);
         else
@@ -47,7 +47,7 @@ public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPo
         var x = _input!;
         ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
-        var dX = naive ? y.ZerosLike() : _buffers.InputGradient(y.Shape);
+        var dX = naive ? y.ZerosLike() : _buffers.InputGradient(y.Shape, ReuseBuffers);
         if (naive)
             for (int i = 0; i < dX.Length; i++) dX.Data[i] = InputGradient(x.Data[i], y.Data[i], outputGradient.Data[i]);
         else

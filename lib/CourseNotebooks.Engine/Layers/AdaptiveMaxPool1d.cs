@@ -67,7 +67,7 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
         input.Shape.CopyTo(outShape);
         outShape[^1] = OutputSize;
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
         if (_indices.Length < output.Length) _indices = new int[output.Length];
         int l = input.Shape[^1], planes = input.Length / l, o = OutputSize;
         T[] x = input.Data, y = output.Data;
@@ -112,7 +112,7 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
         ArgumentNullException.ThrowIfNull(outputGradient);
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : new Tensor<T>(inputShape);
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape, ReuseBuffers) : new Tensor<T>(inputShape);
         int l = inputShape[^1];
         ArgmaxScatter.Planes(outputGradient.Data, _indices, dX.Data, dX.Length / l, l, OutputSize);
         return dX;

@@ -144,7 +144,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         input.Shape.CopyTo(outShape);
         (outShape[^2], outShape[^1]) = (oh, ow);
         bool naive = Implementation == Implementation.Naive;
-        var output = naive ? new Tensor<T>(outShape.ToArray()) : _buffers.Output(outShape);
+        var output = naive ? new Tensor<T>(outShape.ToArray()) : _buffers.Output(outShape, ReuseBuffers);
         int h = input.Shape[^2], w = input.Shape[^1];
         int planes = PoolGeometry.Planes(input.Shape);
         var (path, kernel) = Choose(naive, h, w, oh, ow);
@@ -212,7 +212,7 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         (expected[^2], expected[^1]) = (oh, ow);
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
-        var dX = naive ? new Tensor<T>(cache.InputShape) : _buffers.InputGradient(cache.InputShape);
+        var dX = naive ? new Tensor<T>(cache.InputShape) : _buffers.InputGradient(cache.InputShape, ReuseBuffers);
         var (path, kernel) = Choose(naive, h, w, oh, ow);
         var (rows, cols) = path == Path.General ? WindowTables(h, w, oh, ow) : (null!, null!);
         var job = new BackwardPlanes(path, kernel, naive, outputGradient.Data, dX.Data, rows, cols, h, w, oh, ow, DivisorOverride, CountIncludePad);

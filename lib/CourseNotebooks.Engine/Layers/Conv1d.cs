@@ -89,7 +89,7 @@ public sealed class Conv1d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(input);
         var (n, l, ol, unbatched) = CheckInput(input.Shape);
         // [N, C, L] is [N, C, 1, L] for the 2-D core: the same data, no reshaped copy needed.
-        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, ol]) : new Tensor<T>(n, G.OutC, ol);
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, ol], ReuseBuffers) : new Tensor<T>(n, G.OutC, ol);
         if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(G, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
         else ConvCore.ForwardFast(G, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, Scratch);
         _cache = new Cache(input, n, l, ol, unbatched);
@@ -122,7 +122,7 @@ public sealed class Conv1d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
             if (!naive) Buffers.BackwardWithoutInputGradient();
             return null;
         }
-        var dX = naive ? new Tensor<T>(c.N, G.C, c.L) : Buffers.InputGradient([c.N, G.C, c.L]);
+        var dX = naive ? new Tensor<T>(c.N, G.C, c.L) : Buffers.InputGradient([c.N, G.C, c.L], ReuseBuffers);
         if (naive)
             ConvCore.BackwardDataNaive(G, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
         else

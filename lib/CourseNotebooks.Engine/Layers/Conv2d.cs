@@ -99,7 +99,7 @@ public sealed class Conv2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(input);
         var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
         var x = unbatched ? input.Reshape(1, G.C, h, w) : input;
-        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, oh, ow]) : new Tensor<T>(n, G.OutC, oh, ow);
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, oh, ow], ReuseBuffers) : new Tensor<T>(n, G.OutC, oh, ow);
         if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
         else ConvCore.ForwardFast(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, Scratch);
         _cache = new Cache(x, n, h, w, oh, ow, unbatched);
@@ -132,7 +132,7 @@ public sealed class Conv2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
             if (!naive) Buffers.BackwardWithoutInputGradient();
             return null;
         }
-        var dX = naive ? new Tensor<T>(c.N, G.C, c.H, c.W) : Buffers.InputGradient([c.N, G.C, c.H, c.W]);
+        var dX = naive ? new Tensor<T>(c.N, G.C, c.H, c.W) : Buffers.InputGradient([c.N, G.C, c.H, c.W], ReuseBuffers);
         if (naive)
             ConvCore.BackwardDataNaive(G, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
         else

@@ -135,7 +135,7 @@ public sealed class ConvTranspose2d<T> : ConvNd<T> where T : unmanaged, IFloatin
         ArgumentNullException.ThrowIfNull(input);
         var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
         var x = unbatched ? input.Reshape(1, InChannels, h, w) : input;
-        var y = Implementation == Implementation.Fast ? Buffers.Output([n, OutChannels, oh, ow]) : new Tensor<T>(n, OutChannels, oh, ow);
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, OutChannels, oh, ow], ReuseBuffers) : new Tensor<T>(n, OutChannels, oh, ow);
         if (Implementation == Implementation.Naive) ForwardNaive(n, h, w, oh, ow, x.Data, y.Data);
         else
         {
@@ -162,7 +162,7 @@ public sealed class ConvTranspose2d<T> : ConvNd<T> where T : unmanaged, IFloatin
         // Collection expressions passed as spans live on the stack: no shape array per call.
         if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [OutChannels, c.OH, c.OW], outputGradient.Shape);
         else ShapeCheck.SameShape(Name, "output gradient", [c.N, OutChannels, c.OH, c.OW], outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? Buffers.InputGradient([c.N, InChannels, c.H, c.W]) : new Tensor<T>(c.N, InChannels, c.H, c.W);
+        var dX = Implementation == Implementation.Fast ? Buffers.InputGradient([c.N, InChannels, c.H, c.W], ReuseBuffers) : new Tensor<T>(c.N, InChannels, c.H, c.W);
         if (Implementation == Implementation.Naive) BackwardNaive(c, outputGradient.Data, dX.Data);
         else
         {

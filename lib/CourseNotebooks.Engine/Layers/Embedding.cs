@@ -91,7 +91,7 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
         input.Shape.CopyTo(outShape);
         outShape[^1] = EmbeddingDim;
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
         int e = EmbeddingDim;
         T[] w = Weight.Value.Data, y = output.Data;
         if (fast)
@@ -110,7 +110,7 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
     {
         AccumulateWeightGradient(outputGradient);
         bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(_inputShape) : new Tensor<T>(_inputShape);
+        var dX = fast ? _buffers.InputGradient(_inputShape, ReuseBuffers) : new Tensor<T>(_inputShape);
         Array.Clear(dX.Data);
         return dX;
     }

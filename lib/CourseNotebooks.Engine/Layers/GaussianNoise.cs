@@ -56,7 +56,7 @@ public sealed class GaussianNoise<T> : Module<T> where T : unmanaged, IFloatingP
         // The noise and the output are kept from step to step (same shape): a warmed-up training step allocates nothing.
         if (_noise is null || _noise.Length != input.Length) _noise = new T[input.Length];
         for (int i = 0; i < _noise.Length; i++) _noise[i] = T.CreateTruncating(Std * Tensor.NextGaussian(_random));
-        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
+        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape, ReuseBuffers) : input.ZerosLike();
         if (Implementation == Implementation.Naive)
             for (int i = 0; i < _noise.Length; i++) y.Data[i] = input.Data[i] + _noise[i];
         else
@@ -71,7 +71,7 @@ public sealed class GaussianNoise<T> : Module<T> where T : unmanaged, IFloatingP
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", inputShape, outputGradient.Shape);
         if (Implementation == Implementation.Naive) return outputGradient.Clone();
-        var dX = _buffers.InputGradient(inputShape);
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         outputGradient.Data.AsSpan(0, dX.Length).CopyTo(dX.Data);
         return dX;
     }

@@ -98,7 +98,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         // The output shape on the stack: a warmed-up fast call allocates nothing.
         Span<int> shape = stackalloc int[Math.Max(1, input.Rank)];
         OutputShape(input.Shape, shape);
-        var y = Implementation == Implementation.Fast ? _buffers.Output(shape) : new Tensor<T>(shape.ToArray());
+        var y = Implementation == Implementation.Fast ? _buffers.Output(shape, ReuseBuffers) : new Tensor<T>(shape.ToArray());
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
         T[] x = input.Data, w = Weight.Value.Data, yd = y.Data;
         if (Implementation == Implementation.Naive)
@@ -167,7 +167,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
             if (!naive) _buffers.BackwardWithoutInputGradient();
             return null;
         }
-        var dX = naive ? input.ZerosLike() : _buffers.InputGradient(input.Shape);
+        var dX = naive ? input.ZerosLike() : _buffers.InputGradient(input.Shape, ReuseBuffers);
         T[] dXd = dX.Data;
         if (naive)
         {

@@ -90,7 +90,7 @@ public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPoint
         input.Shape.CopyTo(outShape);
         outShape[^1] = ol;
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
         if (_indices.Length < output.Length) _indices = new int[output.Length];
         int planes = input.Length / input.Shape[^1], l = input.Shape[^1];
         if (fast) ForwardFast(input.Data, output.Data, planes, l, ol);
@@ -163,7 +163,7 @@ public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPoint
         ArgumentNullException.ThrowIfNull(outputGradient);
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : new Tensor<T>(inputShape);
+        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape, ReuseBuffers) : new Tensor<T>(inputShape);
         int l = inputShape[^1];
         ArgmaxScatter.Planes(outputGradient.Data, _indices, dX.Data, dX.Length / Math.Max(1, l), l, _outputShape[^1]);
         return dX;

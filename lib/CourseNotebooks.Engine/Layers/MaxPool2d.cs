@@ -92,7 +92,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         input.Shape.CopyTo(outShape);
         (outShape[^2], outShape[^1]) = (oh, ow);
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
         // The indices go with the output: reused exactly when the output tensor is.
         bool reused = fast && ReferenceEquals(output, _lastOutput) && _cache is not null;
         var indices = reused ? _cache!.Indices : new IndexTensor(new int[output.Length], outShape.ToArray());
@@ -259,7 +259,7 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", cache.Indices.Shape, outputGradient.Shape);
         bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(cache.InputShape) : new Tensor<T>(cache.InputShape);
+        var dX = fast ? _buffers.InputGradient(cache.InputShape, ReuseBuffers) : new Tensor<T>(cache.InputShape);
         int plane = cache.InputShape[^2] * cache.InputShape[^1];
         int outPlane = outputGradient.Shape[^2] * outputGradient.Shape[^1];
         int planes = PoolGeometry.Planes(cache.InputShape);

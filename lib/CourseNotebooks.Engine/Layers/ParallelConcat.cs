@@ -104,7 +104,7 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
             _outputs[b] = y;
         }
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
         int n = outShape[0], rest = first.Length / Math.Max(1, n * _channels[0]), total = outShape[1];
         int offset = 0;
         for (int b = 0; b < _branches.Length; b++)
@@ -139,7 +139,7 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
             var dXb = _branches[b].Backward(_pieces[b]!);
             if (dX is null)
             {
-                dX = fast ? _buffers.InputGradient(dXb.Shape) : new Tensor<T>(dXb.Shape.ToArray());
+                dX = fast ? _buffers.InputGradient(dXb.Shape, ReuseBuffers) : new Tensor<T>(dXb.Shape.ToArray());
                 dXb.Data.CopyTo(dX.Data, 0);
             }
             else if (fast) TensorPrimitives.Add(dX.Data, dXb.Data, dX.Data);

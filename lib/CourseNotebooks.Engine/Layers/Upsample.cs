@@ -118,7 +118,7 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
         ArgumentNullException.ThrowIfNull(input);
         var plan = PlanFor(input.Shape);
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(plan.OutputShape) : new Tensor<T>(plan.OutputShape.ToArray());
+        var output = fast ? _buffers.Output(plan.OutputShape, ReuseBuffers) : new Tensor<T>(plan.OutputShape.ToArray());
         var g = plan.Geometry;
         T[] x = input.Data, y = output.Data;
         if (Implementation == Implementation.Naive)
@@ -153,7 +153,7 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
         var plan = _plan ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", plan.OutputShape, outputGradient.Shape);
         bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(plan.InputShape) : new Tensor<T>(plan.InputShape.ToArray());
+        var dX = fast ? _buffers.InputGradient(plan.InputShape, ReuseBuffers) : new Tensor<T>(plan.InputShape.ToArray());
         // A kept gradient tensor holds the last step's sums: the scatter below adds, so it starts from zero.
         if (fast) Array.Clear(dX.Data);
         var g = plan.Geometry;

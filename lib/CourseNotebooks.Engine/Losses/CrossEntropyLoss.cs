@@ -156,7 +156,7 @@ public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IF
         Span<int> lossShape = stackalloc int[Math.Max(prediction.Rank - 1, 0)];
         TargetShape(prediction, lossShape);
         // Ignored positions keep loss 0: a reused tensor is cleared first.
-        var losses = naive ? new Tensor<T>(lossShape.ToArray()) : Buffers.Output(lossShape);
+        var losses = naive ? new Tensor<T>(lossShape.ToArray()) : Buffers.Output(lossShape, ReuseBuffers);
         if (!naive) Array.Clear(losses.Data);
         var probabilities = _probabilities is not null && _probabilities.SameShape(prediction) ? _probabilities : prediction.ZerosLike();
         int c = _classes, s = _positionsPerSample;
@@ -192,7 +192,7 @@ public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IF
         var probabilities = _probabilities!;
         bool naive = Implementation == Implementation.Naive;
         // Ignored positions stay 0: a reused tensor is cleared first.
-        var dX = naive ? probabilities.ZerosLike() : Buffers.InputGradient(probabilities.Shape);
+        var dX = naive ? probabilities.ZerosLike() : Buffers.InputGradient(probabilities.Shape, ReuseBuffers);
         if (!naive) Array.Clear(dX.Data);
         int c = _classes, s = _positionsPerSample;
         for (int position = 0; position < lossGradient.Length; position++)

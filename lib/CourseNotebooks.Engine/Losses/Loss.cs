@@ -55,6 +55,13 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
     /// <summary>The code path (fast or naive reference); tests compare the two.</summary>
     public Implementation Implementation { get; set; } = Implementation.Fast;
 
+    /// <summary>
+    /// Whether the loss may refill the tensors it returned last step (<see cref="Losses"/> and Backward's gradient)
+    /// instead of allocating new ones: <see cref="Layers.Module{T}.ReuseBuffers"/> for losses, off by default. The course's
+    /// training loops turn it on for the loss they create.
+    /// </summary>
+    public bool ReuseBuffers { get; set; }
+
     /// <summary>A short name for error messages.</summary>
     public virtual string Name => _typeName ??= GetType().Name.Split('`')[0];
 

@@ -28,7 +28,7 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
         CheckSameShape(prediction, target);
         // The difference is private scratch: reused while the shape repeats (every element is written below).
         var difference = _difference is not null && _difference.SameShape(prediction) ? _difference : prediction.ZerosLike();
-        var losses = Implementation == Implementation.Naive ? prediction.ZerosLike() : Buffers.Output(prediction.Shape);
+        var losses = Implementation == Implementation.Naive ? prediction.ZerosLike() : Buffers.Output(prediction.Shape, ReuseBuffers);
         if (Implementation == Implementation.Naive)
         {
             for (int i = 0; i < losses.Length; i++)
@@ -50,7 +50,7 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
     protected override Tensor<T> Gradient(Tensor<T> lossGradient)
     {
         var difference = _difference!;
-        var dX = Implementation == Implementation.Naive ? difference.ZerosLike() : Buffers.InputGradient(difference.Shape);
+        var dX = Implementation == Implementation.Naive ? difference.ZerosLike() : Buffers.InputGradient(difference.Shape, ReuseBuffers);
         T two = T.CreateTruncating(2);
         if (Implementation == Implementation.Naive)
             for (int i = 0; i < dX.Length; i++) dX.Data[i] = two * difference.Data[i] * lossGradient.Data[i];
