@@ -107,10 +107,10 @@ public class ConvKernelTests
             : Vector256.IsHardwareAccelerated ? ConvKernel.Direct256
             : Vector128.IsHardwareAccelerated ? ConvKernel.Direct128
             : ConvKernel.Im2Col;
-        Assert.Equal(expected, ConvCore.DirectKernel(new Conv2d<float>(8, 16, 5, padding: 2).Geometry, new ConvScratch<float>()));
-        Assert.Equal(ConvKernel.Im2Col, ConvCore.DirectKernel(new Conv2d<float>(8, 16, 3, stride: 2).Geometry, new ConvScratch<float>()));
+        Assert.Equal(expected, new ConvCore<float>().DirectKernel(new Conv2d<float>(8, 16, 5, padding: 2).Geometry));
+        Assert.Equal(ConvKernel.Im2Col, new ConvCore<float>().DirectKernel(new Conv2d<float>(8, 16, 3, stride: 2).Geometry));
         // Half has no vector arithmetic: always im2col (on the scalar GEMM).
-        Assert.Equal(ConvKernel.Im2Col, ConvCore.DirectKernel(new Conv2d<Half>(8, 16, 5, padding: 2).Geometry, new ConvScratch<Half>()));
+        Assert.Equal(ConvKernel.Im2Col, new ConvCore<Half>().DirectKernel(new Conv2d<Half>(8, 16, 5, padding: 2).Geometry));
     }
 
     [Fact]

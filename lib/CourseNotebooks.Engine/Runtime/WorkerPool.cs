@@ -20,7 +20,7 @@ internal enum SampleSplit
 }
 
 /// <summary>
-/// Threads kept for the life of the process that run every parallel loop of the engine: <see cref="ConvCore"/>'s
+/// Threads kept for the life of the process that run every parallel loop of the engine: <see cref="ConvCore{T}"/>'s
 /// per-sample loops, the pooling layers' plane loops (<see cref="PlaneLoop"/>), the GEMM's column or row panels and
 /// the point loops of PCA, t-SNE and the neighbour search (<see cref="PointLoop"/>). The samples are split
 /// into W fixed ranges, worker w taking [n*w/W, n*(w+1)/W) with its own scratch, exactly the split a Parallel.For over

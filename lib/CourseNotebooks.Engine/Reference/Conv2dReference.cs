@@ -1,21 +1,26 @@
 using System.Numerics;
-using CourseNotebooks.Engine.Runtime;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using CourseNotebooks.Engine.Layers;
 
-namespace CourseNotebooks.Engine.Kernels;
+namespace CourseNotebooks.Engine.Reference;
 
 /// <summary>
-/// The convolution written as its three formulas, one output (or gradient entry) at a time, every tap tested against the
-/// bounds: the reference the fast paths are tested against and the code the layers run with
-/// <see cref="Implementation.Naive"/>. Shapes as in <see cref="ConvCore"/>: x [N, C, H, W], weight [OutC, C/G, KH, KW],
-/// y [N, OutC, OH, OW]; a tap of output (i, j) is (i*SH - PH + kh*DH, j*SW - PW + kw*DW), zero outside the input.
+/// The convolution of <see cref="Conv2d{T}"/> (and of <see cref="Conv1d{T}"/>, as H = 1) written as its three formulas,
+/// one output or gradient entry at a time, every tap tested against the bounds. It is what the layers run with
+/// <see cref="Runtime.Implementation.Naive"/>, and the fast path (Kernels/ConvCore.cs, the same three methods with the
+/// same parameters) is held to it by the tests. Read it beside notebook 03-backprop-conv.
 /// </summary>
-internal static partial class ConvCore
+/// <remarks>
+/// Shapes: x [N, C, H, W], weight [OutC, C/G, KH, KW], bias [OutC], y [N, OutC, OH, OW], with the hyper-parameters in
+/// <see cref="ConvGeometry"/> (Cg = C/G input and OCg = OutC/G output channels per group). The input tap of output
+/// (i, j) for kernel position (kh, kw) is (i SH - PH + kh DH, j SW - PW + kw DW); outside the input it is zero padding
+/// and contributes nothing. Slow on purpose.
+/// </remarks>
+internal static class Conv2dReference
 {
     // ---------- forward: y = W * x + b ----------
 
     /// <summary>y[n, oc, i, j] = b[oc] + sum over c, kh, kw of W[oc, c, kh, kw] x[n, g*Cg + c, i*SH - PH + kh*DH, j*SW - PW + kw*DW].</summary>
-    public static void ForwardNaive<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y)
+    public static void Forward<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] weight, T[]? bias, T[] y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int b = 0; b < n; b++)
@@ -42,7 +47,7 @@ internal static partial class ConvCore
     // ---------- backward data: dX = W^T dY ----------
 
     /// <summary>dX[n, c, ih, iw] = sum of dY[n, oc, i, j] W[oc, c', kh, kw] over all (oc, i, j, kh, kw) whose tap lands on (ih, iw). Overwrites dX.</summary>
-    public static void BackwardDataNaive<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX)
+    public static void BackwardData<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] dY, T[] weight, T[] dX)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Array.Clear(dX);
@@ -69,7 +74,7 @@ internal static partial class ConvCore
     // ---------- backward weights: dW += dY x^T, dB += sum dY ----------
 
     /// <summary>dW[oc, c, kh, kw] += sum over n, i, j of dY[n, oc, i, j] x[n, g*Cg + c, tap]; dB[oc] += sum of dY[n, oc, :, :].</summary>
-    public static void BackwardWeightsNaive<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB)
+    public static void BackwardWeights<T>(in ConvGeometry g, int n, int h, int w, int oh, int ow, T[] x, T[] dY, T[] dW, T[]? dB)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int b = 0; b < n; b++)
