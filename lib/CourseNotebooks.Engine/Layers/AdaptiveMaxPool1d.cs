@@ -114,7 +114,8 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
         ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
         var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape, ReuseBuffers) : new Tensor<T>(inputShape);
         int l = inputShape[^1];
-        ArgmaxScatter.Planes(outputGradient.Data, _indices, dX.Data, dX.Length / l, l, OutputSize);
+        for (int p = 0; p < dX.Length / l; p++)
+            PoolCore<T>.ScatterToArgmax(outputGradient.Data, _indices, dX.Data, p, l, OutputSize);
         return dX;
     }
 

@@ -89,9 +89,9 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     {
         CheckRank(inputShape);
         if (Pool?.LastInputShape is int[] poolInput)
-            return PoolGeometry.WithPlane(inputShape, poolInput[^2], poolInput[^1]);
+            return PoolWindow.WithPlane(inputShape, poolInput[^2], poolInput[^1]);
         var (h, w) = DefaultOutputSize(inputShape[^2], inputShape[^1]);
-        return PoolGeometry.WithPlane(inputShape, h, w);
+        return PoolWindow.WithPlane(inputShape, h, w);
     }
 
     /// <summary>
@@ -160,7 +160,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         if (_source.Length != output.Length) _source = new int[output.Length];
         Array.Fill(_source, -1);
         int inPlane = input.Shape[^2] * input.Shape[^1], outPlane = size.H * size.W;
-        int planes = PoolGeometry.Planes(input.Shape);
+        int planes = PoolWindow.Planes(input.Shape);
         for (int p = 0; p < planes; p++)
             for (int i = 0; i < inPlane; i++)
             {
@@ -186,7 +186,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         if (!inputShape.SequenceEqual(_inputShape)) _inputShape = inputShape.ToArray();
         if (_outputShape.Length != inputShape.Length || !inputShape[..^2].SequenceEqual(_outputShape.AsSpan(0, inputShape.Length - 2))
             || _outputShape[^2] != size.H || _outputShape[^1] != size.W)
-            _outputShape = PoolGeometry.WithPlane(inputShape, size.H, size.W);
+            _outputShape = PoolWindow.WithPlane(inputShape, size.H, size.W);
         return _outputShape;
     }
 
