@@ -1,4 +1,5 @@
 using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Optimizers;
 using CourseNotebooks.Engine.Runtime;
 using CourseNotebooks.Engine.Tensors;
 
@@ -93,6 +94,31 @@ internal static class LayerTestKit
         finally
         {
             EngineSettings.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>
+    /// Runs one optimizer twice from the same start on the same gradients, its fast loop and its reference
+    /// (<see cref="Implementation.Naive"/>), and asserts the same bits after every step: the vector loop does every
+    /// lane's IEEE operations in the reference's order. Gradients mix sizes (every third about 1e-3).
+    /// </summary>
+    public static void AssertStepMatchesReference(Func<Parameter<float>, Optimizer<float>> make, int length, int steps, int seed)
+    {
+        var random = new Random(seed);
+        var start = new float[length];
+        for (int i = 0; i < length; i++) start[i] = (float)(random.NextDouble() * 2 - 1);
+        var fast = new Parameter<float>("w", new Tensor<float>((float[])start.Clone(), length));
+        var reference = new Parameter<float>("w", new Tensor<float>((float[])start.Clone(), length));
+        var fastOptimizer = make(fast);
+        var referenceOptimizer = make(reference);
+        referenceOptimizer.Implementation = Implementation.Naive;
+        for (int t = 1; t <= steps; t++)
+        {
+            for (int i = 0; i < length; i++)
+                fast.Grad.Data[i] = reference.Grad.Data[i] = (float)(random.NextDouble() * 2 - 1) * (i % 3 == 0 ? 1e-3f : 1f);
+            fastOptimizer.Step();
+            referenceOptimizer.Step();
+            Assert.True(reference.Value.Data.AsSpan().SequenceEqual(fast.Value.Data), $"{fastOptimizer.Name}, length {length}: step {t} differs from the reference");
         }
     }
 }
