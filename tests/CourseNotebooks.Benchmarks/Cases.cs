@@ -60,7 +60,7 @@ public static class Cases
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Action<(T[] A, T[] B, T[] C)>? naiveRun = naive
-            ? s => Engine.Tensors.Gemm.MultiplyNaive(transposeA, transposeB, m, n, k, T.One, s.A, transposeA ? m : k,
+            ? s => Engine.Reference.GemmReference.Multiply(transposeA, transposeB, m, n, k, T.One, s.A, transposeA ? m : k,
                 s.B, transposeB ? k : n, T.Zero, s.C, n)
             : null;
         return BenchmarkCase.Create(name,

@@ -7,8 +7,9 @@ namespace CourseNotebooks.Engine.Layers;
 /// <summary>
 /// The shared half of the element-wise activations (ReLU, LeakyReLU, Sigmoid, Tanh): argument and shape checks,
 /// the cached tensor Backward needs, and the reuse of the output and input-gradient tensors between training steps
-/// (the rhythm rule on <see cref="Module{T}.Forward"/>). A subclass writes only its math, twice: as a plain loop
-/// per element (the naive reference, <see cref="Implementation.Naive"/>) and as span operations (the fast path).
+/// (<see cref="Module{T}.ReuseBuffers"/>). A subclass writes its fast path as span operations and names its naive
+/// reference (Reference/ActivationReference.cs, a plain loop per element, <see cref="Implementation.Naive"/>), both
+/// with the same parameters.
 /// Introduced with <see cref="ReLU{T}"/> in notebook 01-convolution. PyTorch: the element-wise modules of torch.nn.
 /// </summary>
 /// <remarks>
@@ -31,10 +32,8 @@ public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPo
         ArgumentNullException.ThrowIfNull(input);
         bool naive = Implementation == Implementation.Naive;
         var y = naive ? input.ZerosLike() : _buffers.Output(input.Shape, ReuseBuffers);
-        if (naive)
-            for (int i = 0; i < y.Length; i++) y.Data[i] = Value(input.Data[i]);
-        else
-            Values(input.Data, y.Data);
+        if (naive) ValuesReference(input.Data, y.Data);
+        else Values(input.Data, y.Data);
         (_input, _output) = (input, y);
         return y;
     }
@@ -48,21 +47,19 @@ public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPo
         ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
         var dX = naive ? y.ZerosLike() : _buffers.InputGradient(y.Shape, ReuseBuffers);
-        if (naive)
-            for (int i = 0; i < dX.Length; i++) dX.Data[i] = InputGradient(x.Data[i], y.Data[i], outputGradient.Data[i]);
-        else
-            InputGradients(x.Data, y.Data, outputGradient.Data, dX.Data);
+        if (naive) InputGradientsReference(x.Data, y.Data, outputGradient.Data, dX.Data);
+        else InputGradients(x.Data, y.Data, outputGradient.Data, dX.Data);
         return dX;
     }
 
-    /// <summary>The naive reference: y = f(x) for one element.</summary>
-    protected abstract T Value(T x);
+    /// <summary>The naive reference (in Reference/ActivationReference.cs), the same parameters as <see cref="Values"/>.</summary>
+    protected abstract void ValuesReference(ReadOnlySpan<T> x, Span<T> y);
 
     /// <summary>The fast path: y = f(x) for every element (x and y do not overlap; write every element of y).</summary>
     protected abstract void Values(ReadOnlySpan<T> x, Span<T> y);
 
-    /// <summary>The naive reference: dL/dx = f'(x) · dL/dy for one element, given x and y = f(x).</summary>
-    protected abstract T InputGradient(T x, T y, T outputGradient);
+    /// <summary>The naive reference (in Reference/ActivationReference.cs), the same parameters as <see cref="InputGradients"/>.</summary>
+    protected abstract void InputGradientsReference(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient);
 
     /// <summary>The fast path: dL/dx for every element (write every element of <paramref name="inputGradient"/>).</summary>
     protected abstract void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient);

@@ -64,7 +64,7 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         T keepScale = P < 1 ? T.CreateTruncating(1.0 / (1.0 - P)) : T.Zero;
         for (int i = 0; i < _mask.Length; i++) _mask[i] = _random.NextDouble() < P ? T.Zero : keepScale;
         _dropping = true;
-        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape, ReuseBuffers) : input.ZerosLike();
+        var y = _buffers.Output(input.Shape, ReuseBuffers);
         Apply(input.Data, _mask, y.Data);
         return y;
     }
@@ -76,16 +76,13 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", inputShape, outputGradient.Shape);
         if (!_dropping) return outputGradient.Clone();
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape, ReuseBuffers) : outputGradient.ZerosLike();
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         Apply(outputGradient.Data, _mask!, dX.Data);
         return dX;
     }
 
     private void Apply(T[] source, T[] mask, T[] destination)
     {
-        if (Implementation == Implementation.Naive)
-            for (int i = 0; i < source.Length; i++) destination[i] = source[i] * mask[i];
-        else
-            TensorPrimitives.Multiply<T>(source, mask, destination);
+        TensorPrimitives.Multiply<T>(source, mask, destination);
     }
 }

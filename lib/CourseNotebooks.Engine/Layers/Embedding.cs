@@ -90,15 +90,10 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
         Span<int> outShape = stackalloc int[input.Rank + 1];
         input.Shape.CopyTo(outShape);
         outShape[^1] = EmbeddingDim;
-        bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
+        var output = _buffers.Output(outShape, ReuseBuffers);
         int e = EmbeddingDim;
         T[] w = Weight.Value.Data, y = output.Data;
-        if (fast)
-            for (int i = 0; i < count; i++) w.AsSpan(_ids[i] * e, e).CopyTo(y.AsSpan(i * e, e));
-        else
-            for (int i = 0; i < count; i++)
-                for (int k = 0; k < e; k++) y[i * e + k] = w[_ids[i] * e + k];
+        for (int i = 0; i < count; i++) w.AsSpan(_ids[i] * e, e).CopyTo(y.AsSpan(i * e, e));
         return output;
     }
 
@@ -109,8 +104,7 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         AccumulateWeightGradient(outputGradient);
-        bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(_inputShape, ReuseBuffers) : new Tensor<T>(_inputShape);
+        var dX = _buffers.InputGradient(_inputShape, ReuseBuffers);
         Array.Clear(dX.Data);
         return dX;
     }

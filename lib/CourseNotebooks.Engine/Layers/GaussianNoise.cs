@@ -56,11 +56,8 @@ public sealed class GaussianNoise<T> : Module<T> where T : unmanaged, IFloatingP
         // The noise and the output are kept from step to step (same shape): a warmed-up training step allocates nothing.
         if (_noise is null || _noise.Length != input.Length) _noise = new T[input.Length];
         for (int i = 0; i < _noise.Length; i++) _noise[i] = T.CreateTruncating(Std * Tensor.NextGaussian(_random));
-        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape, ReuseBuffers) : input.ZerosLike();
-        if (Implementation == Implementation.Naive)
-            for (int i = 0; i < _noise.Length; i++) y.Data[i] = input.Data[i] + _noise[i];
-        else
-            TensorPrimitives.Add<T>(input.Data, _noise, y.Data);
+        var y = _buffers.Output(input.Shape, ReuseBuffers);
+        TensorPrimitives.Add<T>(input.Data, _noise, y.Data);
         return y;
     }
 
@@ -70,7 +67,6 @@ public sealed class GaussianNoise<T> : Module<T> where T : unmanaged, IFloatingP
         ArgumentNullException.ThrowIfNull(outputGradient);
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", inputShape, outputGradient.Shape);
-        if (Implementation == Implementation.Naive) return outputGradient.Clone();
         var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         outputGradient.Data.AsSpan(0, dX.Length).CopyTo(dX.Data);
         return dX;

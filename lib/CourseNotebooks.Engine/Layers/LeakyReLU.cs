@@ -1,5 +1,6 @@
 using System.Numerics;
 using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CourseNotebooks.Engine.Layers;
@@ -22,9 +23,6 @@ public sealed class LeakyReLU<T> : Activation<T> where T : unmanaged, IFloatingP
     protected override string Describe() => $"LeakyReLU({NegativeSlope})";
 
     /// <inheritdoc />
-    protected override T Value(T x) => x > T.Zero ? x : NegativeSlope * x;
-
-    /// <inheritdoc />
     protected override void Values(ReadOnlySpan<T> x, Span<T> y)
     {
         TensorPrimitives.Multiply(x, NegativeSlope, y);
@@ -32,12 +30,16 @@ public sealed class LeakyReLU<T> : Activation<T> where T : unmanaged, IFloatingP
     }
 
     /// <inheritdoc />
-    protected override T InputGradient(T x, T y, T outputGradient) => x > T.Zero ? outputGradient : NegativeSlope * outputGradient;
-
-    /// <inheritdoc />
     protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
     {
         TensorPrimitives.Multiply(outputGradient, NegativeSlope, inputGradient);
         Elementwise.SelectPositive<T>(x, outputGradient, inputGradient, inputGradient);
     }
+
+    /// <inheritdoc />
+    protected override void ValuesReference(ReadOnlySpan<T> x, Span<T> y) => ActivationReference.LeakyReLU(x, y, NegativeSlope);
+
+    /// <inheritdoc />
+    protected override void InputGradientsReference(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        => ActivationReference.LeakyReLUBackward(x, y, outputGradient, inputGradient, NegativeSlope);
 }

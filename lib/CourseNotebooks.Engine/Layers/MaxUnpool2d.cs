@@ -154,8 +154,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         if (size.H < 1 || size.W < 1)
             throw new ArgumentException($"{Name}: output size: expected at least 1x1, got {size.H}x{size.W} (input shape {input.ShapeString}).");
         var outShape = KeepShapes(input.Shape, size);
-        bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
+        var output = _buffers.Output(outShape, ReuseBuffers);
         Array.Clear(output.Data);
         if (_source.Length != output.Length) _source = new int[output.Length];
         Array.Fill(_source, -1);
@@ -196,8 +195,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         ArgumentNullException.ThrowIfNull(outputGradient);
         if (!_hasForward) throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
-        bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(_inputShape, ReuseBuffers) : new Tensor<T>(_inputShape.ToArray());
+        var dX = _buffers.InputGradient(_inputShape, ReuseBuffers);
         if (GradientRule == MaxUnpoolGradient.WrittenValueOnly)
         {
             Array.Clear(dX.Data);

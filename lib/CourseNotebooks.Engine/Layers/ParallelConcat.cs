@@ -103,22 +103,15 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
             outShape[1] += y.Shape[1];
             _outputs[b] = y;
         }
-        bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
+        var output = _buffers.Output(outShape, ReuseBuffers);
         int n = outShape[0], rest = first.Length / Math.Max(1, n * _channels[0]), total = outShape[1];
         int offset = 0;
         for (int b = 0; b < _branches.Length; b++)
         {
             T[] src = _outputs[b]!.Data;
             int c = _channels[b];
-            if (fast)
-                for (int i = 0; i < n; i++)
-                    Array.Copy(src, i * c * rest, output.Data, (i * total + offset) * rest, c * rest);
-            else
-                for (int i = 0; i < n; i++)
-                    for (int ch = 0; ch < c; ch++)
-                        for (int r = 0; r < rest; r++)
-                            output.Data[(i * total + offset + ch) * rest + r] = src[(i * c + ch) * rest + r];
+            for (int i = 0; i < n; i++)
+                Array.Copy(src, i * c * rest, output.Data, (i * total + offset) * rest, c * rest);
             offset += c;
             _outputs[b] = null;
         }
@@ -133,17 +126,15 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
     {
         SplitGradient(outputGradient);
         Tensor<T>? dX = null;
-        bool fast = Implementation == Implementation.Fast;
         for (int b = 0; b < _branches.Length; b++)
         {
             var dXb = _branches[b].Backward(_pieces[b]!);
             if (dX is null)
             {
-                dX = fast ? _buffers.InputGradient(dXb.Shape, ReuseBuffers) : new Tensor<T>(dXb.Shape.ToArray());
+                dX = _buffers.InputGradient(dXb.Shape, ReuseBuffers);
                 dXb.Data.CopyTo(dX.Data, 0);
             }
-            else if (fast) TensorPrimitives.Add(dX.Data, dXb.Data, dX.Data);
-            else for (int i = 0; i < dX.Length; i++) dX.Data[i] += dXb.Data[i];
+            else TensorPrimitives.Add(dX.Data, dXb.Data, dX.Data);
         }
         return dX!;
     }

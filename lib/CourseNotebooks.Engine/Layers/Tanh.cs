@@ -1,5 +1,6 @@
 using System.Numerics;
 using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CourseNotebooks.Engine.Layers;
@@ -14,13 +15,7 @@ namespace CourseNotebooks.Engine.Layers;
 public sealed class Tanh<T> : Activation<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <inheritdoc />
-    protected override T Value(T x) => T.Tanh(x);
-
-    /// <inheritdoc />
     protected override void Values(ReadOnlySpan<T> x, Span<T> y) => PreciseMath.Tanh(x, y);
-
-    /// <inheritdoc />
-    protected override T InputGradient(T x, T y, T outputGradient) => outputGradient * (T.One - y * y);
 
     /// <inheritdoc />
     protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
@@ -31,4 +26,11 @@ public sealed class Tanh<T> : Activation<T> where T : unmanaged, IFloatingPointI
         TensorPrimitives.MultiplyAddEstimate(inputGradient, y, T.One, inputGradient);
         TensorPrimitives.Multiply(inputGradient, outputGradient, inputGradient);
     }
+
+    /// <inheritdoc />
+    protected override void ValuesReference(ReadOnlySpan<T> x, Span<T> y) => ActivationReference.Tanh(x, y);
+
+    /// <inheritdoc />
+    protected override void InputGradientsReference(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        => ActivationReference.TanhBackward(x, y, outputGradient, inputGradient);
 }

@@ -55,7 +55,7 @@ public sealed class Transpose<T> : Module<T> where T : unmanaged, IFloatingPoint
         Span<int> outShape = stackalloc int[input.Rank];
         input.Shape.CopyTo(outShape);
         (outShape[d0], outShape[d1]) = (outShape[d1], outShape[d0]);
-        var output = Implementation == Implementation.Fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
+        var output = _buffers.Output(outShape, ReuseBuffers);
         Swap(input.Data, input.Shape, output.Data, d0, d1);
         if (_inputShape is null || !_inputShape.AsSpan().SequenceEqual(input.Shape)) _inputShape = input.Shape.ToArray();
         if (!_outputShape.AsSpan().SequenceEqual(outShape)) _outputShape = outShape.ToArray();
@@ -71,7 +71,7 @@ public sealed class Transpose<T> : Module<T> where T : unmanaged, IFloatingPoint
         var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
         var (d0, d1) = Dims(inputShape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape, ReuseBuffers) : new Tensor<T>(inputShape);
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         Swap(outputGradient.Data, outputGradient.Shape, dX.Data, d0, d1);
         return dX;
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Reference;
 using CourseNotebooks.Engine.Runtime;
 using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -52,7 +53,8 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
     /// <inheritdoc />
     public Reduction Reduction { get; }
 
-    /// <summary>The code path (fast or naive reference); tests compare the two.</summary>
+    /// <summary>The code path: fast, or the naive reference of the vectorised parts (Reference/LossReference.cs: the
+    /// reduction's sum, the softmax row, the binary cross-entropy); tests compare the two.</summary>
     public Implementation Implementation { get; set; } = Implementation.Fast;
 
     /// <summary>
@@ -95,7 +97,7 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
     private protected T Reduce(Tensor<T> losses)
     {
         _losses = losses;
-        T sum = Implementation == Implementation.Naive ? NaiveSum(losses.Data) : TensorPrimitives.Sum<T>(losses.Data);
+        T sum = Implementation == Implementation.Naive ? LossReference.Sum<T>(losses.Data) : TensorPrimitives.Sum<T>(losses.Data);
         return Reduction == Reduction.Mean ? sum / T.CreateTruncating(MeanDivisor()) : sum;
     }
 
@@ -143,12 +145,5 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
         if (!prediction.SameShape(target))
             throw new ArgumentException(
                 $"{Name}: target shape (must equal the prediction's): expected {prediction.ShapeString}, got {target.ShapeString}.");
-    }
-
-    private static T NaiveSum(T[] values)
-    {
-        double sum = 0;
-        foreach (var v in values) sum += double.CreateTruncating(v);
-        return T.CreateTruncating(sum);
     }
 }

@@ -28,20 +28,9 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
         CheckSameShape(prediction, target);
         // The difference is private scratch: reused while the shape repeats (every element is written below).
         var difference = _difference is not null && _difference.SameShape(prediction) ? _difference : prediction.ZerosLike();
-        var losses = Implementation == Implementation.Naive ? prediction.ZerosLike() : Buffers.Output(prediction.Shape, ReuseBuffers);
-        if (Implementation == Implementation.Naive)
-        {
-            for (int i = 0; i < losses.Length; i++)
-            {
-                difference.Data[i] = prediction.Data[i] - target.Data[i];
-                losses.Data[i] = difference.Data[i] * difference.Data[i];
-            }
-        }
-        else
-        {
-            TensorPrimitives.Subtract<T>(prediction.Data, target.Data, difference.Data);
-            TensorPrimitives.Multiply<T>(difference.Data, difference.Data, losses.Data);
-        }
+        var losses = Buffers.Output(prediction.Shape, ReuseBuffers);
+        TensorPrimitives.Subtract<T>(prediction.Data, target.Data, difference.Data);
+        TensorPrimitives.Multiply<T>(difference.Data, difference.Data, losses.Data);
         _difference = difference;
         return losses;
     }
@@ -50,15 +39,9 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
     protected override Tensor<T> Gradient(Tensor<T> lossGradient)
     {
         var difference = _difference!;
-        var dX = Implementation == Implementation.Naive ? difference.ZerosLike() : Buffers.InputGradient(difference.Shape, ReuseBuffers);
-        T two = T.CreateTruncating(2);
-        if (Implementation == Implementation.Naive)
-            for (int i = 0; i < dX.Length; i++) dX.Data[i] = two * difference.Data[i] * lossGradient.Data[i];
-        else
-        {
-            TensorPrimitives.Multiply<T>(difference.Data, lossGradient.Data, dX.Data);
-            TensorPrimitives.Multiply(dX.Data, two, dX.Data);
-        }
+        var dX = Buffers.InputGradient(difference.Shape, ReuseBuffers);
+        TensorPrimitives.Multiply<T>(difference.Data, lossGradient.Data, dX.Data);
+        TensorPrimitives.Multiply(dX.Data, T.CreateTruncating(2), dX.Data);
         return dX;
     }
 }

@@ -60,18 +60,4 @@ public static class Softmax
         return max + T.Log(sum);
     }
 
-    /// <summary>The same as <see cref="Row{T}"/> with plain loops: the reference for tests.</summary>
-    internal static T RowNaive<T>(ReadOnlySpan<T> row, Span<T> probabilities) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T max = T.NegativeInfinity;
-        foreach (var v in row) if (v > max || T.IsNaN(v)) max = v;
-        T sum = T.Zero;
-        for (int j = 0; j < row.Length; j++)
-        {
-            probabilities[j] = T.Exp(row[j] - max);
-            sum += probabilities[j];
-        }
-        for (int j = 0; j < row.Length; j++) probabilities[j] /= sum;
-        return max + T.Log(sum);
-    }
 }
