@@ -38,9 +38,6 @@ internal sealed class ConvCore<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public ConvKernel? ForcedKernel { get; set; }
 
-    // Below this many multiply-adds a call stays on one thread: waking the workers would cost more than they save.
-    private const long ParallelThreshold = 1 << 18;
-
     // Largest OCg * Cg*KH*KW for which the direct weight gradient is used: on small grids each worker keeps one vector
     // per weight (up to 64 bytes for float), 4 MiB at this limit. Measured faster than im2col + GEMM at 16 x 200 and 64 x 576.
     private const int DirectWeightGradientLimit = 65536;
@@ -190,7 +187,7 @@ internal sealed class ConvCore<T> where T : unmanaged, IFloatingPointIeee754<T>
     private int ForEachSample<TBody>(int n, long workPerSample, TBody body, SampleSplit split = SampleSplit.Fixed)
         where TBody : struct, ISampleRange
     {
-        int workers = WorkerPool.WorkersFor(n, workPerSample * n, ParallelThreshold);
+        int workers = ParallelPolicy.WorkersFor(n, workPerSample * n, ParallelPolicy.ConvolutionMultiplyAdds);
         Prepare(workers);
         if (workers == 1) body.Run(0, 0, n);
         else if (split == SampleSplit.Balanced) WorkerPool.RunBalanced(n, workers, body);

@@ -40,12 +40,12 @@ internal sealed class PoolCore<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             // float rows of 4+ windows: the vector kernel at the widest width that fits the row (same picks, same bits).
             var kernel = Pool2x2Vector.For<T>(ow);
-            PlaneLoop.Run(planes, (long)planes * oh * ow * 4, kernel != Pool2x2Kernel.Scalar ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps,
+            PlaneLoop.Run(planes, (long)planes * oh * ow * 4, kernel != Pool2x2Kernel.Scalar ? ParallelPolicy.VectorPoolTaps : ParallelPolicy.ScalarPoolTaps,
                 new MaxForward2x2(x, y, argmax, h, w, oh, ow, kernel));
             return;
         }
         var (rows, cols) = Tables(max: true, p, h, w, oh, ow);
-        PlaneLoop.Run(planes, (long)planes * oh * ow * p.KH * p.KW, PlaneLoop.ScalarTaps,
+        PlaneLoop.Run(planes, (long)planes * oh * ow * p.KH * p.KW, ParallelPolicy.ScalarPoolTaps,
             new MaxForwardGeneral(x, y, argmax, rows, cols, h, w, oh, ow, p.DH, p.DW));
     }
 
@@ -54,7 +54,7 @@ internal sealed class PoolCore<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         var kernel = FitsPlain2x2(p, h, w, oh, ow) ? Pool2x2Vector.For<T>(ow) : Pool2x2Kernel.Scalar;
         bool vector = kernel != Pool2x2Kernel.Scalar;
-        PlaneLoop.Run(planes, (long)planes * oh * ow * (vector ? 4 : 1), vector ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps,
+        PlaneLoop.Run(planes, (long)planes * oh * ow * (vector ? 4 : 1), vector ? ParallelPolicy.VectorPoolTaps : ParallelPolicy.ScalarPoolTaps,
             new MaxBackwardPlanes(dY, argmax, dX, h, w, oh, ow, kernel));
     }
 
@@ -171,12 +171,12 @@ internal sealed class PoolCore<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var kernel = Pool2x2Vector.For<T>(ow);
             bool vector = kernel != Pool2x2Kernel.Scalar;
-            PlaneLoop.Run(planes, (long)planes * oh * ow * 4, vector ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps,
+            PlaneLoop.Run(planes, (long)planes * oh * ow * 4, vector ? ParallelPolicy.VectorPoolTaps : ParallelPolicy.ScalarPoolTaps,
                 new AvgForward2x2(x, y, h, w, oh, ow, kernel, divisorOverride ?? 4));
             return;
         }
         var (rows, cols) = Tables(max: false, p, h, w, oh, ow);
-        PlaneLoop.Run(planes, (long)planes * oh * ow * p.KH * p.KW, PlaneLoop.ScalarTaps,
+        PlaneLoop.Run(planes, (long)planes * oh * ow * p.KH * p.KW, ParallelPolicy.ScalarPoolTaps,
             new AvgForwardGeneral(x, y, rows, cols, h, w, oh, ow, divisorOverride, countIncludePad));
     }
 
@@ -187,12 +187,12 @@ internal sealed class PoolCore<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var kernel = Pool2x2Vector.For<T>(ow);
             bool vector = kernel != Pool2x2Kernel.Scalar;
-            PlaneLoop.Run(planes, (long)planes * oh * ow * 4, vector ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps,
+            PlaneLoop.Run(planes, (long)planes * oh * ow * 4, vector ? ParallelPolicy.VectorPoolTaps : ParallelPolicy.ScalarPoolTaps,
                 new AvgBackward2x2(dY, dX, h, w, oh, ow, kernel, divisorOverride ?? 4));
             return;
         }
         var (rows, cols) = Tables(max: false, p, h, w, oh, ow);
-        PlaneLoop.Run(planes, (long)planes * oh * ow * p.KH * p.KW, PlaneLoop.ScalarTaps,
+        PlaneLoop.Run(planes, (long)planes * oh * ow * p.KH * p.KW, ParallelPolicy.ScalarPoolTaps,
             new AvgBackwardGeneral(dY, dX, rows, cols, h, w, oh, ow, divisorOverride, countIncludePad));
     }
 

@@ -39,15 +39,6 @@ internal static class WorkerPool
     // that can fall in any later call; SemaphoreSlim creates it in its constructor.
     private static readonly SemaphoreSlim s_done = new(0);
 
-    /// <summary>
-    /// The engine's one rule for going parallel: <paramref name="items"/> independent items (samples, planes) holding
-    /// <paramref name="work"/> units of work in all run on min(items, <see cref="EngineSettings.MaxThreads"/>) workers
-    /// when the work reaches <paramref name="threshold"/>, else on the calling thread alone. Callers give the threshold
-    /// in their own unit (a multiply-add of a vector kernel costs far less than a scalar window tap), with the reason.
-    /// </summary>
-    public static int WorkersFor(int items, long work, long threshold) =>
-        items < 2 || work < threshold ? 1 : Math.Min(items, EngineSettings.MaxThreads);
-
     /// <summary>Runs <paramref name="body"/> for workers 0 .. <paramref name="workers"/> - 1 over samples 0 .. n-1 and waits for all of them.</summary>
     /// <exception cref="AggregateException">A worker threw; holds what each failing worker threw, as Parallel.For does.</exception>
     public static void Run<TBody>(int n, int workers, TBody body) where TBody : struct, ISampleRange =>
