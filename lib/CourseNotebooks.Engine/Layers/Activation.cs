@@ -21,7 +21,10 @@ namespace CourseNotebooks.Engine.Layers;
 public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly StepBuffers<T> _buffers = new();
-    private Tensor<T>? _input, _output;
+    /// <summary>What Backward needs from the last Forward: its input x and output y.</summary>
+    private readonly record struct Cache(Tensor<T> Input, Tensor<T> Output);
+
+    private Cache? _cache;
 
     /// <inheritdoc />
     public sealed override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
@@ -34,7 +37,7 @@ public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPo
         var y = naive ? input.ZerosLike() : _buffers.Output(input.Shape, ReuseBuffers);
         if (naive) ValuesReference(input.Data, y.Data);
         else Values(input.Data, y.Data);
-        (_input, _output) = (input, y);
+        _cache = new Cache(input, y);
         return y;
     }
 
@@ -42,8 +45,7 @@ public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPo
     public sealed override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var y = _output ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        var x = _input!;
+        var (x, y) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
         var dX = naive ? y.ZerosLike() : _buffers.InputGradient(y.Shape, ReuseBuffers);

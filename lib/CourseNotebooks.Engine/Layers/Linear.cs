@@ -19,7 +19,10 @@ namespace CourseNotebooks.Engine.Layers;
 /// </remarks>
 public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _input;
+    /// <summary>What Backward needs from the last Forward: its input.</summary>
+    private readonly record struct Cache(Tensor<T> Input);
+
+    private Cache? _cache;
 
     private readonly StepBuffers<T> _buffers = new();
 
@@ -103,7 +106,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
         if (Implementation == Implementation.Naive) LinearReference.Forward(m, n, k, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
         else ForwardFast(m, n, k, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
-        _input = input;
+        _cache = new Cache(input);
         return y;
     }
 
@@ -117,7 +120,7 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private Tensor<T>? BackwardCore(Tensor<T> outputGradient, bool inputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        var input = (_cache ?? throw ShapeCheck.BackwardBeforeForward(Name)).Input;
         Span<int> expected = stackalloc int[input.Rank];
         OutputShape(input.Shape, expected);
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);

@@ -26,11 +26,16 @@ namespace CourseNotebooks.Engine.Layers;
 /// </remarks>
 public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // What Backward needs, kept across steps and rewritten in place by each Forward (a warmed-up training step
-    // allocates nothing): _source[o] is the input element written to output element o, or -1 for the zeros;
-    // _indices a copy of the indices the Forward used (the caller may change its array afterwards).
+    /// <summary>
+    /// What Backward needs from the last Forward: its shapes; Source[o], the input element written to output element o
+    /// (-1 for the zeros); Indices, a copy of the indices it used (the caller may change its array afterwards).
+    /// </summary>
+    private readonly record struct Cache(int[] InputShape, int[] OutputShape, int[] Source, int[] Indices);
+
+    private Cache? _cache;
+
+    // The cache's storage, kept across steps and rewritten in place by each Forward: a warmed-up step allocates nothing.
     private int[] _inputShape = [], _outputShape = [], _source = [], _indices = [];
-    private bool _hasForward;
     private readonly StepBuffers<T> _buffers = new();
 
     /// <summary>A square unpool: kernel k x k, stride (default = kernelSize), padding.</summary>
@@ -153,6 +158,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         }
         if (size.H < 1 || size.W < 1)
             throw new ArgumentException($"{Name}: output size: expected at least 1x1, got {size.H}x{size.W} (input shape {input.ShapeString}).");
+        _cache = null;   // until this Forward succeeds
         var outShape = KeepShapes(input.Shape, size);
         var output = _buffers.Output(outShape, ReuseBuffers);
         Array.Clear(output.Data);
@@ -166,7 +172,6 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
                 int index = indices[p * inPlane + i];
                 if ((uint)index >= (uint)outPlane)
                 {
-                    _hasForward = false;
                     throw new ArgumentException(
                         $"{Name}: index {index} at input element {p * inPlane + i} is outside the {size.H}x{size.W} output plane (expected 0..{outPlane - 1}).");
                 }
@@ -175,7 +180,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             }
         if (_indices.Length != indices.Length) _indices = new int[indices.Length];
         indices.CopyTo(_indices, 0);
-        _hasForward = true;
+        _cache = new Cache(_inputShape, _outputShape, _source, _indices);
         return output;
     }
 
@@ -193,20 +198,20 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        if (!_hasForward) throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
-        var dX = _buffers.InputGradient(_inputShape, ReuseBuffers);
+        var (inputShape, outputShape, source, indices) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", outputShape, outputGradient.Shape);
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         if (GradientRule == MaxUnpoolGradient.WrittenValueOnly)
         {
             Array.Clear(dX.Data);
-            for (int o = 0; o < _source.Length; o++)
-                if (_source[o] >= 0) dX.Data[_source[o]] = outputGradient.Data[o];
+            for (int o = 0; o < source.Length; o++)
+                if (source[o] >= 0) dX.Data[source[o]] = outputGradient.Data[o];
             return dX;
         }
         // Gather: every input reads the gradient at the position its index names.
-        int inPlane = _inputShape[^2] * _inputShape[^1], outPlane = _outputShape[^2] * _outputShape[^1];
+        int inPlane = inputShape[^2] * inputShape[^1], outPlane = outputShape[^2] * outputShape[^1];
         for (int i = 0; i < dX.Length; i++)
-            dX.Data[i] = outputGradient.Data[i / inPlane * outPlane + _indices[i]];
+            dX.Data[i] = outputGradient.Data[i / inPlane * outPlane + indices[i]];
         return dX;
     }
 

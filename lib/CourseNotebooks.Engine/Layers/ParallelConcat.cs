@@ -29,7 +29,10 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
     private readonly int[] _channels;
     private readonly Tensor<T>?[] _pieces;
     private readonly Tensor<T>?[] _outputs;
-    private int[]? _outputShape;
+    /// <summary>What Backward needs from the last Forward: the output shape and each branch's channel count.</summary>
+    private readonly record struct Cache(int[] OutputShape, int[] Channels);
+
+    private Cache? _cache;
 
     /// <summary>The branches, all fed the same input.</summary>
     /// <exception cref="ArgumentException">No branch is given.</exception>
@@ -115,7 +118,8 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
             offset += c;
             _outputs[b] = null;
         }
-        if (_outputShape is null || !_outputShape.AsSpan().SequenceEqual(outShape)) _outputShape = outShape.ToArray();
+        var kept = _cache is { } c0 && c0.OutputShape.AsSpan().SequenceEqual(outShape) ? c0.OutputShape : outShape.ToArray();
+        _cache = new Cache(kept, _channels);
         return output;
     }
 
@@ -151,7 +155,7 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
     private void SplitGradient(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var outShape = _outputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        var (outShape, channels) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", outShape, outputGradient.Shape);
         int n = outShape[0], total = outShape[1], rest = outputGradient.Length / Math.Max(1, n * total);
         Span<int> shape = stackalloc int[outShape.Length];
@@ -159,7 +163,7 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
         int offset = 0;
         for (int b = 0; b < _branches.Length; b++)
         {
-            int c = _channels[b];
+            int c = channels[b];
             shape[1] = c;
             var piece = _pieces[b];
             if (piece is null || !piece.Shape.SequenceEqual(shape)) _pieces[b] = piece = new Tensor<T>(shape.ToArray());

@@ -33,7 +33,10 @@ namespace CourseNotebooks.Engine.Losses;
 public sealed class BCEWithLogitsLoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tensor<T>? _weight, _posWeight;
-    private Tensor<T>? _logits, _target;
+    /// <summary>What Gradient needs from the last Forward: copies of the logits and the target.</summary>
+    private readonly record struct Cache(Tensor<T> Logits, Tensor<T> Target);
+
+    private Cache? _cache;
     private int[] _weightIndex = [], _posWeightIndex = [];
 
     /// <summary>A BCE-with-logits loss.</summary>
@@ -72,16 +75,16 @@ public sealed class BCEWithLogitsLoss<T> : Loss<T, Tensor<T>> where T : unmanage
             for (int i = 0; i < l.Length; i++)
                 l[i] = WeightAt(i) * ((T.One - y[i]) * LossReference.Softplus(x[i]) + PosWeightAt(i) * y[i] * LossReference.Softplus(-x[i]));
         }
-        _logits = prediction.Clone();
-        _target = target.Clone();
+        _cache = new Cache(prediction.Clone(), target.Clone());
         return losses;
     }
 
     /// <inheritdoc />
     protected override Tensor<T> Gradient(Tensor<T> lossGradient)
     {
-        T[] x = _logits!.Data, y = _target!.Data, g = lossGradient.Data;
-        var dX = _logits.ZerosLike();
+        var (logits, targets) = _cache!.Value;
+        T[] x = logits.Data, y = targets.Data, g = lossGradient.Data;
+        var dX = logits.ZerosLike();
         T[] d = dX.Data;
         if (_weight is null && _posWeight is null)
         {

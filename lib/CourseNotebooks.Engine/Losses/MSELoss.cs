@@ -17,7 +17,10 @@ namespace CourseNotebooks.Engine.Losses;
 /// </remarks>
 public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _difference;
+    /// <summary>What Gradient needs from the last Forward: prediction - target.</summary>
+    private readonly record struct Cache(Tensor<T> Difference);
+
+    private Cache? _cache;
 
     /// <summary>An MSE loss with the given reduction.</summary>
     public MSELoss(Reduction reduction = Reduction.Mean) : base(reduction) { }
@@ -27,18 +30,18 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
     {
         CheckSameShape(prediction, target);
         // The difference is private scratch: reused while the shape repeats (every element is written below).
-        var difference = _difference is not null && _difference.SameShape(prediction) ? _difference : prediction.ZerosLike();
+        var difference = _cache is { } kept && kept.Difference.SameShape(prediction) ? kept.Difference : prediction.ZerosLike();
         var losses = Buffers.Output(prediction.Shape, ReuseBuffers);
         TensorPrimitives.Subtract<T>(prediction.Data, target.Data, difference.Data);
         TensorPrimitives.Multiply<T>(difference.Data, difference.Data, losses.Data);
-        _difference = difference;
+        _cache = new Cache(difference);
         return losses;
     }
 
     /// <inheritdoc />
     protected override Tensor<T> Gradient(Tensor<T> lossGradient)
     {
-        var difference = _difference!;
+        var difference = _cache!.Value.Difference;
         var dX = Buffers.InputGradient(difference.Shape, ReuseBuffers);
         TensorPrimitives.Multiply<T>(difference.Data, lossGradient.Data, dX.Data);
         TensorPrimitives.Multiply(dX.Data, T.CreateTruncating(2), dX.Data);
