@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace CourseNotebooks.Exercises;
 
-/// <summary>The values of all probes of one hidden check, in order.</summary>
+/// <summary>The values of all probes of one hidden check, in order. Introduced in notebook 01-convolution.</summary>
 /// <param name="Name">The exercise's name.</param>
 /// <param name="Values">One value per probe.</param>
 public sealed record ProbeRun(string Name, IReadOnlyList<ProbeValue> Values)

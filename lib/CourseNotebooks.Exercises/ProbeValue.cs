@@ -4,7 +4,7 @@ using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Exercises;
 
-/// <summary>What one probe of a hidden check produced: numbers, text, or the exception it threw.</summary>
+/// <summary>What one probe of a hidden check produced: numbers, text, or the exception it threw. Introduced in notebook 01-convolution.</summary>
 /// <param name="Numbers">A number, or the numbers of an array, tensor or sequence, as doubles (null otherwise).</param>
 /// <param name="Text">A string or other non-numeric value's text (null for numbers).</param>
 /// <param name="Error">The exception's type and message when the probe threw (null otherwise).</param>

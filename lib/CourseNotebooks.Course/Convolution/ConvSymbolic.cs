@@ -9,13 +9,14 @@ namespace CourseNotebooks.Course.Convolution;
 /// <summary>
 /// One product in a single-channel convolution: weight w_Weight times input a_Input contributes to output z_Output
 /// (all 1-based, row-major, as on the slides). The forward pass and both gradients are sums over these triples.
+/// Introduced in notebook 03-backprop-conv.
 /// </summary>
 /// <param name="Weight">i in w_i, 1..KH*KW.</param>
 /// <param name="Input">j in a_j, 1..H*W.</param>
 /// <param name="Output">k in z_k, 1..OH*OW.</param>
 public readonly record struct ConvTerm(int Weight, int Input, int Output);
 
-/// <summary>Which equation a slide line states.</summary>
+/// <summary>Which equation a slide line states. Introduced in notebook 03-backprop-conv.</summary>
 public enum SlideLineKind
 {
     /// <summary><c>z_k = sum of w_i a_j</c>; terms are (weight, input) pairs.</summary>
@@ -31,6 +32,7 @@ public enum SlideLineKind
 /// <summary>
 /// One equation as written on a slide, in structured form: e.g. dL/dw7 = a11 dz1 + a3 dz2 is
 /// (WeightGradient, 7, [(11, 1), (3, 2)]). Built directly or by <see cref="ConvSymbolic.Parse"/>.
+/// Introduced in notebook 03-backprop-conv.
 /// </summary>
 /// <param name="Kind">Which equation.</param>
 /// <param name="Index">k of z_k, i of w_i or j of a_j.</param>
@@ -38,7 +40,7 @@ public enum SlideLineKind
 /// <param name="Partial">True when the slide elides terms ("\dots"): missing terms are then not reported.</param>
 public sealed record SlideLine(SlideLineKind Kind, int Index, IReadOnlyList<(int First, int Second)> Terms, bool Partial = false);
 
-/// <summary>A term whose key matches but whose partner differs, e.g. key z3: derivation a11, slide a1.</summary>
+/// <summary>A term whose key matches but whose partner differs, e.g. key z3: derivation a11, slide a1. Introduced in notebook 03-backprop-conv.</summary>
 /// <param name="Key">The index that identifies the term: the w of a z line, the z of a gradient line.</param>
 /// <param name="Expected">The partner the derivation gives (an a for z and dL/dw lines, a w for dL/da lines).</param>
 /// <param name="Actual">The partner the slide writes.</param>
@@ -47,6 +49,7 @@ public sealed record TermMismatch(int Key, int Expected, int Actual);
 /// <summary>
 /// How a slide line differs from the derivation. Each term is identified by its key (the w in a z line; the z in a
 /// gradient line: a weight meets each output at most once, and an input meets each output through one weight).
+/// Introduced in notebook 03-backprop-conv.
 /// </summary>
 /// <param name="Line">The slide line compared.</param>
 /// <param name="Wrong">Keys present on both sides with a different partner.</param>
@@ -79,6 +82,7 @@ public sealed record LineComparison(SlideLine Line, IReadOnlyList<TermMismatch> 
 /// (w_i, a_j, z_k) it lists z_k = sum w_i a_j, dL/dw_i = sum a_j dL/dz_k and dL/da_j = sum w_i dL/dz_k, renders them
 /// in LaTeX as the slides write them, and compares slide lines with the derivation (notebook 03-backprop-conv uses
 /// this to list the slides' errata). Built by <see cref="ConvSymbolic.Derive"/>.
+/// Introduced in notebook 03-backprop-conv.
 /// </summary>
 public sealed class ConvDerivation
 {

@@ -3,7 +3,7 @@ namespace CourseNotebooks.Course.Data;
 /// <summary>
 /// A data file is missing or is not what it should be (bad magic number, truncated, wrong counts, images and
 /// labels that disagree). The message names the file, the problem, and what to run to get a good copy.
-/// Introduced in notebook 01-convolution.
+/// Introduced in notebook 07-training-on-real-data.
 /// </summary>
 public sealed class DataFileException : IOException
 {

@@ -6,7 +6,7 @@ namespace CourseNotebooks.Course.Data;
 
 /// <summary>
 /// One mini-batch: inputs <see cref="X"/> [B, ...] and class labels <see cref="Y"/> [B]; deconstructs as
-/// <c>foreach (var (x, y) in loader)</c>. Introduced in notebook 01-convolution.
+/// <c>foreach (var (x, y) in loader)</c>. Introduced in notebook 18-sgd-parameters-and-l2.
 /// </summary>
 /// <remarks>Both are buffers that the <see cref="DataLoader{T}"/> overwrites for the next batch: copy them
 /// (<c>x.Clone()</c>) to keep one.</remarks>
@@ -14,7 +14,7 @@ public readonly record struct Batch<T>(Tensor<T> X, int[] Y) where T : unmanaged
 
 /// <summary>
 /// Mini-batches over a data set, optionally shuffled, with buffers reused from batch to batch. Introduced in
-/// notebook 01-convolution (mini-batch training, as on the slides' "use mini-batches" advice for big, redundant data).
+/// notebook 18-sgd-parameters-and-l2 (mini-batch training, as on the slides' "use mini-batches" advice for big, redundant data).
 /// </summary>
 /// <remarks>
 /// <para>Each enumeration is one epoch. Every sample appears exactly once per epoch; the last batch is smaller
@@ -112,7 +112,7 @@ public sealed class DataLoader<T> : IEnumerable<Batch<T>> where T : unmanaged, I
     }
 }
 
-/// <summary>Creation helpers for <see cref="DataLoader{T}"/>. Introduced in notebook 01-convolution.</summary>
+/// <summary>Creation helpers for <see cref="DataLoader{T}"/>. Introduced in notebook 18-sgd-parameters-and-l2.</summary>
 public static class DataLoader
 {
     /// <summary>

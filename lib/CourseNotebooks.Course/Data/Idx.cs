@@ -6,7 +6,7 @@ using CourseNotebooks.Engine.Tensors;
 namespace CourseNotebooks.Course.Data;
 
 /// <summary>
-/// Reads and writes IDX files, the format MNIST and Fashion-MNIST ship in. Introduced in notebook 01-convolution.
+/// Reads and writes IDX files, the format MNIST and Fashion-MNIST ship in. Introduced in notebook 07-training-on-real-data.
 /// </summary>
 /// <remarks>
 /// <para>Layout (all integers big-endian): a 4-byte magic number <c>0x00 0x00 type rank</c>, then <c>rank</c>

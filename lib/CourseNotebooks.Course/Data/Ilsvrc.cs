@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace CourseNotebooks.Course.Data;
 
-/// <summary>One year's winner of the ILSVRC classification task.</summary>
+/// <summary>One year's winner of the ILSVRC classification task. Introduced in notebook 06-alexnet.</summary>
 /// <param name="Year">The challenge year (2010 ... 2017).</param>
 /// <param name="Team">The winning team, as the organisers name it (AlexNet's team is "SuperVision").</param>
 /// <param name="Entry">What the entry was, in a few words.</param>

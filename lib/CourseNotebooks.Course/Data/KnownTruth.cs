@@ -2,7 +2,7 @@ using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Course.Data;
 
-/// <summary>Points with a label each (the cluster a point was drawn from; all 0 for structureless noise).</summary>
+/// <summary>Points with a label each (the cluster a point was drawn from; all 0 for structureless noise). Introduced in notebook 11-tsne-maps.</summary>
 /// <param name="Points">The points, [N, D].</param>
 /// <param name="Labels">The generating cluster of each point, 0 .. clusters - 1.</param>
 public sealed record LabeledPoints(Tensor<double> Points, int[] Labels)

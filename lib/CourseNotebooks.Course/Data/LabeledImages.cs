@@ -4,7 +4,8 @@ namespace CourseNotebooks.Course.Data;
 
 /// <summary>
 /// A set of images with one class label each: what <see cref="Datasets"/> loads. Introduced in notebook
-/// 01-convolution. PyTorch: a torchvision.datasets.MNIST / FashionMNIST with its ToTensor transform already applied.
+/// 07-training-on-real-data (01-convolution already trains on one, without naming it). PyTorch: a
+/// torchvision.datasets.MNIST / FashionMNIST with its ToTensor transform already applied.
 /// </summary>
 public sealed class LabeledImages
 {

@@ -7,6 +7,7 @@ namespace CourseNotebooks.Course.Embeddings;
 /// <summary>
 /// The nearest codes by Hamming distance: indices [Q, k] into the searched codes and the Hamming distances [Q, k],
 /// nearest first, ties by the lower index (as <see cref="NearestNeighbors"/> orders them).
+/// Introduced in notebook 12-retrieval-with-codes.
 /// </summary>
 /// <param name="Index">Row indices into the searched codes, [queries, k].</param>
 /// <param name="Distance">The matching Hamming distances (differing bits), [queries, k], ascending.</param>

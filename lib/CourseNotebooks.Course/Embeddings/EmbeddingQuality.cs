@@ -4,7 +4,7 @@ using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Course.Embeddings;
 
-/// <summary>The centre and size of each labelled group of points: what a map keeps or loses of the data's clusters.</summary>
+/// <summary>The centre and size of each labelled group of points: what a map keeps or loses of the data's clusters. Introduced in notebook 11-tsne-maps.</summary>
 /// <param name="Classes">The distinct labels, ascending; row c of the other members belongs to Classes[c].</param>
 /// <param name="Counts">Points per class.</param>
 /// <param name="Centroids">The mean point of each class, [C, D].</param>

@@ -6,6 +6,7 @@ namespace CourseNotebooks.Course.Embeddings;
 
 /// <summary>
 /// The k nearest neighbours of each query row: indices [Q, k] and squared Euclidean distances [Q, k], nearest first.
+/// Introduced in notebook 11-tsne-maps.
 /// </summary>
 /// <param name="Index">Row indices into the searched data, [queries, k], nearest first; ties keep the lower index.</param>
 /// <param name="SquaredDistance">The matching squared distances, [queries, k], ascending.</param>
@@ -24,6 +25,7 @@ public sealed record NeighborList(IndexTensor Index, Tensor<double> SquaredDista
 /// smallest in a bounded max-heap, O(N log k) per query instead of a full sort. t-SNE's sparse affinities use it
 /// internally; introduced in notebook 11-tsne-maps (through <see cref="EmbeddingQuality"/>: kNN accuracy and
 /// trustworthiness of the maps) and used for similar-image search in 12-retrieval-with-codes.
+/// Introduced in notebook 11-tsne-maps.
 /// </summary>
 /// <remarks>
 /// Rows of rank-above-2 tensors are flattened ([N, C, H, W] reads as [N, C*H*W]). Exact, not approximate: at

@@ -327,7 +327,7 @@ public sealed class Pca
     }
 }
 
-/// <summary>How <see cref="Pca.Fit(double[,], int?, PcaSolver)"/> decomposes the centred data (sklearn: svd_solver).</summary>
+/// <summary>How <see cref="Pca.Fit(double[,], int?, PcaSolver)"/> decomposes the centred data (sklearn: svd_solver). Introduced in notebook 10-autoencoder-vs-pca.</summary>
 public enum PcaSolver
 {
     /// <summary>Thin QR then SVD of the centred data: full precision for every variance (sklearn: "full").</summary>

@@ -86,7 +86,7 @@ public sealed record TsneOptions
     public int ProgressInterval { get; init; } = 50;
 }
 
-/// <summary>The output of t-SNE: the map [N, Dimensions], the final KL(P || Q), the learning rate used.</summary>
+/// <summary>The output of t-SNE: the map [N, Dimensions], the final KL(P || Q), the learning rate used. Introduced in notebook 11-tsne-maps.</summary>
 /// <param name="Embedding">The low-dimensional points, one row per input sample, [N, Dimensions].</param>
 /// <param name="KlDivergence">KL(P || Q) at the final map (Barnes-Hut: with its approximate normalisation Z).</param>
 /// <param name="LearningRate">The step size used (resolves "auto").</param>

@@ -9,7 +9,8 @@ namespace CourseNotebooks.Course.Networks;
 
 /// <summary>
 /// Saves and loads a module's parameters in a small versioned binary file, so a long training run can be resumed
-/// and a trained model reused in a later notebook. Introduced in notebook 06-alexnet.
+/// and a trained model reused later. Introduced in notebook 07-training-on-real-data, which names it for keeping the
+/// network it trains (the notebook itself writes no file).
 /// PyTorch: torch.save(model.state_dict(), path) / model.load_state_dict(torch.load(path)) (parameters only).
 /// </summary>
 /// <remarks>

@@ -7,6 +7,7 @@ namespace CourseNotebooks.Course.Networks;
 
 /// <summary>
 /// One row of a <see cref="ModelSummary"/>: a leaf layer with its shapes and costs for one forward pass.
+/// Introduced in notebook 06-alexnet.
 /// </summary>
 /// <param name="Index">Row number, 0-based, in forward order.</param>
 /// <param name="Path">Position in the model as dotted child indices ("3", or "1.0" inside a nested Sequential),

@@ -7,6 +7,7 @@ namespace CourseNotebooks.Course.Networks;
 /// <summary>
 /// Ready-made architectures of the lecture, built from the library's layers so that summaries, parameter counts
 /// and training all run on the real thing.
+/// Introduced in notebook 06-alexnet.
 /// </summary>
 public static class Models
 {

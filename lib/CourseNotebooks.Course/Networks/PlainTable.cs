@@ -7,6 +7,7 @@ namespace CourseNotebooks.Course.Networks;
 /// <c>ToString</c> and the display library's tables (which add the HTML form). Columns are separated by two spaces,
 /// with a rule under the header and above the footer rows; numbers are right-aligned. Introduced in notebook
 /// 06-alexnet (the model summary).
+/// Introduced in notebook 06-alexnet.
 /// </summary>
 public static class PlainTable
 {

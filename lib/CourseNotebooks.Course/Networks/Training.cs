@@ -16,7 +16,7 @@ namespace CourseNotebooks.Course.Networks;
 public static class Training
 {
     /// <summary>What one epoch gave: mean training loss, training accuracy (on the batches as they were
-    /// trained), test accuracy when a test set was given, and the wall time of the epoch.</summary>
+    /// trained), test accuracy when a test set was given, and the wall time of the epoch. Introduced in notebook 05-cnn-as-sparse-mlp.</summary>
     public sealed record EpochResult(int Epoch, double Loss, double TrainAccuracy, double? TestAccuracy, TimeSpan Elapsed)
     {
         /// <summary>Mean cross-entropy on the held-out set after the epoch (evaluation mode), when one was given to
@@ -43,6 +43,7 @@ public static class Training
     /// <summary>
     /// Where training stands after one mini-batch: the running mean loss and accuracy of the epoch so far, and the
     /// throughput since the epoch began. Reported by <see cref="Fit"/> after every batch.
+    /// Introduced in notebook 07-training-on-real-data.
     /// </summary>
     /// <param name="Epoch">1-based epoch.</param>
     /// <param name="Epochs">Epochs in the run.</param>

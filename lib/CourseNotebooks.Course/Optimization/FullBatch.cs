@@ -133,7 +133,7 @@ public sealed class FullBatchObjective
     }
 }
 
-/// <summary>The full-batch methods of the slide "Summary of learning methods", both from MathNet.Numerics.</summary>
+/// <summary>The full-batch methods of the slide "Summary of learning methods", both from MathNet.Numerics. Introduced in notebook 17-learning-methods.</summary>
 public enum FullBatchMethod
 {
     /// <summary>Nonlinear conjugate gradient (MathNet.Numerics.Optimization.ConjugateGradientMinimizer).</summary>
@@ -307,7 +307,7 @@ public static class FullBatch
 }
 
 /// <summary>A full-batch run: its learning curve, the evaluations spent, why it stopped, and MathNet's iteration count
-/// (known only when MathNet itself ended the run).</summary>
+/// (known only when MathNet itself ended the run). Introduced in notebook 17-learning-methods.</summary>
 /// <param name="Curve">Loss against evaluations, examples and time.</param>
 /// <param name="Evaluations">Gradient evaluations spent (each over the whole data set).</param>
 /// <param name="StopReason">"budget spent", "converged (...)" or "stopped by MathNet: ...".</param>

@@ -12,6 +12,7 @@ namespace CourseNotebooks.Course.Optimization;
 /// weight decay visibly moves the end point), where gradient descent with weight decay must end on it, how far apart
 /// two optimizer paths run and how many steps a path needs to settle, the norm of a set of weights, and a training
 /// loop that records training and validation loss after every epoch (the overfitting curves).
+/// Introduced in notebook 18-sgd-parameters-and-l2.
 /// </summary>
 public static class L2Experiments
 {

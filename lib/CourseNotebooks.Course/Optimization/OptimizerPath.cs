@@ -77,6 +77,7 @@ public static class OptimizerPath
 /// <summary>
 /// A recorded optimizer path: the points (X[k], Y[k]) after k steps (k = 0 is the start), the loss at each, and
 /// whether the run stopped because it diverged.
+/// Introduced in notebook 14-sgd-visualized.
 /// </summary>
 /// <param name="Optimizer">The optimizer's name, e.g. "Sgd".</param>
 /// <param name="X">x after each step, start first.</param>

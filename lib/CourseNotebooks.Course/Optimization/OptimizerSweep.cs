@@ -8,7 +8,7 @@ using CourseNotebooks.Engine.Optimizers;
 
 namespace CourseNotebooks.Course.Optimization;
 
-/// <summary>The five update rules notebook 16-optimizer-comparison races against each other.</summary>
+/// <summary>The five update rules notebook 16-optimizer-comparison races against each other. Introduced in notebook 16-optimizer-comparison.</summary>
 public enum OptimizerKind
 {
     /// <summary>Plain SGD: θ ← θ − γ g (<see cref="Sgd{T}"/> without momentum).</summary>
@@ -84,7 +84,7 @@ public sealed record OptimizerRecipe(OptimizerKind Kind, double TypicalLearningR
 /// <summary>
 /// A loss curve of one training run, recorded at evaluation points: the optimizer steps taken, the training
 /// examples processed (forward and backward, the fair unit between full-batch and mini-batch methods), the wall
-/// time spent training (evaluations excluded), and the loss there. Introduced in notebook 16-optimizer-comparison
+/// time spent training (evaluations excluded), and the loss there. Introduced in notebook 17-learning-methods
 /// (used again in 17-learning-methods).
 /// </summary>
 /// <param name="Method">The optimizer's name, e.g. "Adam" or "L-BFGS".</param>
@@ -152,7 +152,7 @@ public sealed record SweepResult<TRun>(OptimizerRecipe Recipe, double[] Learning
     public TRun BestRun => Runs[BestIndex];
 }
 
-/// <summary>One place of a ranking: 1 is the best.</summary>
+/// <summary>One place of a ranking: 1 is the best. Introduced in notebook 16-optimizer-comparison.</summary>
 /// <param name="Place">1-based place; tied scores share a place (1, 2, 2, 4).</param>
 /// <param name="Optimizer">The optimizer's name.</param>
 /// <param name="LearningRate">Its best learning rate in the sweep.</param>

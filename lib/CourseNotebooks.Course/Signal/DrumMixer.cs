@@ -26,7 +26,7 @@ public sealed record DrumSound(string Name, DrumRole Role, float[] Samples);
 /// <summary>The sounds a <see cref="DrumMixer"/> plays, all at one sample rate. Introduced in notebook 08-cnn-for-audio.</summary>
 public sealed record DrumKit(int SampleRate, IReadOnlyList<DrumSound> Sounds);
 
-/// <summary>One hit in a mixed track: when (seconds, exactly on a sample), which sound of the kit, how loud (gain).</summary>
+/// <summary>One hit in a mixed track: when (seconds, exactly on a sample), which sound of the kit, how loud (gain). Introduced in notebook 08-cnn-for-audio.</summary>
 public sealed record DrumHit(double Time, int Sound, float Velocity);
 
 /// <summary>

@@ -178,6 +178,7 @@ public sealed class Conv2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
 /// with PyTorch's default initialisation, the per-layer step buffers and fast path, and the constructor checks.
 /// Each layer keeps its own Forward and Backward, its shapes and its text. Introduced with Conv2d in notebook
 /// 01-convolution.
+/// Introduced in notebook 01-convolution.
 /// </summary>
 /// <remarks>
 /// The geometry is always the convolution's: for ConvTranspose2d, which runs the same arithmetic backwards, its C is

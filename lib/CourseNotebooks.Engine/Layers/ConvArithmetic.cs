@@ -5,6 +5,7 @@ namespace CourseNotebooks.Engine.Layers;
 /// <summary>
 /// The three padding regimes of the convolution-arithmetic guide (Dumoulin and Visin, "A guide to convolution
 /// arithmetic for deep learning", 2016), for a kernel of size k and dilation d (effective size d(k-1)+1).
+/// Introduced in notebook 01-convolution.
 /// </summary>
 public enum ConvPadding
 {

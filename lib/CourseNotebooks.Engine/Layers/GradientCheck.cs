@@ -12,7 +12,7 @@ namespace CourseNotebooks.Engine.Layers;
 /// </summary>
 public static class GradientCheck
 {
-    /// <summary>The outcome: the largest relative error over the input and over each parameter.</summary>
+    /// <summary>The outcome: the largest relative error over the input and over each parameter. Introduced in notebook 03-backprop-conv.</summary>
     /// <param name="InputError">max |analytic - numeric| / max(|analytic| + |numeric|, floor) over dL/dx.</param>
     /// <param name="ParameterErrors">The same, per parameter name.</param>
     public sealed record Result(double InputError, IReadOnlyDictionary<string, double> ParameterErrors)

@@ -3,7 +3,7 @@ using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Layers;
 
-/// <summary>The activation that follows a layer, for <see cref="Init.Gain"/>. PyTorch: calculate_gain's nonlinearity.</summary>
+/// <summary>The activation that follows a layer, for <see cref="Init.Gain"/>. PyTorch: calculate_gain's nonlinearity. Introduced in notebook 06-alexnet.</summary>
 public enum Nonlinearity
 {
     /// <summary>No activation (also Linear and convolution layers themselves): gain 1.</summary>
@@ -25,7 +25,7 @@ public enum Nonlinearity
     Selu,
 }
 
-/// <summary>Which fan Kaiming initialization keeps the variance for. PyTorch: mode="fan_in" / "fan_out".</summary>
+/// <summary>Which fan Kaiming initialization keeps the variance for. PyTorch: mode="fan_in" / "fan_out". Introduced in notebook 06-alexnet.</summary>
 public enum FanMode
 {
     /// <summary>Preserve the variance of activations in the forward pass (default).</summary>

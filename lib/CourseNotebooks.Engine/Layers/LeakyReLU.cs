@@ -7,7 +7,8 @@ namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Leaky ReLU, y = x for x &gt; 0 and negativeSlope * x otherwise, element-wise on any shape: negative inputs
-/// keep a small gradient, so a unit cannot "die". Introduced in notebook 06-alexnet (activation choices).
+/// keep a small gradient, so a unit cannot "die". Introduced in notebook 06-alexnet, beside AlexNet's ReLU, as the
+/// variant later networks use (no notebook trains with it).
 /// PyTorch: torch.nn.LeakyReLU (negative_slope = 0.01).
 /// </summary>
 /// <remarks>dy/dx = 1 for x &gt; 0 and negativeSlope for x &lt;= 0 (at 0 the slope, as PyTorch).</remarks>

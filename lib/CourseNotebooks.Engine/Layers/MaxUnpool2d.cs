@@ -234,6 +234,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
 /// <summary>
 /// How <see cref="MaxUnpool2d{T}"/>'s Backward treats inputs whose indices name the same output position. Planned, with
 /// MaxUnpool2d, for notebook 13-convolutional-autoencoder.
+/// Introduced in notebook 13-convolutional-autoencoder.
 /// </summary>
 public enum MaxUnpoolGradient
 {

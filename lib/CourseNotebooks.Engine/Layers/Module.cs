@@ -9,6 +9,7 @@ namespace CourseNotebooks.Engine.Layers;
 /// <see cref="Backward"/> takes dL/d(output), adds dL/d(parameter) into each parameter's gradient and returns
 /// dL/d(input). There is no autograd tape: every layer writes its own derivative, as the lecture does by hand.
 /// PyTorch: torch.nn.Module (forward) with the backward that autograd would compute.
+/// Introduced in notebook 01-convolution.
 /// </summary>
 public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -7,6 +7,7 @@ namespace CourseNotebooks.Engine.Layers;
 /// A learnable tensor and the gradient of the loss with respect to it. <see cref="Module{T}.Backward"/>
 /// adds into <see cref="Grad"/> (as PyTorch accumulates into .grad); optimizers read it and
 /// <see cref="Module{T}.ZeroGrad"/> clears it. PyTorch: torch.nn.Parameter.
+/// Introduced in notebook 01-convolution.
 /// </summary>
 public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -8,6 +8,7 @@ namespace CourseNotebooks.Engine.Layers;
 /// <summary>
 /// Hyperbolic tangent, y = tanh(x), element-wise on any shape (outputs in (-1, 1)). Used by notebook
 /// 17-learning-methods (its small network's hidden layer). PyTorch: torch.nn.Tanh.
+/// Introduced in notebook 17-learning-methods.
 /// </summary>
 /// <remarks>dy/dx = 1 - y², taken from the cached output; saturates to ±1 without overflow. The fast path is
 /// TensorPrimitives.Tanh except below |x| = 0.55, where that loses relative precision (−0 for x = 1e-8 in float) and

@@ -9,7 +9,8 @@ namespace CourseNotebooks.Engine.Losses;
 /// <summary>
 /// Cross-entropy of class scores against class indices or class probabilities, as torch.nn.CrossEntropyLoss:
 /// per-class weights, label smoothing, ignored targets, and inputs with extra dimensions (one class score vector
-/// per pixel of a segmentation map). Introduced in notebook 03-backprop-conv; used to train every classifier after it.
+/// per pixel of a segmentation map). Introduced in notebook 16-optimizer-comparison (the training loops
+/// of the notebooks before it, Training.Fit, use it inside).
 /// PyTorch: torch.nn.CrossEntropyLoss(weight, ignore_index, reduction, label_smoothing).
 /// </summary>
 /// <remarks>

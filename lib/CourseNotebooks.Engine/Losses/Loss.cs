@@ -10,7 +10,7 @@ namespace CourseNotebooks.Engine.Losses;
 /// A loss function: <see cref="Forward"/> compares a prediction with a target, returns the reduced loss and
 /// caches what <see cref="Backward()"/> needs; <see cref="Backward()"/> returns dL/d(prediction) of the value
 /// Forward returned. Losses are not modules: they end the chain that Module.Backward walks back from.
-/// Introduced in notebook 03-backprop-conv. PyTorch: torch.nn loss modules (the _Loss classes).
+/// Introduced in notebook 16-optimizer-comparison. PyTorch: torch.nn loss modules (the _Loss classes).
 /// </summary>
 /// <typeparam name="T">Element type of the prediction.</typeparam>
 /// <typeparam name="TTarget">The target: a tensor of the prediction's shape, or class indices.</typeparam>
@@ -34,6 +34,7 @@ public interface ILoss<T, in TTarget> where T : unmanaged, IFloatingPointIeee754
 /// <summary>
 /// The shared half of every loss: per-element losses come from the subclass, the reduction and the chain rule
 /// through it live here, so mean, sum and none behave the same way for every loss.
+/// Introduced in notebook 16-optimizer-comparison.
 /// </summary>
 public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -7,7 +7,7 @@ namespace CourseNotebooks.Engine.Losses;
 /// <summary>
 /// Softmax and log-softmax over the last dimension, computed stably by subtracting the row maximum first
 /// (exp never sees a positive argument, so logits of 1e4 do not overflow). Introduced in notebook
-/// 03-backprop-conv (with the cross-entropy loss). PyTorch: torch.softmax(x, dim=-1), torch.log_softmax.
+/// 07-training-on-real-data (the predicted probabilities). PyTorch: torch.softmax(x, dim=-1), torch.log_softmax.
 /// </summary>
 public static class Softmax
 {

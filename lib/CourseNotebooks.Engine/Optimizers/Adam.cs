@@ -164,8 +164,8 @@ public sealed class Adam<T> : AdamBase<T> where T : unmanaged, IFloatingPointIee
 /// <summary>
 /// AdamW: Adam with decoupled weight decay, θ ← θ(1 − γλ) before the Adam step, instead of adding λθ to the
 /// gradient (which Adam would then rescale per weight). Exactly as torch.optim.AdamW.
-/// No notebook uses it yet (16-optimizer-comparison compares <see cref="Adam{T}"/>; 18-sgd-parameters-and-l2 shows the L2
-/// penalty and SGD's coupled weight decay that AdamW decouples).
+/// Introduced in notebook 16-optimizer-comparison beside <see cref="Adam{T}"/>, which that notebook races (no notebook
+/// trains with it; 18-sgd-parameters-and-l2 shows the L2 penalty and SGD's coupled weight decay that AdamW decouples).
 /// </summary>
 /// <remarks>
 /// <para>The algorithm is <see cref="Adam{T}"/>'s with the weight-decay line replaced by θ ← θ − γλθ (applied to θ

@@ -8,6 +8,7 @@ namespace CourseNotebooks.Engine.Tensors;
 /// transpose. op(A) is M x K, op(B) is K x N, C is M x N; lda, ldb, ldc are the row strides of the stored
 /// matrices. This is the core of Linear and of im2col convolution. BLAS: sgemm/dgemm (row-major). Its naive
 /// reference, the same parameters as <see cref="Multiply{T}"/>, is Reference/GemmReference.cs.
+/// Introduced in notebook 05-cnn-as-sparse-mlp.
 /// </summary>
 public static class Gemm
 {
