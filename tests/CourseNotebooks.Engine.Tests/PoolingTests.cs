@@ -305,7 +305,7 @@ public class PoolingTests
         var pool = new MaxPool2d<double>(3, 2, 1, ceilMode: true);
         pool.Forward(DistinctValues(new Random(8), 0.1, 2, 3, 7, 6));
         // Overlapping 3x3 windows with stride 2 share maxima, so indices repeat: the numerical check holds for the
-        // true derivative (WrittenValueOnly), not for PyTorch's rule, which PyTorchParityTests checks.
+        // true derivative (WrittenValueOnly), not for PyTorch's rule, which PyTorchArgumentTests checks.
         var unpool = new MaxUnpool2d<double>(pool) { GradientRule = MaxUnpoolGradient.WrittenValueOnly };
         AssertGradients(unpool, Tensor.Randn<double>(new Random(9), pool.LastIndices!.Shape.ToArray()));
         // The paired unpool restores the pool's input size (7x6), not the default (4-1)*2 - 2 + 3 = 7 per axis.

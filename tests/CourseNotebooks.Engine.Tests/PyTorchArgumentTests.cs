@@ -10,9 +10,10 @@ namespace CourseNotebooks.Engine.Tests;
 /// The PyTorch arguments of CrossEntropyLoss (weight, label_smoothing, probability targets, extra dimensions),
 /// BCEWithLogitsLoss (weight, pos_weight), Upsample (rank, size, non-integer scale) and MaxUnpool2d (duplicate
 /// indices), each checked against values computed here from PyTorch's documented formulas, by hand for small cases,
-/// with the same argument errors, and with numerical gradients in double.
+/// with the same argument errors, and with numerical gradients in double. (No values produced by PyTorch itself are
+/// stored here: the checks are against its documentation.)
 /// </summary>
-public class PyTorchParityTests
+public class PyTorchArgumentTests
 {
     private const double GradientTolerance = 1e-6;
 
