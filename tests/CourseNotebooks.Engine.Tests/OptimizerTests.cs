@@ -1,5 +1,6 @@
 using CourseNotebooks.Engine.Layers;
 using CourseNotebooks.Engine.Optimizers;
+using static CourseNotebooks.Engine.Tests.LayerTestKit;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -183,6 +184,19 @@ public class OptimizerTests
         Assert.Contains($"RmsProp: invalid {what}: expected a value >= 0, got -", ex.Message);
     }
 
+    // The vector loop against Reference/RmsPropReference.cs, bit for bit.
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void RmsPropCenteredMomentum_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new RmsProp<float>([p], 0.01, alpha: 0.9, eps: 1e-6, momentum: 0.5, centered: true), n, steps: 4, seed: n + 4);
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void RmsPropWeightDecay_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new RmsProp<float>([p], 0.01, weightDecay: 0.1), n, steps: 4, seed: n + 5);
+
+
     // ---------- Adam and AdamW ----------
 
     /// <summary>
@@ -300,4 +314,19 @@ public class OptimizerTests
         }
         for (int i = 0; i < 3; i++) Assert.Equal(pd.Value.Data[i], pf.Value.Data[i], 1e-4);
     }
+
+    // The vector loop (UpdateLoop: whole vectors, then a zero-padded tail) against Reference/AdamReference.cs, bit for bit.
+
+    /// <summary>Lengths around the vector width: whole vectors, a tail, both.</summary>
+    public static TheoryData<int> Lengths => [1, 3, 7, 8, 9, 16, 17, 31, 33, 100];
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Adam_AmsGrad_WeightDecay_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new Adam<float>([p], 0.01, betas: (0.8, 0.95), eps: 1e-6, weightDecay: 0.1, amsgrad: true), n, steps: 5, seed: n);
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void AdamW_Maximize_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new AdamW<float>([p], 0.02, weightDecay: 0.05, maximize: true), n, steps: 4, seed: n + 1);
 }
