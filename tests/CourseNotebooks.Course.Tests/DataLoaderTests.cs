@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using CourseNotebooks.Course.Data;
 using CourseNotebooks.Engine.Tensors;

@@ -2,7 +2,6 @@ using System.Numerics;
 using System.Runtime.Intrinsics;
 using CourseNotebooks.Engine.Kernels;
 using CourseNotebooks.Engine.Layers;
-using CourseNotebooks.Engine.Runtime;
 using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;

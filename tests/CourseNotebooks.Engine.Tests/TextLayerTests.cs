@@ -1,5 +1,4 @@
 using CourseNotebooks.Engine.Layers;
-using CourseNotebooks.Engine.Optimizers;
 using CourseNotebooks.Engine.Runtime;
 using CourseNotebooks.Engine.Tensors;
 using static CourseNotebooks.Engine.Tests.LayerTestKit;

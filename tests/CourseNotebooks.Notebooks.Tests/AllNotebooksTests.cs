@@ -1,6 +1,5 @@
 using CourseNotebooks.Grading;
 using CourseNotebooks.Host;
-using CourseNotebooks.Engine.Layers;
 using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;

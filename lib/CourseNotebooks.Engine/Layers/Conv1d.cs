@@ -1,5 +1,4 @@
 using System.Numerics;
-using CourseNotebooks.Engine.Kernels;
 using CourseNotebooks.Engine.Reference;
 using CourseNotebooks.Engine.Runtime;
 using CourseNotebooks.Engine.Tensors;

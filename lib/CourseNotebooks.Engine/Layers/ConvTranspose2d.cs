@@ -1,9 +1,7 @@
 using System.Numerics;
-using CourseNotebooks.Engine.Kernels;
 using CourseNotebooks.Engine.Reference;
 using CourseNotebooks.Engine.Runtime;
 using CourseNotebooks.Engine.Tensors;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CourseNotebooks.Engine.Layers;
 

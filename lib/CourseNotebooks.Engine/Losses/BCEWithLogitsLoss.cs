@@ -1,6 +1,5 @@
 using System.Numerics;
 using CourseNotebooks.Engine.Kernels;
-using CourseNotebooks.Engine.Layers;
 using CourseNotebooks.Engine.Reference;
 using CourseNotebooks.Engine.Runtime;
 using CourseNotebooks.Engine.Tensors;

@@ -1,5 +1,4 @@
 using System.Numerics;
-using CourseNotebooks.Engine.Layers;
 
 namespace CourseNotebooks.Engine.Reference;
 

@@ -3,7 +3,6 @@ using CourseNotebooks.Charts;
 using CourseNotebooks.Cli;
 using Microsoft.DotNet.Interactive.Formatting;
 using Xunit.Abstractions;
-using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Notebooks.Tests.Browser;
 
