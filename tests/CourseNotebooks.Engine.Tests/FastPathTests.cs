@@ -69,6 +69,26 @@ public class FastPathTests
         }
     }
 
+    /// <summary>A result handed out before reuse was turned on is the caller's: the buffers never refill it afterwards.</summary>
+    [Fact]
+    public void TurningReuseOn_NeverRefillsAResultHandedOutBefore()
+    {
+        var random = new Random(6);
+        var conv = new Conv2d<float>(2, 3, 3, padding: 1, seed: 1);
+        var x = Tensor.Randn<float>(random, 2, 2, 6, 6);
+        var dY = Tensor.Randn<float>(random, 2, 3, 6, 6);
+        var kept = conv.Forward(x);
+        var copy = kept.Clone();
+        conv.Backward(dY);
+        conv.ReuseBuffers = true;
+        for (int step = 0; step < 3; step++)
+        {
+            Assert.NotSame(kept, conv.Forward(Tensor.Randn<float>(random, 2, 2, 6, 6)));
+            conv.Backward(dY);
+        }
+        Assert.Equal(copy.Data, kept.Data);
+    }
+
     [Fact]
     public void ReuseBuffers_SetOnAModel_ReachesEveryLayer_AndRefillsTheStepsTensors()
     {

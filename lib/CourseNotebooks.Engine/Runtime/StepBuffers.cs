@@ -17,7 +17,7 @@ namespace CourseNotebooks.Engine.Runtime;
 /// returned it, and <see cref="InputGradient"/> the previous input gradient if a Forward came after the Backward that
 /// returned it. So the result of Forward is overwritten by the next Forward that follows a Backward, while two Forward
 /// calls in a row (evaluation between epochs, comparing inputs) always get separate tensors. A tensor handed out with
-/// reuse off is never kept, so turning reuse on later cannot overwrite it. Layers use it on the fast path only, so a
+/// reuse off is never handed out again: turning reuse on later lets it go (see Claim). Layers use it on the fast path only, so a
 /// naive reference result is always a tensor of its own. Tensors handed out, new or reused, are not cleared: the
 /// callers overwrite every element.
 /// </remarks>
@@ -34,7 +34,8 @@ internal sealed class StepBuffers<T> where T : unmanaged, IFloatingPointIeee754<
     /// </summary>
     public Tensor<T> Output(ReadOnlySpan<int> shape, bool reuse)
     {
-        var output = reuse ? Take(ref _output, ref _spareOutput, shape, reuse: _backwardSinceForward) : Hold(ref _heldOutputs, NewUnwritten(shape));
+        Claim(ref _outputs, ref _output, ref _spareOutput, reuse);
+        var output = Take(ref _output, ref _spareOutput, shape, reuse: reuse && _backwardSinceForward);
         _backwardSinceForward = false;
         _forwardSinceBackward = true;
         return output;
@@ -46,10 +47,32 @@ internal sealed class StepBuffers<T> where T : unmanaged, IFloatingPointIeee754<
     /// </summary>
     public Tensor<T> InputGradient(ReadOnlySpan<int> shape, bool reuse)
     {
-        var gradient = reuse ? Take(ref _inputGradient, ref _spareInputGradient, shape, reuse: _forwardSinceBackward) : Hold(ref _heldGradients, NewUnwritten(shape));
+        Claim(ref _inputGradients, ref _inputGradient, ref _spareInputGradient, reuse);
+        var gradient = Take(ref _inputGradient, ref _spareInputGradient, shape, reuse: reuse && _forwardSinceBackward);
         _forwardSinceBackward = false;
         _backwardSinceForward = true;
         return gradient;
+    }
+
+    // Whose the kept tensors of each role are: the caller's when they were handed out without reuse.
+    private Owner _outputs, _inputGradients;
+
+    private enum Owner { Buffers, Caller }
+
+    /// <summary>
+    /// Without reuse the two tensors of a role are still kept referenced, as with it (measured on the 2-core test
+    /// machine: dropping each output as soon as it was returned raised the minimum time of LeNet's first convolution
+    /// forward, a fresh 1.6 MB output per call, from 0.37 ms to 0.88 ms, and its median on one thread by a third), but
+    /// they are the caller's: when reuse is turned on they are let go, never handed out again.
+    /// </summary>
+    private static void Claim(ref Owner owner, ref Tensor<T>? current, ref Tensor<T>? spare, bool reuse)
+    {
+        if (!reuse) owner = Owner.Caller;
+        else if (owner == Owner.Caller)
+        {
+            (current, spare) = (null, null);
+            owner = Owner.Buffers;
+        }
     }
 
     /// <summary>
@@ -61,21 +84,6 @@ internal sealed class StepBuffers<T> where T : unmanaged, IFloatingPointIeee754<
         _forwardSinceBackward = false;
         _backwardSinceForward = true;
     }
-
-    /// <summary>
-    /// Keeps a reference to the last two tensors handed out without reuse. They belong to the caller and are never
-    /// handed out again or written; the references only change when the garbage collector may take them back.
-    /// Measured on the 2-core test machine: with each output unreferenced at once, LeNet's first convolution forward
-    /// (a fresh 1.6 MB output per call) never again got its output cheaply, its minimum time rising from 0.37 ms to
-    /// 0.88 ms (median about the same); holding the last two, as the buffers did before reuse became opt-in, keeps it.
-    /// </summary>
-    private static Tensor<T> Hold(ref (Tensor<T>? Last, Tensor<T>? BeforeLast) held, Tensor<T> tensor)
-    {
-        held = (tensor, held.Last);
-        return tensor;
-    }
-
-    private (Tensor<T>? Last, Tensor<T>? BeforeLast) _heldOutputs, _heldGradients;
 
     private static Tensor<T> Take(ref Tensor<T>? current, ref Tensor<T>? spare, ReadOnlySpan<int> shape, bool reuse)
     {
