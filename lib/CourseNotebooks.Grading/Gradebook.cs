@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Markdig;
 using CourseNotebooks.Host;
+using Markdig;
 
 namespace CourseNotebooks.Grading;
 
