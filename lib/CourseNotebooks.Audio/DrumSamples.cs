@@ -1,4 +1,5 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Signal;
 
 namespace CourseNotebooks.Audio;
 

@@ -1,4 +1,4 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
 using NAudio.Wave;
 
 namespace CourseNotebooks.Audio;

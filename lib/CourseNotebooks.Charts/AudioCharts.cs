@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Signal;
 using CourseNotebooks.Display;
 using Plotly.NET;
 

@@ -1,4 +1,5 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Embeddings;
+using CourseNotebooks.Engine.Tensors;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;

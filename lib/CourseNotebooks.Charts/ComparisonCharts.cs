@@ -1,4 +1,3 @@
-using CourseNotebooks.Engine;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;

@@ -1,4 +1,4 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Optimization;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using CourseNotebooks.Engine;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;

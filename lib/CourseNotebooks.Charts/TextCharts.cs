@@ -1,4 +1,4 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Tensors;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;

@@ -1,5 +1,7 @@
 using System.Globalization;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Evaluation;
+using CourseNotebooks.Course.Networks;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Tensors;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;

@@ -15,7 +15,8 @@ public static class CourseCommand
     public const string LibraryFolder = "artifacts/notebook-lib";
 
     /// <summary>The assemblies the notebooks load from <see cref="LibraryFolder"/>.</summary>
-    public static readonly string[] LibraryAssemblies = ["CourseNotebooks.Engine.dll", "CourseNotebooks.Charts.dll"];
+    public static readonly string[] LibraryAssemblies =
+        ["CourseNotebooks.Engine.dll", "CourseNotebooks.Course.dll", "CourseNotebooks.Exercises.dll", "CourseNotebooks.Charts.dll"];
 
     /// <summary>The command that builds the library (printed when it is missing).</summary>
     public const string BuildLibraryCommand = "environment/build-library";

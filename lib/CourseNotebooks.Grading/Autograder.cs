@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Grading;
@@ -292,7 +292,7 @@ public sealed class Autograder(AutogradeOptions options, Sandbox sandbox, TextWr
         ProbeRun student;
         try { student = ProbeRun.FromJson(studentJson); }
         catch (FormatException) { return new GroupGrade(group.Key, 0, group.Points, "failed", "the hidden tests returned unreadable values"); }
-        Exercise.Verdict verdict;
+        Verdict verdict;
         try { verdict = Exercise.Compare(reference, student with { Name = reference.Name }, options.Tolerance); }
         catch (ArgumentException) { return new GroupGrade(group.Key, 0, group.Points, "failed", "the hidden tests returned a different number of values than they run"); }
         if (verdict.Correct) return new GroupGrade(group.Key, group.Points, group.Points, "passed", "");

@@ -1,5 +1,5 @@
 using System.Text;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Grading;

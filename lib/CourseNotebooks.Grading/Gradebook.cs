@@ -23,10 +23,13 @@ public static class Gradebook
     public static IReadOnlyList<SubmissionResult> Read(string resultsFolder)
     {
         if (!Directory.Exists(resultsFolder)) return [];
+        // Regular files only, read without following links: a named pipe planted among the results would otherwise
+        // block the merge for ever.
         return [.. Directory.EnumerateFiles(resultsFolder, "*.json", SearchOption.AllDirectories)
+            .Where(f => SubmissionFiles.KindOf(f) == EntryKind.File)
             .Select(f =>
             {
-                try { return SubmissionResult.FromJson(File.ReadAllText(f)); }
+                try { return SubmissionResult.FromJson(Encoding.UTF8.GetString(SubmissionFiles.ReadRegularFile(f))); }
                 catch (FormatException e) { throw new FormatException($"{f}: {e.Message}", e); }
             })
             .OrderBy(r => r.Student, StringComparer.Ordinal).ThenBy(r => r.Notebook, StringComparer.Ordinal)];

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;

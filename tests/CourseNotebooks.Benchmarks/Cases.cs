@@ -1,4 +1,6 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Benchmarks;
 
@@ -58,7 +60,7 @@ public static class Cases
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Action<(T[] A, T[] B, T[] C)>? naiveRun = naive
-            ? s => Engine.Gemm.MultiplyNaive(transposeA, transposeB, m, n, k, T.One, s.A, transposeA ? m : k,
+            ? s => Engine.Reference.GemmReference.Multiply(transposeA, transposeB, m, n, k, T.One, s.A, transposeA ? m : k,
                 s.B, transposeB ? k : n, T.Zero, s.C, n)
             : null;
         return BenchmarkCase.Create(name,
@@ -67,7 +69,7 @@ public static class Cases
                 var random = new Random(42);
                 return (A: Tensor.Randn<T>(random, m * k).Data, B: Tensor.Randn<T>(random, k * n).Data, C: new T[m * n]);
             },
-            s => Engine.Gemm.Multiply(transposeA, transposeB, m, n, k, T.One, s.A, transposeA ? m : k,
+            s => Engine.Tensors.Gemm.Multiply(transposeA, transposeB, m, n, k, T.One, s.A, transposeA ? m : k,
                 s.B, transposeB ? k : n, T.Zero, s.C, n),
             flops: 2.0 * m * n * k,
             naive: naiveRun, peer: peer);

@@ -1,4 +1,10 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Losses;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Benchmarks;
 
@@ -14,7 +20,11 @@ public static class LayerCases
         string? peer = null) =>
         Case(name, make, shape, backward: false, naiveBatch, peer);
 
-    /// <summary>Forward then Backward (a random output gradient; parameter gradients accumulate, never read).</summary>
+    /// <summary>
+    /// Forward then Backward (a random output gradient; parameter gradients accumulate, never read), with the layer's
+    /// buffer reuse on, as the course's training loops run it (<see cref="Module{T}.ReuseBuffers"/>): a warmed-up pair
+    /// allocates nothing. Forward-only cases return a fresh output per call, as a caller gets by default.
+    /// </summary>
     public static BenchmarkCase ForwardBackward(string name, Func<Module<float>> make, int[] shape, int naiveBatch = 0,
         string? peer = null) =>
         Case(name, make, shape, backward: true, naiveBatch, peer);
@@ -29,7 +39,7 @@ public static class LayerCases
         var probe = make();
         double flops = 2.0 * probe.MultiplyAdds(shape) * (backward ? 3 : 1);
         return BenchmarkCase.Create(name,
-            () => (Fast: Prepare(make(), shape, Implementation.Fast), Naive: Prepare(make(), naiveShape, Implementation.Naive)),
+            () => (Fast: Prepare(make(), shape, Implementation.Fast, backward), Naive: Prepare(make(), naiveShape, Implementation.Naive, backward)),
             s => Run(s.Fast, backward),
             flops,
             naive: s => Run(s.Naive, backward),
@@ -38,10 +48,11 @@ public static class LayerCases
     }
 
     private static (Module<float> Layer, Tensor<float> X, Tensor<float> DY) Prepare(Module<float> layer, int[] shape,
-        Implementation implementation)
+        Implementation implementation, bool reuseBuffers)
     {
         var random = new Random(7);
         layer.Implementation = implementation;
+        layer.ReuseBuffers = reuseBuffers;
         var x = Tensor.Randn<float>(random, shape);
         return (layer, x, Tensor.Randn<float>(random, layer.OutputShape(shape)));
     }
@@ -77,7 +88,7 @@ public static class LayerCases
 
     /// <summary>
     /// One training step of <see cref="Models.LeNet{T}"/> on a batch of 64 (zero the gradients, forward, cross-entropy,
-    /// backward, SGD with momentum): the bytes/op column is the allocation per step.
+    /// backward, SGD with momentum), buffer reuse on as in Training.Fit: the bytes/op column is the allocation per step.
     /// </summary>
     public static BenchmarkCase LeNetStep(string name)
     {
@@ -92,7 +103,8 @@ public static class LayerCases
         var random = new Random(5);
         var model = Models.LeNet<float>(seed: 1);
         model.Implementation = implementation;
-        var loss = new CrossEntropyLoss<float> { Implementation = implementation };
+        model.ReuseBuffers = true;
+        var loss = new CrossEntropyLoss<float> { Implementation = implementation, ReuseBuffers = true };
         var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
         var x = Tensor.Uniform<float>(random, 0, 1, shape);
         var labels = Enumerable.Range(0, shape[0]).Select(_ => random.Next(10)).ToArray();
@@ -105,7 +117,7 @@ public static class LayerCases
         };
     }
 
-    /// <summary>One training step of <see cref="Models.ConvAutoencoder{T}"/> (batch 64, MSE against the input, SGD with momentum).</summary>
+    /// <summary>One training step of <see cref="Models.ConvAutoencoder{T}"/> (batch 64, MSE against the input, SGD with momentum), buffer reuse on.</summary>
     public static BenchmarkCase AutoencoderStep(string name)
     {
         int[] shape = [64, 1, 28, 28];
@@ -119,7 +131,8 @@ public static class LayerCases
         var random = new Random(5);
         var model = Models.ConvAutoencoder<float>(seed: 1).Model;
         model.Implementation = implementation;
-        var loss = new MSELoss<float> { Implementation = implementation };
+        model.ReuseBuffers = true;
+        var loss = new MSELoss<float> { Implementation = implementation, ReuseBuffers = true };
         var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
         var x = Tensor.Uniform<float>(random, 0, 1, shape);
         return () =>

@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Embeddings;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Runtime;
 
 namespace CourseNotebooks.Benchmarks;
 

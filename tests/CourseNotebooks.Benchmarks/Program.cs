@@ -3,11 +3,12 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
 using CourseNotebooks.Benchmarks;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Runtime;
 
 // Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2] [--peer FILE]
 // --filter fashion runs the 91 % Fashion-MNIST run of notebook 07 (minutes per thread count; needs environment/fetch-data).
 // --filter part3 runs the part-3 timings: auto-encoder training, PCA and t-SNE on the sample and the full data.
+// --filter wake times the worker pool's own wake-up (the measurement behind Runtime/ParallelPolicy.cs).
 // --peer reads the libtorch peer's JSON from the same session (../shared/libtorch-peer: bench --json FILE) and fills the
 // "torch ms" and "x torch" columns from it; without it they stay empty (figures from another machine mean nothing).
 // Without --threads every case runs on 1 thread and on all cores. Results: a table on stdout and
@@ -112,6 +113,13 @@ if (filter is not null && Part3Runs.Name.Contains(filter, StringComparison.Ordin
 }
 else if (filter is null)
     Console.WriteLine($"({Part3Runs.Name} left out: it takes minutes; run it with --filter part3)");
+
+// The worker pool's own wake-up cost, behind the parallel cut-offs: only with --filter wake.
+if (filter is not null && PoolWake.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))
+{
+    Console.WriteLine();
+    PoolWake.Run();
+}
 
 Directory.CreateDirectory("benchmark-results");
 string path = Path.Combine("benchmark-results", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");

@@ -1,4 +1,8 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Losses;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -7,7 +11,8 @@ namespace CourseNotebooks.Engine.Tests;
 public sealed class EngineSettingsCollection;
 
 /// <summary>
-/// A warmed-up training step reuses its buffers: on one thread the layers, losses and optimizer allocate nothing
+/// A warmed-up training step with buffer reuse on (<see cref="Module{T}.ReuseBuffers"/>, as the course's training
+/// loops run) reuses its buffers: on one thread the layers, losses and optimizer allocate nothing
 /// (measured with GC.GetAllocatedBytesForCurrentThread), and on two threads the convolutions' per-sample loops and the
 /// pooling layers' plane loops run on kept threads instead of Parallel.For, so they allocate nothing either.
 /// </summary>
@@ -16,32 +21,10 @@ public sealed class AllocationTests
 {
     private const int Batch = 8;
 
-    /// <summary>
-    /// Bytes allocated over <paramref name="runs"/> calls after three warm-up calls, with <paramref name="threads"/>
-    /// engine threads, counted on the calling thread (the test runner allocates on its own threads meanwhile). On two
-    /// threads the calling thread is worker 0 and hands the pool the same struct bodies it runs itself; the benchmark
-    /// (bytes/op, all threads) covers the pool's side.
-    /// </summary>
-    private static long BytesAllocated(Action step, int runs = 5, int threads = 1)
-    {
-        int saved = EngineSettings.MaxThreads;
-        EngineSettings.MaxThreads = threads;
-        try
-        {
-            for (int i = 0; i < 3; i++) step();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < runs; i++) step();
-            return GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        finally
-        {
-            EngineSettings.MaxThreads = saved;
-        }
-    }
-
-    /// <summary>Forward then Backward of one module on a fixed random input, with an upstream gradient of ones.</summary>
+    /// <summary>Forward then Backward of one module (buffer reuse on) on a fixed random input, with an upstream gradient of ones.</summary>
     private static Action ForwardBackward(Module<float> module, params int[] inputShape)
     {
+        module.ReuseBuffers = true;
         var x = Tensor.Uniform<float>(new Random(3), -1, 1, inputShape);
         var embedding = module as Embedding<float> ?? (module as Sequential<float>)?.Layers.OfType<Embedding<float>>().FirstOrDefault();
         if (embedding is not null)
@@ -99,7 +82,7 @@ public sealed class AllocationTests
     public void Layer_WarmedUpForwardBackward_AllocatesNothing_OnOneThread(string name)
     {
         var (module, shape) = Layer(name);
-        Assert.Equal(0, BytesAllocated(ForwardBackward(module, shape)));
+        Assert.Equal(0, LayerTestKit.BytesAllocated(ForwardBackward(module, shape)));
     }
 
     [Theory]
@@ -110,7 +93,7 @@ public sealed class AllocationTests
     {
         var (module, shape) = Layer(name);
         shape[0] = 16; // enough work per call for the parallel split
-        Assert.Equal(0, BytesAllocated(ForwardBackward(module, shape), threads: 2));
+        Assert.Equal(0, LayerTestKit.BytesAllocated(ForwardBackward(module, shape), threads: 2));
     }
 
     [Theory]
@@ -128,7 +111,7 @@ public sealed class AllocationTests
             "avg 2x2" => new AvgPool2d<float>(2),
             _ => new AvgPool2d<float>(3, 2, padding: 1),
         };
-        Assert.Equal(0, BytesAllocated(ForwardBackward(module, 64, 16, 32, 32), threads: 2));
+        Assert.Equal(0, LayerTestKit.BytesAllocated(ForwardBackward(module, 64, 16, 32, 32), threads: 2));
     }
 
     /// <summary>
@@ -198,10 +181,10 @@ public sealed class AllocationTests
     [Fact]
     public void CrossEntropyLoss_WarmedUpForwardBackward_AllocatesNothing()
     {
-        var loss = new CrossEntropyLoss<float>();
+        var loss = new CrossEntropyLoss<float> { ReuseBuffers = true };
         var logits = Tensor.Uniform<float>(new Random(4), -2, 2, Batch, 10);
         int[] labels = [1, 0, 9, 3, 3, 7, 2, 5];
-        Assert.Equal(0, BytesAllocated(() =>
+        Assert.Equal(0, LayerTestKit.BytesAllocated(() =>
         {
             loss.Forward(logits, labels);
             loss.Backward();
@@ -211,10 +194,10 @@ public sealed class AllocationTests
     [Fact]
     public void MSELoss_WarmedUpForwardBackward_AllocatesNothing()
     {
-        var loss = new MSELoss<float>();
+        var loss = new MSELoss<float> { ReuseBuffers = true };
         var prediction = Tensor.Uniform<float>(new Random(5), 0, 1, Batch, 1, 6, 6);
         var target = Tensor.Uniform<float>(new Random(6), 0, 1, Batch, 1, 6, 6);
-        Assert.Equal(0, BytesAllocated(() =>
+        Assert.Equal(0, LayerTestKit.BytesAllocated(() =>
         {
             loss.Forward(prediction, target);
             loss.Backward();
@@ -226,53 +209,9 @@ public sealed class AllocationTests
     {
         var model = new Linear<float>(6, 4, seed: 1);
         var optimizer = new Sgd<float>(model.Parameters(), 0.1, momentum: 0.9, weightDecay: 1e-4);
-        Assert.Equal(0, BytesAllocated(() =>
+        Assert.Equal(0, LayerTestKit.BytesAllocated(() =>
         {
             optimizer.ZeroGrad();
-            optimizer.Step();
-        }));
-    }
-
-    [Fact]
-    public void ConvAutoencoder_WarmedUpTrainingStep_AllocatesNothing_OnOneThread()
-    {
-        var model = Models.ConvAutoencoder<float>(seed: 1).Model;
-        var loss = new MSELoss<float>();
-        var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
-        var x = Tensor.Uniform<float>(new Random(8), 0, 1, 16, 1, 28, 28);
-        Assert.Equal(0, BytesAllocated(() =>
-        {
-            optimizer.ZeroGrad();
-            loss.Forward(model.Forward(x), x);
-            model.Backward(loss.Backward());
-            optimizer.Step();
-        }));
-    }
-
-    /// <summary>
-    /// The part-3 models as notebooks 10 and 13 train them (Adam, mean squared error against the input): the dense
-    /// 784-256-32 auto-encoder and the convolutional one with each decoder (max-unpooling with the encoder's saved
-    /// locations, nearest upsampling, transposed convolutions), so Unflatten, MaxUnpool2d and the pools' index reuse
-    /// are covered inside a real step.
-    /// </summary>
-    [Theory]
-    [InlineData("dense")]
-    [InlineData(nameof(DecoderUpsampling.MaxUnpool))]
-    [InlineData(nameof(DecoderUpsampling.Nearest))]
-    [InlineData(nameof(DecoderUpsampling.Transposed))]
-    public void Autoencoder_WarmedUpAdamStep_AllocatesNothing_OnOneThread(string kind)
-    {
-        var model = kind == "dense"
-            ? Models.DenseAutoencoder<float>(784, 256, 32, seed: 1).Model
-            : Models.ConvAutoencoder<float>(Enum.Parse<DecoderUpsampling>(kind), code: 32, seed: 1).Model;
-        var loss = new MSELoss<float>();
-        var optimizer = new Adam<float>(model.Parameters(), 0.003);
-        var x = kind == "dense" ? Tensor.Uniform<float>(new Random(9), 0, 1, Batch, 784) : Tensor.Uniform<float>(new Random(9), 0, 1, Batch, 1, 28, 28);
-        Assert.Equal(0, BytesAllocated(() =>
-        {
-            optimizer.ZeroGrad();
-            loss.Forward(model.Forward(x), x);
-            model.BackwardToParameters(loss.Backward());
             optimizer.Step();
         }));
     }
@@ -285,7 +224,7 @@ public sealed class AllocationTests
         var a = Tensor.Randn<float>(random, 256 * 256).Data;
         var b = Tensor.Randn<float>(random, 256 * 256).Data;
         var c = new float[256 * 256];
-        Assert.Equal(0, BytesAllocated(() => Gemm.Multiply(false, false, 256, 256, 256, 1f, a, 256, b, 256, 0f, c, 256), threads: 2));
+        Assert.Equal(0, LayerTestKit.BytesAllocated(() => Gemm.Multiply(false, false, 256, 256, 256, 1f, a, 256, b, 256, 0f, c, 256), threads: 2));
     }
 
     /// <summary>
@@ -319,7 +258,7 @@ public sealed class AllocationTests
     [InlineData(3, 9, 9)]      // odd sizes: 4 a row, the 128-bit kernel and the clearing of the uncovered row and column
     [InlineData(3, 6, 6)]      // 3 a row, narrower than every vector: the scalar 2x2 loop
     public void MaxPool2d_WarmedUpForwardBackward_AllocatesNothing_OnOneThread(int channels, int h, int w)
-        => Assert.Equal(0, BytesAllocated(ForwardBackward(new MaxPool2d<float>(2), 16, channels, h, w), runs: 10));
+        => Assert.Equal(0, LayerTestKit.BytesAllocated(ForwardBackward(new MaxPool2d<float>(2), 16, channels, h, w), runs: 10));
 
     [Theory]
     [InlineData(false)]
@@ -328,16 +267,17 @@ public sealed class AllocationTests
     {
         const int batch = 16;
         var random = new Random(7);
-        var model = Models.LeNet<float>(seed: 1);
-        var loss = new CrossEntropyLoss<float>();
+        var model = TestNetworks.LeNet<float>(seed: 1);
+        model.ReuseBuffers = true;
+        var loss = new CrossEntropyLoss<float> { ReuseBuffers = true };
         var optimizer = new Sgd<float>(model.Parameters(), 0.05, momentum: 0.9);
         var x = Tensor.Uniform<float>(random, 0, 1, batch, 1, 28, 28);
         var labels = Enumerable.Range(0, batch).Select(_ => random.Next(10)).ToArray();
-        long step = BytesAllocated(() =>
+        long step = LayerTestKit.BytesAllocated(() =>
         {
             optimizer.ZeroGrad();
             loss.Forward(model.Forward(x), labels);
-            if (parametersOnly) model.BackwardToParameters(loss.Backward());   // the step Training.Fit takes
+            if (parametersOnly) model.BackwardToParameters(loss.Backward());   // the step the course's Training.Fit takes
             else model.Backward(loss.Backward());
             optimizer.Step();
         }, runs: 10);

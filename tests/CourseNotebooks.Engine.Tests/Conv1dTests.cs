@@ -1,4 +1,8 @@
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
 using static CourseNotebooks.Engine.Tests.ConvTestSupport;
+
+using static CourseNotebooks.Engine.Tests.LayerTestKit;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -34,19 +38,10 @@ public class Conv1dTests
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void Conv1d_FastPath_MatchesNaiveReference(string spec)
+    public void Conv1d_FastPath_MatchesItsReference(string spec)
     {
-        var random = new Random(37);
-        var (fast, shape) = Build<float>(spec, seed: 2);
-        var (naive, _) = Build<float>(spec, seed: 2);
-        naive.Implementation = Implementation.Naive;
-        var x = Tensor.Randn<float>(random, shape);
-        var y = fast.Forward(x);
-        Assert.True(MaxRelativeDifference(y, naive.Forward(x)) < 1e-4);
-        var dOut = Tensor.Randn<float>(random, y.Shape.ToArray());
-        Assert.True(MaxRelativeDifference(fast.Backward(dOut), naive.Backward(dOut)) < 1e-4);
-        foreach (var (p, q) in fast.Parameters().Zip(naive.Parameters()))
-            Assert.True(MaxRelativeDifference(p.Grad, q.Grad) < 1e-4, $"{p.Name} gradient differs");
+        var shape = Build<float>(spec, seed: 2).InputShape;
+        AssertFastMatchesReference(() => Build<float>(spec, seed: 2).Conv, Tensor.Randn<float>(new Random(37), shape), seed: 38, tolerance: 1e-4);
     }
 
     [Fact]

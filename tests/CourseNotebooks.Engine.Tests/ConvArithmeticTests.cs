@@ -1,3 +1,5 @@
+using CourseNotebooks.Engine.Layers;
+
 namespace CourseNotebooks.Engine.Tests;
 
 public class ConvArithmeticTests

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -39,7 +41,7 @@ public class ConvKernelTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void Conv2d_EveryKernel_MatchesNaive_ForwardAndGradients(string kernelName)
+    public void Conv2d_EveryKernel_MatchesItsReference(string kernelName)
     {
         var kernel = Enum.Parse<ConvKernel>(kernelName);
         foreach (var s in Shapes)
@@ -52,49 +54,24 @@ public class ConvKernelTests
     private static void CheckConv2d<T>(ConvKernel kernel, int n, int c, int outC, (int, int) k, (int H, int W) size, (int, int) p, int d, int groups, double tolerance)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        string what = $"{kernel} {typeof(T).Name} n{n} c{c} o{outC} k{k} {size} p{p} d{d} g{groups}";
-        var fast = new Conv2d<T>(c, outC, k, padding: p, dilation: (d, d), groups: groups, seed: 3) { ForcedKernel = kernel };
-        var naive = new Conv2d<T>(c, outC, k, padding: p, dilation: (d, d), groups: groups, seed: 3) { Implementation = Implementation.Naive };
-        var random = new Random(n * 31 + c * 7 + outC);
-        var x = Tensor.Randn<T>(random, n, c, size.H, size.W);
-        var y = fast.Forward(x);
-        Assert.True(ConvTestSupport.MaxRelativeDifference(y, naive.Forward(x)) < tolerance, $"{what}: forward");
-        var dOut = Tensor.Randn<T>(random, y.Shape.ToArray());
-        Assert.True(ConvTestSupport.MaxRelativeDifference(fast.Backward(dOut), naive.Backward(dOut)) < tolerance, $"{what}: input gradient");
-        Assert.True(ConvTestSupport.MaxRelativeDifference(fast.Weight.Grad, naive.Weight.Grad) < 10 * tolerance, $"{what}: weight gradient");
-        Assert.True(ConvTestSupport.MaxRelativeDifference(fast.Bias!.Grad, naive.Bias!.Grad) < 10 * tolerance, $"{what}: bias gradient");
+        var x = Tensor.Randn<T>(new Random(n * 31 + c * 7 + outC), n, c, size.H, size.W);
+        LayerTestKit.AssertFastMatchesReference(() => new Conv2d<T>(c, outC, k, padding: p, dilation: (d, d), groups: groups, seed: 3) { ForcedKernel = kernel },
+            x, seed: n, tolerance, parameterTolerance: 10 * tolerance, what: $"{kernel} {typeof(T).Name} n{n} c{c} o{outC} k{k} {size} p{p} d{d} g{groups}");
     }
 
     [Theory]
     [MemberData(nameof(Kernels))]
-    public void Conv1dAndConvTranspose2d_EveryKernel_MatchNaive(string kernelName)
+    public void Conv1dAndConvTranspose2d_EveryKernel_MatchTheirReferences(string kernelName)
     {
         var kernel = Enum.Parse<ConvKernel>(kernelName);
         var random = new Random(4);
         foreach (var (c, outC, k, l, p, d) in new[] { (1, 1, 1, 1, 0, 1), (3, 5, 3, 29, 1, 1), (4, 8, 5, 64, 4, 2), (2, 6, 7, 9, 3, 1) })
-        {
-            var fast = new Conv1d<float>(c, outC, k, padding: p, dilation: d, seed: 5) { ForcedKernel = kernel };
-            var naive = new Conv1d<float>(c, outC, k, padding: p, dilation: d, seed: 5) { Implementation = Implementation.Naive };
-            var x = Tensor.Randn<float>(random, 3, c, l);
-            var y = fast.Forward(x);
-            Assert.True(ConvTestSupport.MaxRelativeDifference(y, naive.Forward(x)) < 1e-5, $"Conv1d {kernel} c{c} o{outC} k{k} l{l}: forward");
-            var dOut = Tensor.Randn<float>(random, y.Shape.ToArray());
-            Assert.True(ConvTestSupport.MaxRelativeDifference(fast.Backward(dOut), naive.Backward(dOut)) < 1e-5, $"Conv1d {kernel}: input gradient");
-            Assert.True(ConvTestSupport.MaxRelativeDifference(fast.Weight.Grad, naive.Weight.Grad) < 1e-4, $"Conv1d {kernel}: weight gradient");
-        }
+            LayerTestKit.AssertFastMatchesReference(() => new Conv1d<float>(c, outC, k, padding: p, dilation: d, seed: 5) { ForcedKernel = kernel },
+                Tensor.Randn<float>(random, 3, c, l), seed: l, tolerance: 1e-5, parameterTolerance: 1e-4, what: $"Conv1d {kernel} c{c} o{outC} k{k} l{l}");
         // Stride 1 transposed convolutions run the direct kernel backwards: forward is its backward-data grid.
         foreach (var (c, outC, k, size, p, d, groups) in new[] { (1, 1, 1, 1, 0, 1, 1), (3, 5, 3, 7, 0, 1, 1), (4, 6, 3, 11, 1, 2, 2), (8, 4, 5, 13, 2, 1, 1) })
-        {
-            var fast = new ConvTranspose2d<float>(c, outC, k, padding: p, dilation: d, groups: groups, seed: 6) { ForcedKernel = kernel };
-            var naive = new ConvTranspose2d<float>(c, outC, k, padding: p, dilation: d, groups: groups, seed: 6) { Implementation = Implementation.Naive };
-            var x = Tensor.Randn<float>(random, 2, c, size, size + 2);
-            var y = fast.Forward(x);
-            Assert.True(ConvTestSupport.MaxRelativeDifference(y, naive.Forward(x)) < 1e-5, $"ConvTranspose2d {kernel} c{c} o{outC} k{k}: forward");
-            var dOut = Tensor.Randn<float>(random, y.Shape.ToArray());
-            Assert.True(ConvTestSupport.MaxRelativeDifference(fast.Backward(dOut), naive.Backward(dOut)) < 1e-5, $"ConvTranspose2d {kernel}: input gradient");
-            Assert.True(ConvTestSupport.MaxRelativeDifference(fast.Weight.Grad, naive.Weight.Grad) < 1e-4, $"ConvTranspose2d {kernel}: weight gradient");
-            Assert.True(ConvTestSupport.MaxRelativeDifference(fast.Bias!.Grad, naive.Bias!.Grad) < 1e-4, $"ConvTranspose2d {kernel}: bias gradient");
-        }
+            LayerTestKit.AssertFastMatchesReference(() => new ConvTranspose2d<float>(c, outC, k, padding: p, dilation: d, groups: groups, seed: 6) { ForcedKernel = kernel },
+                Tensor.Randn<float>(random, 2, c, size, size + 2), seed: size, tolerance: 1e-5, parameterTolerance: 1e-4, what: $"ConvTranspose2d {kernel} c{c} o{outC} k{k}");
     }
 
     [Fact]
@@ -104,10 +81,10 @@ public class ConvKernelTests
             : Vector256.IsHardwareAccelerated ? ConvKernel.Direct256
             : Vector128.IsHardwareAccelerated ? ConvKernel.Direct128
             : ConvKernel.Im2Col;
-        Assert.Equal(expected, ConvCore.DirectKernel(new Conv2d<float>(8, 16, 5, padding: 2).Geometry, new ConvScratch<float>()));
-        Assert.Equal(ConvKernel.Im2Col, ConvCore.DirectKernel(new Conv2d<float>(8, 16, 3, stride: 2).Geometry, new ConvScratch<float>()));
+        Assert.Equal(expected, new ConvCore<float>().DirectKernel(new Conv2d<float>(8, 16, 5, padding: 2).Geometry));
+        Assert.Equal(ConvKernel.Im2Col, new ConvCore<float>().DirectKernel(new Conv2d<float>(8, 16, 3, stride: 2).Geometry));
         // Half has no vector arithmetic: always im2col (on the scalar GEMM).
-        Assert.Equal(ConvKernel.Im2Col, ConvCore.DirectKernel(new Conv2d<Half>(8, 16, 5, padding: 2).Geometry, new ConvScratch<Half>()));
+        Assert.Equal(ConvKernel.Im2Col, new ConvCore<Half>().DirectKernel(new Conv2d<Half>(8, 16, 5, padding: 2).Geometry));
     }
 
     [Fact]

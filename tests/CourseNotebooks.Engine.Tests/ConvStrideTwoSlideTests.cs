@@ -1,3 +1,7 @@
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
+
 namespace CourseNotebooks.Engine.Tests;
 
 /// <summary>The slides' stride-2 backpropagation example: 5x5 input, 3x3 filter, stride 2, 2x2 output.</summary>

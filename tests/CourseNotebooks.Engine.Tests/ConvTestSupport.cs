@@ -1,3 +1,6 @@
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
+
 namespace CourseNotebooks.Engine.Tests;
 
 /// <summary>Helpers shared by the convolution tests: the slide's numbers and tensor comparisons.</summary>

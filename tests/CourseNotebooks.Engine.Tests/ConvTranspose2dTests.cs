@@ -1,4 +1,9 @@
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using static CourseNotebooks.Engine.Tests.ConvTestSupport;
+
+using static CourseNotebooks.Engine.Tests.LayerTestKit;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -41,19 +46,10 @@ public class ConvTranspose2dTests
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void ConvTranspose2d_FastPath_MatchesNaiveReference(string spec)
+    public void ConvTranspose2d_FastPath_MatchesItsReference(string spec)
     {
-        var random = new Random(19);
-        var (fast, shape) = Build<float>(spec, seed: 4);
-        var (naive, _) = Build<float>(spec, seed: 4);
-        naive.Implementation = Implementation.Naive;
-        var x = Tensor.Randn<float>(random, shape);
-        var y = fast.Forward(x);
-        Assert.True(MaxRelativeDifference(y, naive.Forward(x)) < 1e-4);
-        var dOut = Tensor.Randn<float>(random, y.Shape.ToArray());
-        Assert.True(MaxRelativeDifference(fast.Backward(dOut), naive.Backward(dOut)) < 1e-4);
-        foreach (var (p, q) in fast.Parameters().Zip(naive.Parameters()))
-            Assert.True(MaxRelativeDifference(p.Grad, q.Grad) < 1e-4, $"{p.Name} gradient differs");
+        var shape = Build<float>(spec, seed: 4).InputShape;
+        AssertFastMatchesReference(() => Build<float>(spec, seed: 4).Layer, Tensor.Randn<float>(new Random(19), shape), seed: 20, tolerance: 1e-4);
     }
 
     [Theory]

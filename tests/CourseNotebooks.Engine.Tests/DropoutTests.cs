@@ -1,4 +1,6 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using static CourseNotebooks.Engine.Tests.LayerTestKit;
 
 namespace CourseNotebooks.Engine.Tests;

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -49,7 +51,7 @@ public class GemmTests
         public T[] Naive()
         {
             var c = (T[])C.Clone();
-            Gemm.MultiplyNaive(TransposeA, TransposeB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, c, Ldc);
+            GemmReference.Multiply(TransposeA, TransposeB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, c, Ldc);
             return c;
         }
 
@@ -300,7 +302,7 @@ public class GemmTests
         Assert.Contains("A needs 8 elements (4x2, lda 2), got 7", ex.Message);
 
         ex = Assert.Throws<ArgumentException>(() =>
-            Gemm.MultiplyNaive(false, false, 2, 3, 4, 1f, new float[8], 4, new float[11], 3, 0f, new float[6], 3));
+            GemmReference.Multiply(false, false, 2, 3, 4, 1f, new float[8], 4, new float[11], 3, 0f, new float[6], 3));
         Assert.Contains("B needs 12 elements (4x3, ldb 3), got 11", ex.Message);
 
         ex = Assert.Throws<ArgumentException>(() =>

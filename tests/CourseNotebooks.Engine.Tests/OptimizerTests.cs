@@ -1,4 +1,6 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Optimizers;
+using static CourseNotebooks.Engine.Tests.LayerTestKit;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -115,64 +117,6 @@ public class OptimizerTests
         Assert.Contains("got -0.2", ex.Message);
     }
 
-    // ---------- L2 penalty ----------
-
-    [Fact]
-    public void L2Penalty_Value_IsLambdaTimesSumOfSquares()
-    {
-        var p1 = QuadraticBowl.Parameter(1.0, -2.0);
-        var p2 = QuadraticBowl.Parameter(3.0);
-        Assert.Equal(0.01 * (1 + 4 + 9), L2Penalty.Value([p1, p2], 0.01), 1e-15);
-    }
-
-    [Fact]
-    public void L2Penalty_Gradient_MatchesCentredDifferenceOfValue()
-    {
-        var p = QuadraticBowl.Parameter(0.7, -1.3, 2.1);
-        p.Grad.Data[1] = 5.0; // AddGradient must add, not overwrite
-        L2Penalty.AddGradient([p], 0.3);
-        const double h = 1e-6;
-        for (int i = 0; i < 3; i++)
-        {
-            double keep = p.Value.Data[i];
-            p.Value.Data[i] = keep + h;
-            double up = L2Penalty.Value([p], 0.3);
-            p.Value.Data[i] = keep - h;
-            double down = L2Penalty.Value([p], 0.3);
-            p.Value.Data[i] = keep;
-            double numeric = (up - down) / (2 * h) + (i == 1 ? 5.0 : 0.0);
-            Assert.Equal(numeric, p.Grad.Data[i], 1e-8);
-        }
-    }
-
-    [Fact]
-    public void L2Penalty_ExplicitPenalty_EqualsSgdWeightDecayOfTwoLambda()
-    {
-        const double lambda = 0.05;
-        var bowl = new QuadraticBowl(A, C);
-        var pExplicit = QuadraticBowl.Parameter(W0);
-        var pDecay = QuadraticBowl.Parameter(W0);
-        var explicitOpt = new Sgd<double>([pExplicit], 0.05, momentum: 0.9);
-        var decayOpt = new Sgd<double>([pDecay], 0.05, momentum: 0.9, weightDecay: 2 * lambda);
-        for (int t = 0; t < 25; t++)
-        {
-            bowl.WriteGradient(pExplicit);
-            L2Penalty.AddGradient([pExplicit], lambda);
-            explicitOpt.Step();
-            bowl.WriteGradient(pDecay);
-            decayOpt.Step();
-            for (int i = 0; i < 3; i++) Assert.Equal(pDecay.Value.Data[i], pExplicit.Value.Data[i], 1e-12);
-        }
-        Assert.True(Math.Abs(pDecay.Value.Data[0] - W0[0]) > 0.1);
-    }
-
-    [Fact]
-    public void L2Penalty_NegativeLambda_IsRejected()
-    {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => L2Penalty.Value([QuadraticBowl.Parameter(1.0)], -0.1));
-        Assert.Contains("got -0.1", ex.Message);
-    }
-
     // ---------- RMSprop ----------
 
     /// <summary>The documented RMSprop written as scalar recurrences, one element at a time.</summary>
@@ -239,6 +183,19 @@ public class OptimizerTests
             new RmsProp<double>([QuadraticBowl.Parameter(1.0)], lr, alpha, eps, weightDecay, momentum));
         Assert.Contains($"RmsProp: invalid {what}: expected a value >= 0, got -", ex.Message);
     }
+
+    // The vector loop against Reference/RmsPropReference.cs, bit for bit.
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void RmsPropCenteredMomentum_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new RmsProp<float>([p], 0.01, alpha: 0.9, eps: 1e-6, momentum: 0.5, centered: true), n, steps: 4, seed: n + 4);
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void RmsPropWeightDecay_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new RmsProp<float>([p], 0.01, weightDecay: 0.1), n, steps: 4, seed: n + 5);
+
 
     // ---------- Adam and AdamW ----------
 
@@ -357,4 +314,19 @@ public class OptimizerTests
         }
         for (int i = 0; i < 3; i++) Assert.Equal(pd.Value.Data[i], pf.Value.Data[i], 1e-4);
     }
+
+    // The vector loop (UpdateLoop: whole vectors, then a zero-padded tail) against Reference/AdamReference.cs, bit for bit.
+
+    /// <summary>Lengths around the vector width: whole vectors, a tail, both.</summary>
+    public static TheoryData<int> Lengths => [1, 3, 7, 8, 9, 16, 17, 31, 33, 100];
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Adam_AmsGrad_WeightDecay_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new Adam<float>([p], 0.01, betas: (0.8, 0.95), eps: 1e-6, weightDecay: 0.1, amsgrad: true), n, steps: 5, seed: n);
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void AdamW_Maximize_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new AdamW<float>([p], 0.02, weightDecay: 0.05, maximize: true), n, steps: 4, seed: n + 1);
 }

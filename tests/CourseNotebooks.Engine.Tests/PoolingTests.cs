@@ -1,4 +1,6 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using static CourseNotebooks.Engine.Tests.LayerTestKit;
 
 namespace CourseNotebooks.Engine.Tests;
@@ -146,21 +148,21 @@ public class PoolingTests
             int h = random.Next((kh - 1) * dh + 1, 14), w = random.Next((kw - 1) * dw + 1, 14);
             int[] shape = [random.Next(1, 4), random.Next(1, 4), h, w];
             var input = Tensor.Randn<float>(random, shape);
+            AssertFastMatchesReference(() => new MaxPool2d<float>((kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil), input, trial);
             var max = new MaxPool2d<float>((kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil);
-            AssertFastMatchesNaive(max, input, trial);
             max.Implementation = Implementation.Naive;
             max.Forward(input);
             var naiveIndices = max.LastIndices!.Data;
             max.Implementation = Implementation.Fast;
             max.Forward(input);
             Assert.Equal(naiveIndices, max.LastIndices!.Data);
-            AssertFastMatchesNaive(new AvgPool2d<float>((kh, kw), (sh, sw), (ph, pw), ceil, countIncludePad: trial % 3 != 0,
+            AssertFastMatchesReference(() => new AvgPool2d<float>((kh, kw), (sh, sw), (ph, pw), ceil, countIncludePad: trial % 3 != 0,
                 divisorOverride: trial % 5 == 0 ? 3 : null), input, trial);
         }
         // Large enough to take the parallel path over planes.
         var big = Tensor.Randn<float>(random, 4, 16, 32, 32);
-        AssertFastMatchesNaive(new MaxPool2d<float>(3, 2, 1), big, 1);
-        AssertFastMatchesNaive(new AvgPool2d<float>(3, 2, 1), big, 2);
+        AssertFastMatchesReference(() => new MaxPool2d<float>(3, 2, 1), big, 1);
+        AssertFastMatchesReference(() => new AvgPool2d<float>(3, 2, 1), big, 2);
     }
 
     [Theory]
@@ -303,7 +305,7 @@ public class PoolingTests
         var pool = new MaxPool2d<double>(3, 2, 1, ceilMode: true);
         pool.Forward(DistinctValues(new Random(8), 0.1, 2, 3, 7, 6));
         // Overlapping 3x3 windows with stride 2 share maxima, so indices repeat: the numerical check holds for the
-        // true derivative (WrittenValueOnly), not for PyTorch's rule, which PyTorchParityTests checks.
+        // true derivative (WrittenValueOnly), not for PyTorch's rule, which PyTorchArgumentTests checks.
         var unpool = new MaxUnpool2d<double>(pool) { GradientRule = MaxUnpoolGradient.WrittenValueOnly };
         AssertGradients(unpool, Tensor.Randn<double>(new Random(9), pool.LastIndices!.Shape.ToArray()));
         // The paired unpool restores the pool's input size (7x6), not the default (4-1)*2 - 2 + 3 = 7 per axis.
@@ -334,8 +336,8 @@ public class PoolingTests
         var random = new Random(7);
         for (int trial = 0; trial < 10; trial++)
         {
-            var up = new Upsample<float>((random.Next(1, 4), random.Next(1, 4)));
-            AssertFastMatchesNaive(up, Tensor.Randn<float>(random, random.Next(1, 3), random.Next(1, 4), random.Next(1, 6), random.Next(1, 6)), trial);
+            var scale = (random.Next(1, 4), random.Next(1, 4));
+            AssertFastMatchesReference(() => new Upsample<float>(scale), Tensor.Randn<float>(random, random.Next(1, 3), random.Next(1, 4), random.Next(1, 6), random.Next(1, 6)), trial);
         }
         Assert.Contains("scaleFactor must be positive and finite, got 0", Assert.Throws<ArgumentOutOfRangeException>(() => new Upsample<float>(0)).Message);
         var rank = Assert.Throws<ArgumentException>(() => new Upsample<float>(2).Forward(new Tensor<float>(3, 3)));

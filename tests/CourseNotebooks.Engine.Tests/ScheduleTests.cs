@@ -1,4 +1,4 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Optimizers;
 
 namespace CourseNotebooks.Engine.Tests;
 

@@ -1,4 +1,6 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Optimizers;
+using static CourseNotebooks.Engine.Tests.LayerTestKit;
 
 namespace CourseNotebooks.Engine.Tests;
 
@@ -253,4 +255,19 @@ public class SgdTests
         Assert.Contains("got -1", ex.Message);
         Assert.Equal(0.1, sgd.LearningRate);
     }
+
+    // The vector loop (UpdateLoop: whole vectors, then a zero-padded tail) against Reference/SgdReference.cs, bit for bit.
+
+    /// <summary>Lengths around the vector width: whole vectors, a tail, both.</summary>
+    public static TheoryData<int> Lengths => [1, 3, 7, 8, 9, 16, 17, 31, 33, 100];
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void SgdNesterov_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new Sgd<float>([p], 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true), n, steps: 4, seed: n + 2);
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void SgdDampeningMaximize_IsBitForBitItsReference(int n)
+        => AssertStepMatchesReference(p => new Sgd<float>([p], 0.05, momentum: 0.8, dampening: 0.3, maximize: true), n, steps: 4, seed: n + 3);
 }

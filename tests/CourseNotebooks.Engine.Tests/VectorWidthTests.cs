@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
 
 namespace CourseNotebooks.Engine.Tests;
 

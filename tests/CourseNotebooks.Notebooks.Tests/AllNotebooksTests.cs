@@ -1,6 +1,6 @@
 using CourseNotebooks.Grading;
 using CourseNotebooks.Host;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 
@@ -37,7 +37,7 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
             Assert.Empty(exercise.ForbiddenUses());
             foreach (var check in exercise.CheckCells)
             {
-                var verdict = Assert.IsType<Exercise.Verdict>(Result(run, check).ReturnValue);
+                var verdict = Assert.IsType<Verdict>(Result(run, check).ReturnValue);
                 Assert.Equal(exercise.Name, verdict.Name);
                 Assert.True(verdict.Correct, verdict.Message);
             }
@@ -72,6 +72,20 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
         }
     }
 
+    /// <summary>One setup cell, the same in every notebook apart from its seed, so a student meets one map of the library.</summary>
+    [Fact]
+    public void SetupCell_IsTheSameInEveryNotebook_ApartFromTheSeed()
+    {
+        var names = Directory.GetFiles(Path.Combine(fixture.Root, "notebooks"), "*.dib").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal);
+        var setups = names.ToDictionary(name => name!, name =>
+        {
+            var notebook = NotebookDocument.Load(Path.Combine(fixture.Root, "notebooks", name + ".dib"));
+            return System.Text.RegularExpressions.Regex.Replace(notebook.CodeCells.First().Source, @"const int Seed = \d+;", "const int Seed = N;");
+        });
+        string first = setups.Values.First();
+        Assert.All(setups, setup => Assert.True(setup.Value == first, $"{setup.Key}: its setup cell differs from {setups.Keys.First()}'s"));
+    }
+
     private static CellResult Result(NotebookRun run, NotebookCell cell) => run.Cells.Single(c => c.Cell.Index == cell.Index);
 
     [Theory]
@@ -80,7 +94,9 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
     {
         var run = await fixture.RunAsync(name);
         string setup = run.CodeCells.First().Cell.Source;
-        Assert.Contains("#r \"../artifacts/notebook-lib/CourseNotebooks.Engine.dll\"", setup);
+        // Every assembly the course command checks for is loaded: the engine, the course, the exercises, the charts.
+        foreach (string assembly in Cli.CourseCommand.LibraryAssemblies)
+            Assert.Contains($"#r \"../artifacts/notebook-lib/{assembly}\"", setup);
         Assert.Contains("Seed", setup);
         Assert.DoesNotContain("/work/", string.Concat(run.CodeCells.Select(c => c.Cell.Source)));
         // Nothing comes from a package feed: a first run offline works as well as any other.

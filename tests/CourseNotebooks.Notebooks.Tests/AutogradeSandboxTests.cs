@@ -50,6 +50,9 @@ public sealed class AutogradeSandboxTests(NotebookFixture fixture, ITestOutputHe
             Assert.True(exit == 0, log);
             Assert.Contains("1/1", log);
             Assert.DoesNotContain("sandbox escapes", log);
+            // A write aimed at the repository from inside may land in the sandbox's own /tmp (when the repository lives
+            // under /tmp, its path exists there as mount points): it must not reach the machine.
+            Assert.False(File.Exists(Path.Combine(fixture.Root, "escaped.txt")), "a sandboxed run wrote into the repository");
 
             // Without the sandbox the same lecture cell finds its way out: the reference run fails and says how. (Its
             // writes land where it aimed them; they are removed again below.)
@@ -58,7 +61,7 @@ public sealed class AutogradeSandboxTests(NotebookFixture fixture, ITestOutputHe
                 try { File.Delete(written); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
             Assert.Equal(1, open);
             Assert.Contains("sandbox escapes:", openLog);
-            Assert.Contains("sees " + Path.Combine(course, "notebooks"), openLog);
+            Assert.Contains("sees " + Path.Combine(course, "notebooks", "01-escape.dib"), openLog);
 
             if (!IsRoot() || !File.Exists("/usr/bin/setpriv")) return;
             // As an unprivileged user: the course command, the library and the course copied where that user can read

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Tensors;
 using Plots = CourseNotebooks.Charts.Charts;
 
 namespace CourseNotebooks.Notebooks.Tests;

@@ -1,6 +1,9 @@
 using CourseNotebooks.Charts;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Networks;
 using CourseNotebooks.Display;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

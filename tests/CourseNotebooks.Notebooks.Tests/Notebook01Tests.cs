@@ -1,4 +1,9 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

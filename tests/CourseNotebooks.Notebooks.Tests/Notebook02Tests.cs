@@ -1,4 +1,4 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

@@ -1,4 +1,6 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Layers;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

@@ -1,4 +1,7 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using CourseNotebooks.Audio;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Signal;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 using Plots = CourseNotebooks.Charts.Charts;

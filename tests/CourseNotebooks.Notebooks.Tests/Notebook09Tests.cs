@@ -1,4 +1,8 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Course.Text;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 
@@ -106,7 +110,7 @@ public sealed class Notebook09Tests(NotebookFixture fixture)
     public async Task Exercises_ReferenceSolutionsPass_AndAgreeWithTheLibrary()
     {
         var run = await fixture.RunAsync(Name);
-        var verdicts = run.CodeCells.Select(c => c.ReturnValue).OfType<Exercise.Verdict>().ToArray();
+        var verdicts = run.CodeCells.Select(c => c.ReturnValue).OfType<Verdict>().ToArray();
         Assert.Equal(3, verdicts.Length);
         Assert.All(verdicts, v => Assert.True(v.Correct, v.ToString()));
         var probes = run.CodeCells.Select(c => c.ReturnValue).OfType<ProbeRun>().ToDictionary(p => p.Name);

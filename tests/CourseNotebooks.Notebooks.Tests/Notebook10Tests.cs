@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Embeddings;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Notebooks.Tests;

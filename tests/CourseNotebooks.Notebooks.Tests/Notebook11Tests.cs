@@ -2,7 +2,10 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using CourseNotebooks.Charts;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Embeddings;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Notebooks.Tests;

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Embeddings;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Notebooks.Tests;

@@ -1,5 +1,7 @@
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Optimization;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

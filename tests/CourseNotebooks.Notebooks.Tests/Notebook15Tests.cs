@@ -1,5 +1,9 @@
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Optimization;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

@@ -1,5 +1,12 @@
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Course.Optimization;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Losses;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 
 namespace CourseNotebooks.Notebooks.Tests;
 

@@ -1,5 +1,11 @@
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Networks;
+using CourseNotebooks.Course.Optimization;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Losses;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;

@@ -1,6 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Evaluation;
+using CourseNotebooks.Course.Optimization;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Losses;
+using CourseNotebooks.Engine.Optimizers;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Notebooks.Tests;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Host;
 
 using Plots = CourseNotebooks.Charts.Charts;
@@ -14,8 +14,8 @@ internal static class NotebookAssertions
         => Assert.True(run.Succeeded, run.FirstFailure?.Describe());
 
     /// <summary>The exercise verdicts the notebook returned, in order.</summary>
-    public static IReadOnlyList<Exercise.Verdict> Verdicts(NotebookRun run)
-        => [.. run.CodeCells.Select(c => c.ReturnValue).OfType<Exercise.Verdict>()];
+    public static IReadOnlyList<Verdict> Verdicts(NotebookRun run)
+        => [.. run.CodeCells.Select(c => c.ReturnValue).OfType<Verdict>()];
 
     /// <summary>The figure JSON of a chart the notebook kept in a variable.</summary>
     public static JsonDocument ChartOf(NotebookRun run, string variable)

@@ -56,7 +56,8 @@ public sealed class NotebookFixture : IAsyncLifetime
 
     private async Task BuildLibraryAsync()
     {
-        // As environment/build-library: the charts (with the engine), the kernel bridge and the audio reader of notebook 08.
+        // As environment/build-library: the charts (with the engine, the course and the exercises they reference), the
+        // kernel bridge and the audio reader of notebook 08.
         foreach (string name in new[] { "CourseNotebooks.Charts", "CourseNotebooks.Interactive", "CourseNotebooks.Audio" })
             await BuildIntoLibraryAsync(Path.Combine(Root, "lib", name, name + ".csproj"));
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Optimization;
+using CourseNotebooks.Engine.Optimizers;
 using Plots = CourseNotebooks.Charts.Charts;
 
 namespace CourseNotebooks.Notebooks.Tests;

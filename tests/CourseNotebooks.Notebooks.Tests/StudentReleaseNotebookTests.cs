@@ -1,4 +1,4 @@
-using CourseNotebooks.Engine;
+using CourseNotebooks.Exercises;
 using CourseNotebooks.Grading;
 using CourseNotebooks.Host;
 

@@ -3,11 +3,13 @@ using System.Globalization;
 using System.Net;
 using System.Numerics;
 using System.Text;
-using CourseNotebooks.Engine;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
+using CourseNotebooks.Course.Networks;
 using CourseNotebooks.Display;
+using CourseNotebooks.Engine.Tensors;
+using CourseNotebooks.Exercises;
 using Plotly.NET;
 
 namespace CourseNotebooks.Charts;
@@ -40,7 +42,7 @@ public static class CourseDisplay
         Register<Tensor<double>>(t => t.ToString(), TensorHtml);
         Register<ModelSummary>(s => s.ToString(), s => Table(s).ToHtml());
         Register<TextTable>(t => t.ToPlainText(), t => t.ToHtml());
-        Register<Exercise.Verdict>(v => v.Message, VerdictHtml);
+        Register<Verdict>(v => v.Message, VerdictHtml);
         Register<ProbeRun>(ProbeText, ProbeHtml);
         DisplayFormatters.Register<ProbeRun>(ProbeRun.MimeType, run => run.ToJson());
         DisplayFormatters.SetMimeOrder(typeof(ProbeRun), MimeTypes.Html, MimeTypes.PlainText, ProbeRun.MimeType);
@@ -116,7 +118,7 @@ public static class CourseDisplay
     }
 
     /// <summary>A check's verdict as one coloured line: green when right, red otherwise.</summary>
-    public static string VerdictHtml(Exercise.Verdict verdict)
+    public static string VerdictHtml(Verdict verdict)
     {
         ArgumentNullException.ThrowIfNull(verdict);
         (string mark, string colour, string background) = verdict.Correct ? ("\u2714", "#1a7f37", "#dafbe1") : ("\u2718", "#cf222e", "#ffebe9");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Networks;
 using CourseNotebooks.Display;
 
 namespace CourseNotebooks.Charts;

@@ -4,14 +4,14 @@ using System.Net;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
-using CourseNotebooks.Engine;
+using CourseNotebooks.Course.Networks;
 
 namespace CourseNotebooks.Charts;
 
 /// <summary>
 /// A table of already-formatted cells that renders the same way as aligned plain text (dotnet-repl, .ipynb text
 /// fallbacks, summaries) and as an HTML table (VS Code, Jupyter, the reports): every row, never cut, numbers
-/// right-aligned. The notebooks' per-layer tables, <see cref="CourseNotebooks.Engine.ModelSummary"/> and arrays of
+/// right-aligned. The notebooks' per-layer tables, <see cref="CourseNotebooks.Course.Networks.ModelSummary"/> and arrays of
 /// records are displayed through it (see <see cref="CourseDisplay"/>). Introduced in notebook 01-convolution.
 /// </summary>
 public sealed class TextTable

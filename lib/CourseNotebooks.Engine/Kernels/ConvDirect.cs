@@ -2,11 +2,11 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// How a convolution runs: im2col + GEMM (any stride, any element type), or the direct stride-1 kernel at one
-/// vector width. <see cref="ConvCore"/> picks one per layer shape (its DirectKernel method holds the rule).
+/// vector width. <see cref="ConvCore{T}"/> picks one per layer shape (its DirectKernel method holds the rule).
 /// </summary>
 internal enum ConvKernel
 {
@@ -24,7 +24,7 @@ internal enum ConvKernel
 }
 
 /// <summary>
-/// Direct stride-1 convolution on a "padded grid", the fast path of <see cref="ConvCore"/> for stride 1 (the
+/// Direct stride-1 convolution on a "padded grid", the fast path of <see cref="ConvCore{T}"/> for stride 1 (the
 /// lecture's LeNet and VGG-style layers). Small channel counts (C = 1 or 8, OutC = 8 or 16) make im2col + GEMM a
 /// poor GEMM shape (M = 8, K = 25) whose packing costs as much as the multiply; this path needs no im2col at all.
 /// </summary>

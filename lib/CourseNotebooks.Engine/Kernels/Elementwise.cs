@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// The vector loops the activations need that TensorPrimitives lacks: a per-element choice on the sign of

@@ -1,8 +1,10 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// The blocked, packed GEMM behind <see cref="Gemm.Multiply{T}"/> (the GotoBLAS / BLIS structure). Arguments
@@ -22,14 +24,11 @@ namespace CourseNotebooks.Engine;
 /// only, and beta = 0 never reads C (NaN in C does not leak through, as in BLAS).</para>
 /// <para>Threads: a fixed partition of the columns (or rows, when C is tall) of C into one contiguous range per
 /// thread, on the engine's kept workers (<see cref="WorkerPool"/>); each thread packs its own panels, so there is no
-/// synchronisation inside the multiply. Products below <see cref="ParallelFlops"/> stay on the calling thread, where
+/// synchronisation inside the multiply. Products below <see cref="ParallelPolicy.GemmFlopsPerThread"/> stay on the calling thread, where
 /// waking a worker would cost more than it saves.</para>
 /// </remarks>
 internal static unsafe class GemmKernel
 {
-    /// <summary>Below this many flops (2mnk) one thread does the whole product (about 20 µs of work).</summary>
-    internal const long ParallelFlops = 4L << 20;
-
     public static void Run<T>(bool transposeA, bool transposeB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -58,7 +57,7 @@ internal static unsafe class GemmKernel
         fixed (T* pa = a, pb = b, pc = c)
         {
             var job = new Job<T>(plan, transposeA, transposeB, alpha, beta, pa, lda, pb, ldb, pc, ldc, k);
-            int threads = (int)Math.Min(Gemm.MaxThreads, 2L * m * n * k / ParallelFlops);
+            int threads = ParallelPolicy.GemmThreads(2L * m * n * k);
             bool splitColumns = n >= m;
             int units = splitColumns ? (n + plan.NR - 1) / plan.NR : (m + plan.MR - 1) / plan.MR;
             threads = Math.Min(threads, units);

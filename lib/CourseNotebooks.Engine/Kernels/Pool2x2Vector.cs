@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>How a plain 2x2 / stride 2 float pool runs: the scalar loop of its layer, or the vector kernel at one width.</summary>
 internal enum Pool2x2Kernel

@@ -1,12 +1,15 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// The shared half of the element-wise activations (ReLU, LeakyReLU, Sigmoid, Tanh): argument and shape checks,
 /// the cached tensor Backward needs, and the reuse of the output and input-gradient tensors between training steps
-/// (the rhythm rule on <see cref="Module{T}.Forward"/>). A subclass writes only its math, twice: as a plain loop
-/// per element (the naive reference, <see cref="Implementation.Naive"/>) and as span operations (the fast path).
+/// (<see cref="Module{T}.ReuseBuffers"/>). A subclass writes its fast path as span operations and names its naive
+/// reference (Reference/ActivationReference.cs, a plain loop per element, <see cref="Implementation.Naive"/>), both
+/// with the same parameters.
 /// Introduced with <see cref="ReLU{T}"/> in notebook 01-convolution. PyTorch: the element-wise modules of torch.nn.
 /// </summary>
 /// <remarks>
@@ -18,7 +21,10 @@ namespace CourseNotebooks.Engine;
 public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly StepBuffers<T> _buffers = new();
-    private Tensor<T>? _input, _output;
+    /// <summary>What Backward needs from the last Forward: its input x and output y.</summary>
+    private readonly record struct Cache(Tensor<T> Input, Tensor<T> Output);
+
+    private Cache? _cache;
 
     /// <inheritdoc />
     public sealed override int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
@@ -28,12 +34,10 @@ public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPo
     {
         ArgumentNullException.ThrowIfNull(input);
         bool naive = Implementation == Implementation.Naive;
-        var y = naive ? input.ZerosLike() : _buffers.Output(input.Shape);
-        if (naive)
-            for (int i = 0; i < y.Length; i++) y.Data[i] = Value(input.Data[i]);
-        else
-            Values(input.Data, y.Data);
-        (_input, _output) = (input, y);
+        var y = naive ? input.ZerosLike() : _buffers.Output(input.Shape, ReuseBuffers);
+        if (naive) ValuesReference(input.Data, y.Data);
+        else Values(input.Data, y.Data);
+        _cache = new Cache(input, y);
         return y;
     }
 
@@ -41,26 +45,23 @@ public abstract class Activation<T> : Module<T> where T : unmanaged, IFloatingPo
     public sealed override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var y = _output ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        var x = _input!;
+        var (x, y) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", y.Shape, outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
-        var dX = naive ? y.ZerosLike() : _buffers.InputGradient(y.Shape);
-        if (naive)
-            for (int i = 0; i < dX.Length; i++) dX.Data[i] = InputGradient(x.Data[i], y.Data[i], outputGradient.Data[i]);
-        else
-            InputGradients(x.Data, y.Data, outputGradient.Data, dX.Data);
+        var dX = naive ? y.ZerosLike() : _buffers.InputGradient(y.Shape, ReuseBuffers);
+        if (naive) InputGradientsReference(x.Data, y.Data, outputGradient.Data, dX.Data);
+        else InputGradients(x.Data, y.Data, outputGradient.Data, dX.Data);
         return dX;
     }
 
-    /// <summary>The naive reference: y = f(x) for one element.</summary>
-    protected abstract T Value(T x);
+    /// <summary>The naive reference (in Reference/ActivationReference.cs), the same parameters as <see cref="Values"/>.</summary>
+    protected abstract void ValuesReference(ReadOnlySpan<T> x, Span<T> y);
 
     /// <summary>The fast path: y = f(x) for every element (x and y do not overlap; write every element of y).</summary>
     protected abstract void Values(ReadOnlySpan<T> x, Span<T> y);
 
-    /// <summary>The naive reference: dL/dx = f'(x) · dL/dy for one element, given x and y = f(x).</summary>
-    protected abstract T InputGradient(T x, T y, T outputGradient);
+    /// <summary>The naive reference (in Reference/ActivationReference.cs), the same parameters as <see cref="InputGradients"/>.</summary>
+    protected abstract void InputGradientsReference(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient);
 
     /// <summary>The fast path: dL/dx for every element (write every element of <paramref name="inputGradient"/>).</summary>
     protected abstract void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient);

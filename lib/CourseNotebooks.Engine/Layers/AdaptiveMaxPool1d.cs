@@ -1,7 +1,10 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Max pooling to a fixed output length, whatever the input length: with output size 1 it is the max-over-time
@@ -18,10 +21,14 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>What Backward needs from the last Forward: the input shape and the argmax of every output.</summary>
+    private sealed record Cache(int[] InputShape, IndexTensor Indices);
+
+    private Cache? _cache;
+
     private readonly StepBuffers<T> _buffers = new();
-    private int[] _indices = [];
-    private int[]? _inputShape;
-    private int[] _outputShape = [];
+
+    private Tensor<T>? _lastOutput;
 
     /// <summary>A pool to <paramref name="outputSize"/> positions per channel (1: max over time).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The output size is not positive.</exception>
@@ -35,8 +42,8 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
     public int OutputSize { get; }
 
     /// <summary>The argmax offsets of the last Forward, shaped as its output (a copy); null before the first Forward.</summary>
-    public IndexTensor? LastIndices => _inputShape is null ? null
-        : new IndexTensor(_indices.AsSpan(0, _outputShape.Aggregate(1, (a, b) => a * b)).ToArray(), _outputShape);
+    public IndexTensor? LastIndices => _cache is null ? null
+        : new IndexTensor((int[])_cache.Indices.Data.Clone(), _cache.Indices.Shape.ToArray());
 
     /// <summary>Window i of an input of length <paramref name="length"/>: its first input and its exclusive end.</summary>
     public (int Start, int End) Window(int i, int length)
@@ -63,43 +70,27 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
         Span<int> outShape = stackalloc int[input.Rank];
         input.Shape.CopyTo(outShape);
         outShape[^1] = OutputSize;
-        bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
-        if (_indices.Length < output.Length) _indices = new int[output.Length];
+        var output = _buffers.Output(outShape, ReuseBuffers);
+        // The indices go with the output: reused exactly when the output tensor is.
+        bool reused = ReferenceEquals(output, _lastOutput) && _cache is not null;
+        var indices = reused ? _cache!.Indices : new IndexTensor(new int[output.Length], outShape.ToArray());
+        _lastOutput = output;
         int l = input.Shape[^1], planes = input.Length / l, o = OutputSize;
         T[] x = input.Data, y = output.Data;
         for (int p = 0; p < planes; p++)
             for (int i = 0; i < o; i++)
             {
                 var (start, end) = Window(i, l);
-                int argmax = fast ? start + IndexOfMax(x.AsSpan(p * l + start, end - start)) : start + IndexOfMaxNaive(x, p * l + start, end - start);
+                // TensorPrimitives.IndexOfMax (vectorised): the first of equal maxima, or the first NaN, PyTorch's rule
+                // (NOTE: it orders +0 above -0, where PyTorch keeps the first; the value is the same either way).
+                int argmax = start + TensorPrimitives.IndexOfMax<T>(x.AsSpan(p * l + start, end - start));
                 y[p * o + i] = x[p * l + argmax];
-                _indices[p * o + i] = argmax;
+                indices.Data[p * o + i] = argmax;
             }
-        if (_inputShape is null || !_inputShape.AsSpan().SequenceEqual(input.Shape)) _inputShape = input.Shape.ToArray();
-        if (!_outputShape.AsSpan().SequenceEqual(outShape)) _outputShape = outShape.ToArray();
+        if (!reused || !_cache!.InputShape.AsSpan().SequenceEqual(input.Shape))
+            _cache = new Cache(input.Shape.ToArray(), indices);
         return output;
     }
-
-    /// <summary>Reference: the first of equal maxima, or the first NaN (PyTorch's rule), found by a plain scan.</summary>
-    private static int IndexOfMaxNaive(T[] x, int offset, int count)
-    {
-        int best = 0;
-        for (int k = 1; k < count; k++)
-        {
-            if (T.IsNaN(x[offset + best])) break;
-            T v = x[offset + k];
-            if (v > x[offset + best] || T.IsNaN(v)) best = k;
-        }
-        return best;
-    }
-
-    /// <summary>
-    /// Fast path: TensorPrimitives.IndexOfMax (vectorised), which returns the first NaN when there is one. It orders
-    /// +0 above -0, where the scan above keeps the first; the two differ only on a window whose maximum is a signed
-    /// zero, and the value is the same either way.
-    /// </summary>
-    private static int IndexOfMax(ReadOnlySpan<T> window) => TensorPrimitives.IndexOfMax(window);
 
     /// <summary>Routes each output gradient to its argmax (adding where windows share one); zeros elsewhere.</summary>
     /// <exception cref="InvalidOperationException">Called before Forward.</exception>
@@ -107,11 +98,12 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : new Tensor<T>(inputShape);
-        int l = inputShape[^1];
-        ArgmaxScatter.Planes(outputGradient.Data, _indices, dX.Data, dX.Length / l, l, OutputSize);
+        var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", cache.Indices.Shape, outputGradient.Shape);
+        var dX = _buffers.InputGradient(cache.InputShape, ReuseBuffers);
+        int l = cache.InputShape[^1];
+        for (int p = 0; p < dX.Length / l; p++)
+            PoolCore<T>.ScatterToArgmax(outputGradient.Data, cache.Indices.Data, dX.Data, p, l, OutputSize);
         return dX;
     }
 

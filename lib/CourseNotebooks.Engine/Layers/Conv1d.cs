@@ -1,6 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// 1-D convolution (cross-correlation) over NCL signals such as audio frames or word embeddings along a sentence.
@@ -86,9 +89,9 @@ public sealed class Conv1d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(input);
         var (n, l, ol, unbatched) = CheckInput(input.Shape);
         // [N, C, L] is [N, C, 1, L] for the 2-D core: the same data, no reshaped copy needed.
-        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, ol]) : new Tensor<T>(n, G.OutC, ol);
-        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(G, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
-        else ConvCore.ForwardFast(G, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, Scratch);
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, ol], ReuseBuffers) : new Tensor<T>(n, G.OutC, ol);
+        if (Implementation == Implementation.Naive) Conv2dReference.Forward(G, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else Fast.Forward(G, n, 1, l, 1, ol, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
         _cache = new Cache(input, n, l, ol, unbatched);
         return unbatched ? y.Reshape(G.OutC, ol) : y;
     }
@@ -111,19 +114,19 @@ public sealed class Conv1d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
         else ShapeCheck.SameShape(Name, "output gradient", [c.N, G.OutC, c.OL], outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
         if (naive)
-            ConvCore.BackwardWeightsNaive(G, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
+            Conv2dReference.BackwardWeights(G, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
         else
-            ConvCore.BackwardWeightsFast(G, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, Scratch);
+            Fast.BackwardWeights(G, c.N, 1, c.L, 1, c.OL, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
         if (!inputGradient)
         {
             if (!naive) Buffers.BackwardWithoutInputGradient();
             return null;
         }
-        var dX = naive ? new Tensor<T>(c.N, G.C, c.L) : Buffers.InputGradient([c.N, G.C, c.L]);
+        var dX = naive ? new Tensor<T>(c.N, G.C, c.L) : Buffers.InputGradient([c.N, G.C, c.L], ReuseBuffers);
         if (naive)
-            ConvCore.BackwardDataNaive(G, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
+            Conv2dReference.BackwardData(G, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
         else
-            ConvCore.BackwardDataFast(G, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data, Scratch);
+            Fast.BackwardData(G, c.N, 1, c.L, 1, c.OL, outputGradient.Data, Weight.Value.Data, dX.Data);
         return c.Unbatched ? dX.Reshape(G.C, c.L) : dX;
     }
 

@@ -1,6 +1,10 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// 2-D convolution (strictly, cross-correlation, as in every deep-learning library) over NCHW images.
@@ -18,7 +22,9 @@ namespace CourseNotebooks.Engine;
 /// <remarks>
 /// Backward, as on the slides: dL/dW = cross-correlation of the input with dL/dY (per channel pair), and
 /// dL/dX = full convolution of the 180°-rotated kernel with dL/dY (for stride 1; with stride s, dL/dY is first
-/// dilated by s). The fast path computes both with im2col and GEMM; the naive path follows the formula above.
+/// dilated by s). The naive path (<see cref="Runtime.Implementation.Naive"/>) runs the three formulas as written in
+/// Reference/Conv2dReference.cs; the fast path (Kernels/ConvCore.cs, same methods, same parameters) runs a direct
+/// convolution for stride 1 and im2col + GEMM otherwise, and is tested against the reference.
 /// </remarks>
 public sealed class Conv2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -96,9 +102,9 @@ public sealed class Conv2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
         ArgumentNullException.ThrowIfNull(input);
         var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
         var x = unbatched ? input.Reshape(1, G.C, h, w) : input;
-        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, oh, ow]) : new Tensor<T>(n, G.OutC, oh, ow);
-        if (Implementation == Implementation.Naive) ConvCore.ForwardNaive(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
-        else ConvCore.ForwardFast(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data, Scratch);
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, G.OutC, oh, ow], ReuseBuffers) : new Tensor<T>(n, G.OutC, oh, ow);
+        if (Implementation == Implementation.Naive) Conv2dReference.Forward(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else Fast.Forward(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
         _cache = new Cache(x, n, h, w, oh, ow, unbatched);
         return unbatched ? y.Reshape(G.OutC, oh, ow) : y;
     }
@@ -121,19 +127,19 @@ public sealed class Conv2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
         else ShapeCheck.SameShape(Name, "output gradient", [c.N, G.OutC, c.OH, c.OW], outputGradient.Shape);
         bool naive = Implementation == Implementation.Naive;
         if (naive)
-            ConvCore.BackwardWeightsNaive(G, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
+            Conv2dReference.BackwardWeights(G, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
         else
-            ConvCore.BackwardWeightsFast(G, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data, Scratch);
+            Fast.BackwardWeights(G, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
         if (!inputGradient)
         {
             if (!naive) Buffers.BackwardWithoutInputGradient();
             return null;
         }
-        var dX = naive ? new Tensor<T>(c.N, G.C, c.H, c.W) : Buffers.InputGradient([c.N, G.C, c.H, c.W]);
+        var dX = naive ? new Tensor<T>(c.N, G.C, c.H, c.W) : Buffers.InputGradient([c.N, G.C, c.H, c.W], ReuseBuffers);
         if (naive)
-            ConvCore.BackwardDataNaive(G, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
+            Conv2dReference.BackwardData(G, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
         else
-            ConvCore.BackwardDataFast(G, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data, Scratch);
+            Fast.BackwardData(G, c.N, c.H, c.W, c.OH, c.OW, outputGradient.Data, Weight.Value.Data, dX.Data);
         return c.Unbatched ? dX.Reshape(G.C, c.H, c.W) : dX;
     }
 
@@ -165,4 +171,118 @@ public sealed class Conv2d<T> : ConvNd<T> where T : unmanaged, IFloatingPointIee
         return (unbatched ? 1 : shape[0], h, w, oh, ow, unbatched);
     }
 
+}
+
+/// <summary>
+/// What Conv1d, Conv2d and ConvTranspose2d share (PyTorch's _ConvNd): the geometry, the weight and the optional bias
+/// with PyTorch's default initialisation, the per-layer step buffers and fast path, and the constructor checks.
+/// Each layer keeps its own Forward and Backward, its shapes and its text. Introduced with Conv2d in notebook
+/// 01-convolution.
+/// Introduced in notebook 01-convolution.
+/// </summary>
+/// <remarks>
+/// The geometry is always the convolution's: for ConvTranspose2d, which runs the same arithmetic backwards, its C is
+/// the transposed layer's output channels. Weight shapes: Conv1d [OutC, C/G, K], Conv2d [OutC, C/G, KH, KW],
+/// ConvTranspose2d [C, OutC/G, KH, KW]; the bias is [OutC] of the layer's own output.
+/// </remarks>
+public abstract class ConvNd<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Builds the parameters of a layer with geometry <paramref name="geometry"/> and initialises them.</summary>
+    private protected ConvNd(ConvGeometry geometry, int[] weightShape, int biasLength, bool bias, int? seed)
+    {
+        G = geometry;
+        Weight = new Parameter<T>("weight", new Tensor<T>(weightShape));
+        Bias = bias ? new Parameter<T>("bias", new Tensor<T>(biasLength)) : null;
+        InitializeUniform(seed, G.ColRows, Weight, Bias);
+    }
+
+    /// <summary>The convolution's hyper-parameters (see the remarks for the transposed layer).</summary>
+    private protected ConvGeometry G { get; }
+
+    /// <summary>Output and input-gradient tensors kept between training steps.</summary>
+    private protected StepBuffers<T> Buffers { get; } = new();
+
+    /// <summary>The fast path: the convolution's kernels with this layer's working memory.</summary>
+    private protected ConvCore<T> Fast { get; } = new();
+
+    /// <summary>G: channels split into this many independent convolutions.</summary>
+    public int Groups => G.Groups;
+
+    /// <summary>The kernels (shape in the remarks).</summary>
+    public Parameter<T> Weight { get; }
+
+    /// <summary>The bias, one per output channel, or null when built with bias: false.</summary>
+    public Parameter<T>? Bias { get; }
+
+    internal ConvGeometry Geometry => G;
+
+    /// <summary>
+    /// Forces the fast path's kernel (im2col, or the direct kernel at one vector width) instead of the rule in
+    /// ConvCore.DirectKernel; null restores the rule. For tests and the benchmark.
+    /// </summary>
+    internal ConvKernel? ForcedKernel
+    {
+        get => Fast.ForcedKernel;
+        set => Fast.ForcedKernel = value;
+    }
+
+    /// <inheritdoc />
+    protected override IEnumerable<Parameter<T>> OwnParameters()
+        => Bias is null ? [Weight] : [Weight, Bias];
+
+    /// <summary>The constructor checks PyTorch makes (same conditions, our wording).</summary>
+    internal static ConvGeometry CheckGeometry(string layer, int inChannels, int outChannels, (int H, int W) kernel,
+        (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups)
+    {
+        ShapeCheck.Positive(layer, "in_channels", inChannels);
+        ShapeCheck.Positive(layer, "out_channels", outChannels);
+        ShapeCheck.Positive(layer, "groups", groups);
+        if (inChannels % groups != 0)
+            throw new ArgumentException($"{layer}: in_channels must be divisible by groups, got in_channels {inChannels}, groups {groups}.");
+        if (outChannels % groups != 0)
+            throw new ArgumentException($"{layer}: out_channels must be divisible by groups, got out_channels {outChannels}, groups {groups}.");
+        ShapeCheck.Positive(layer, "kernel height", kernel.H);
+        ShapeCheck.Positive(layer, "kernel width", kernel.W);
+        ShapeCheck.Positive(layer, "stride height", stride.H);
+        ShapeCheck.Positive(layer, "stride width", stride.W);
+        ShapeCheck.NonNegative(layer, "padding height", padding.H);
+        ShapeCheck.NonNegative(layer, "padding width", padding.W);
+        ShapeCheck.Positive(layer, "dilation height", dilation.H);
+        ShapeCheck.Positive(layer, "dilation width", dilation.W);
+        return new ConvGeometry(inChannels, outChannels, groups, kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W);
+    }
+
+    /// <summary>
+    /// PyTorch's default: kaiming_uniform with a = sqrt(5), which works out to U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for the
+    /// weight, and the same bound for the bias. fanIn = weight.size(1) * KH * KW (for ConvTranspose2d that is OutC/G * KH * KW).
+    /// </summary>
+    internal static void InitializeUniform(int? seed, int fanIn, Parameter<T> weight, Parameter<T>? bias)
+    {
+        var random = Init.RandomFor(seed);
+        double bound = 1.0 / Math.Sqrt(fanIn);
+        var w = weight.Value.Data;
+        for (int i = 0; i < w.Length; i++) w[i] = T.CreateTruncating(bound * (2 * random.NextDouble() - 1));
+        if (bias is null) return;
+        var b = bias.Value.Data;
+        for (int i = 0; i < b.Length; i++) b[i] = T.CreateTruncating(bound * (2 * random.NextDouble() - 1));
+    }
+
+    /// <summary>"3" when both sides agree, else "(3, 5)", for the layers' descriptions.</summary>
+    private protected static string Pair(int a, int b) => a == b ? $"{a}" : $"({a}, {b})";
+}
+
+/// <summary>
+/// Hyper-parameters of one grouped 2-D convolution: C input channels, OutC output channels, G groups (each output
+/// channel sees C/G input channels), kernel KH x KW, stride, zero padding and dilation per dimension.
+/// </summary>
+internal readonly record struct ConvGeometry(int C, int OutC, int Groups, int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW)
+{
+    /// <summary>Input channels per group.</summary>
+    public int Cg => C / Groups;
+
+    /// <summary>Output channels per group.</summary>
+    public int OCg => OutC / Groups;
+
+    /// <summary>Rows of the im2col matrix of one group: Cg * KH * KW.</summary>
+    public int ColRows => Cg * KH * KW;
 }

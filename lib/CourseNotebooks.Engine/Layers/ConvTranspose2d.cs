@@ -1,7 +1,9 @@
 using System.Numerics;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Transposed convolution ("deconvolution", fractionally strided convolution) over NCHW images: the gradient of a
@@ -13,13 +15,14 @@ namespace CourseNotebooks.Engine;
 /// plus b[oc]. Input [N, C, H, W] (or unbatched [C, H, W]), weight [C, OutC/groups, KH, KW] (input channels first,
 /// as in PyTorch), bias [OutC], output [N, OutC, OH, OW] with
 /// <c>OH = (H - 1) SH - 2 PH + DH (KH - 1) + output_padding_H + 1</c> and OW likewise (<see cref="ConvArithmetic"/>).
-/// Introduced in notebook 13-convolutional-autoencoder ("deconvolution is convolution", checked with <see cref="Deconvolution"/>).
+/// Introduced in notebook 13-convolutional-autoencoder ("deconvolution is convolution", checked with the course's <c>Deconvolution</c>).
 /// PyTorch: torch.nn.ConvTranspose2d (without the output_size argument of forward: pass output_padding instead).
 /// </summary>
 /// <remarks>
 /// With the same weight tensor, this layer's Forward is exactly Conv2d(OutC, C, ...).Backward's input gradient, and
 /// its Backward input gradient is that Conv2d's Forward (no bias): the fast path calls the convolution's arithmetic
-/// in that swapped role (GEMM then col2im forward, im2col then GEMM backward); the naive path is the scatter above.
+/// in that swapped role (GEMM then col2im forward, im2col then GEMM backward); the naive path is the scatter above
+/// (Reference/ConvTranspose2dReference.cs).
 /// output_padding only adds rows/columns at the bottom/right, to pick one of the SH input sizes that a strided
 /// convolution maps to the same output size; those rows receive only the bias.
 /// </remarks>
@@ -132,19 +135,9 @@ public sealed class ConvTranspose2d<T> : ConvNd<T> where T : unmanaged, IFloatin
         ArgumentNullException.ThrowIfNull(input);
         var (n, h, w, oh, ow, unbatched) = CheckInput(input.Shape);
         var x = unbatched ? input.Reshape(1, InChannels, h, w) : input;
-        var y = Implementation == Implementation.Fast ? Buffers.Output([n, OutChannels, oh, ow]) : new Tensor<T>(n, OutChannels, oh, ow);
-        if (Implementation == Implementation.Naive) ForwardNaive(n, h, w, oh, ow, x.Data, y.Data);
-        else
-        {
-            ConvCore.BackwardDataFast(G, n, oh, ow, h, w, x.Data, Weight.Value.Data, y.Data, Scratch);
-            if (Bias is not null)
-                for (int b = 0; b < n; b++)
-                    for (int oc = 0; oc < OutChannels; oc++)
-                    {
-                        var plane = y.Data.AsSpan((b * OutChannels + oc) * oh * ow, oh * ow);
-                        TensorPrimitives.Add(plane, Bias.Value.Data[oc], plane);
-                    }
-        }
+        var y = Implementation == Implementation.Fast ? Buffers.Output([n, OutChannels, oh, ow], ReuseBuffers) : new Tensor<T>(n, OutChannels, oh, ow);
+        if (Implementation == Implementation.Naive) ConvTranspose2dReference.Forward(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else Fast.TransposedForward(G, n, h, w, oh, ow, x.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
         _cache = new Cache(x, n, h, w, oh, ow, unbatched);
         return unbatched ? y.Reshape(OutChannels, oh, ow) : y;
     }
@@ -159,80 +152,12 @@ public sealed class ConvTranspose2d<T> : ConvNd<T> where T : unmanaged, IFloatin
         // Collection expressions passed as spans live on the stack: no shape array per call.
         if (c.Unbatched) ShapeCheck.SameShape(Name, "output gradient", [OutChannels, c.OH, c.OW], outputGradient.Shape);
         else ShapeCheck.SameShape(Name, "output gradient", [c.N, OutChannels, c.OH, c.OW], outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? Buffers.InputGradient([c.N, InChannels, c.H, c.W]) : new Tensor<T>(c.N, InChannels, c.H, c.W);
-        if (Implementation == Implementation.Naive) BackwardNaive(c, outputGradient.Data, dX.Data);
+        var dX = Implementation == Implementation.Fast ? Buffers.InputGradient([c.N, InChannels, c.H, c.W], ReuseBuffers) : new Tensor<T>(c.N, InChannels, c.H, c.W);
+        if (Implementation == Implementation.Naive)
+            ConvTranspose2dReference.Backward(G, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Value.Data, dX.Data, Weight.Grad.Data, Bias?.Grad.Data);
         else
-        {
-            ConvCore.ForwardFast(G, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, Weight.Value.Data, null, dX.Data, Scratch);
-            ConvCore.BackwardWeightsFast(G, c.N, c.OH, c.OW, c.H, c.W, outputGradient.Data, c.Input.Data, Weight.Grad.Data, null, Scratch);
-            if (Bias is not null)
-                for (int b = 0; b < c.N; b++)
-                    for (int oc = 0; oc < OutChannels; oc++)
-                        Bias.Grad.Data[oc] += TensorPrimitives.Sum<T>(outputGradient.Data.AsSpan((b * OutChannels + oc) * c.OH * c.OW, c.OH * c.OW));
-        }
+            Fast.TransposedBackward(G, c.N, c.H, c.W, c.OH, c.OW, c.Input.Data, outputGradient.Data, Weight.Value.Data, dX.Data, Weight.Grad.Data, Bias?.Grad.Data);
         return c.Unbatched ? dX.Reshape(InChannels, c.H, c.W) : dX;
-    }
-
-    /// <summary>The scatter formula, loop for loop.</summary>
-    private void ForwardNaive(int n, int h, int w, int oh, int ow, T[] x, T[] y)
-    {
-        T[] weight = Weight.Value.Data;
-        int cg = InChannels / G.Groups, ocg = OutChannels / G.Groups;
-        for (int b = 0; b < n; b++)
-            for (int oc = 0; oc < OutChannels; oc++)
-                for (int i = 0; i < oh * ow; i++)
-                    y[(b * OutChannels + oc) * oh * ow + i] = Bias is null ? T.Zero : Bias.Value.Data[oc];
-        for (int b = 0; b < n; b++)
-            for (int c = 0; c < InChannels; c++)
-            {
-                int oc0 = c / cg * ocg;
-                for (int i = 0; i < h; i++)
-                    for (int j = 0; j < w; j++)
-                    {
-                        T v = x[((b * InChannels + c) * h + i) * w + j];
-                        for (int oc = 0; oc < ocg; oc++)
-                            for (int kh = 0; kh < G.KH; kh++)
-                                for (int kw = 0; kw < G.KW; kw++)
-                                {
-                                    int yi = i * G.SH - G.PH + kh * G.DH, yj = j * G.SW - G.PW + kw * G.DW;
-                                    if ((uint)yi >= (uint)oh || (uint)yj >= (uint)ow) continue;
-                                    y[((b * OutChannels + oc0 + oc) * oh + yi) * ow + yj] += v * weight[((c * ocg + oc) * G.KH + kh) * G.KW + kw];
-                                }
-                    }
-            }
-    }
-
-    /// <summary>The derivative of the scatter, loop for loop: each (input pixel, tap) pair gathers one dL/dy entry.</summary>
-    private void BackwardNaive(Cache c, T[] dY, T[] dX)
-    {
-        T[] weight = Weight.Value.Data, dW = Weight.Grad.Data, x = c.Input.Data;
-        int cg = InChannels / G.Groups, ocg = OutChannels / G.Groups, oh = c.OH, ow = c.OW;
-        for (int b = 0; b < c.N; b++)
-            for (int ch = 0; ch < InChannels; ch++)
-            {
-                int oc0 = ch / cg * ocg;
-                for (int i = 0; i < c.H; i++)
-                    for (int j = 0; j < c.W; j++)
-                    {
-                        int xi = ((b * InChannels + ch) * c.H + i) * c.W + j;
-                        for (int oc = 0; oc < ocg; oc++)
-                            for (int kh = 0; kh < G.KH; kh++)
-                                for (int kw = 0; kw < G.KW; kw++)
-                                {
-                                    int yi = i * G.SH - G.PH + kh * G.DH, yj = j * G.SW - G.PW + kw * G.DW;
-                                    if ((uint)yi >= (uint)oh || (uint)yj >= (uint)ow) continue;
-                                    T d = dY[((b * OutChannels + oc0 + oc) * oh + yi) * ow + yj];
-                                    int wi = ((ch * ocg + oc) * G.KH + kh) * G.KW + kw;
-                                    dX[xi] += d * weight[wi];
-                                    dW[wi] += d * x[xi];
-                                }
-                    }
-            }
-        if (Bias is null) return;
-        for (int b = 0; b < c.N; b++)
-            for (int oc = 0; oc < OutChannels; oc++)
-                for (int i = 0; i < oh * ow; i++)
-                    Bias.Grad.Data[oc] += dY[(b * OutChannels + oc) * oh * ow + i];
     }
 
     /// <inheritdoc />

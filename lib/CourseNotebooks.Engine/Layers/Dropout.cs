@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Inverted dropout: in training each element is zeroed with probability p and the survivors are scaled by
@@ -20,9 +22,13 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
 
     // The scaled mask (0 or 1/(1-p)) of the last training Forward, kept for reuse; _dropping is false after an
     // evaluation Forward (Backward is then the identity).
-    private T[]? _mask;
-    private bool _dropping;
-    private int[]? _inputShape;
+    /// <summary>What Backward needs from the last Forward: the input shape and, when it dropped, the mask it applied.</summary>
+    private readonly record struct Cache(int[] InputShape, T[]? Mask);
+
+    private Cache? _cache;
+
+    // The mask's storage, kept from step to step (same shape): a warmed-up training step allocates nothing.
+    private T[] _mask = [];
     private readonly StepBuffers<T> _buffers = new();
 
     /// <summary>Dropout with drop probability <paramref name="p"/>.</summary>
@@ -50,19 +56,18 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (_inputShape is null || !_inputShape.AsSpan().SequenceEqual(input.Shape)) _inputShape = input.Shape.ToArray();
+        var shape = _cache is { } kept && kept.InputShape.AsSpan().SequenceEqual(input.Shape) ? kept.InputShape : input.Shape.ToArray();
         if (!Training || P == 0)
         {
-            _dropping = false;
+            _cache = new Cache(shape, null);
             return input.Clone();
         }
-        // The mask and the output are kept from step to step (same shape): a warmed-up training step allocates nothing.
-        if (_mask is null || _mask.Length != input.Length) _mask = new T[input.Length];
+        if (_mask.Length != input.Length) _mask = new T[input.Length];
         // p = 1 would scale by 1/0; every element is dropped anyway, so the mask stays all zeros.
         T keepScale = P < 1 ? T.CreateTruncating(1.0 / (1.0 - P)) : T.Zero;
         for (int i = 0; i < _mask.Length; i++) _mask[i] = _random.NextDouble() < P ? T.Zero : keepScale;
-        _dropping = true;
-        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
+        _cache = new Cache(shape, _mask);
+        var y = _buffers.Output(input.Shape, ReuseBuffers);
         Apply(input.Data, _mask, y.Data);
         return y;
     }
@@ -71,19 +76,16 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        var (inputShape, mask) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", inputShape, outputGradient.Shape);
-        if (!_dropping) return outputGradient.Clone();
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : outputGradient.ZerosLike();
-        Apply(outputGradient.Data, _mask!, dX.Data);
+        if (mask is null) return outputGradient.Clone();
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
+        Apply(outputGradient.Data, mask, dX.Data);
         return dX;
     }
 
     private void Apply(T[] source, T[] mask, T[] destination)
     {
-        if (Implementation == Implementation.Naive)
-            for (int i = 0; i < source.Length; i++) destination[i] = source[i] * mask[i];
-        else
-            TensorPrimitives.Multiply<T>(source, mask, destination);
+        TensorPrimitives.Multiply<T>(source, mask, destination);
     }
 }

@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// A lookup table of learned vectors: token id t becomes row t of the weight. The first layer of a text CNN, where
@@ -27,9 +29,13 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
 
     // The ids of the last Forward as ints (checked once), kept for Backward; the array only grows, so the full and
     // the shorter last batch of an epoch share it.
+    /// <summary>What Backward needs from the last Forward: the input shape and the first Count ids, checked.</summary>
+    private readonly record struct Cache(int[] InputShape, int[] Ids, int Count);
+
+    private Cache? _cache;
+
+    // The ids' storage, kept from step to step (grown, never shrunk): a warmed-up training step allocates nothing.
     private int[] _ids = [];
-    private int _idCount = -1;
-    private int[] _inputShape = [];
 
     /// <summary>A table of <paramref name="numEmbeddings"/> vectors of <paramref name="embeddingDim"/> values.</summary>
     /// <param name="numEmbeddings">V: the vocabulary size, positive.</param>
@@ -81,22 +87,17 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
         ArgumentNullException.ThrowIfNull(input);
         int count = input.Length;
         if (_ids.Length < count) _ids = new int[count];
-        _idCount = count;
         for (int i = 0; i < count; i++) _ids[i] = CheckedId(input, i);
-        if (!_inputShape.AsSpan().SequenceEqual(input.Shape)) _inputShape = input.Shape.ToArray();
+        var shape = _cache is { } kept && kept.InputShape.AsSpan().SequenceEqual(input.Shape) ? kept.InputShape : input.Shape.ToArray();
+        _cache = new Cache(shape, _ids, count);
 
         Span<int> outShape = stackalloc int[input.Rank + 1];
         input.Shape.CopyTo(outShape);
         outShape[^1] = EmbeddingDim;
-        bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = _buffers.Output(outShape, ReuseBuffers);
         int e = EmbeddingDim;
         T[] w = Weight.Value.Data, y = output.Data;
-        if (fast)
-            for (int i = 0; i < count; i++) w.AsSpan(_ids[i] * e, e).CopyTo(y.AsSpan(i * e, e));
-        else
-            for (int i = 0; i < count; i++)
-                for (int k = 0; k < e; k++) y[i * e + k] = w[_ids[i] * e + k];
+        for (int i = 0; i < count; i++) w.AsSpan(_ids[i] * e, e).CopyTo(y.AsSpan(i * e, e));
         return output;
     }
 
@@ -106,9 +107,8 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
     /// <exception cref="ArgumentException">The gradient's shape is not the last output's.</exception>
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
-        AccumulateWeightGradient(outputGradient);
-        bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(_inputShape) : new Tensor<T>(_inputShape);
+        var inputShape = AccumulateWeightGradient(outputGradient);
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         Array.Clear(dX.Data);
         return dX;
     }
@@ -120,25 +120,24 @@ public sealed class Embedding<T> : Module<T> where T : unmanaged, IFloatingPoint
         _buffers.BackwardWithoutInputGradient();
     }
 
-    private void AccumulateWeightGradient(Tensor<T> outputGradient)
+    // Adds dL/dW for the last Forward's ids and returns that Forward's input shape.
+    private int[] AccumulateWeightGradient(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        if (_idCount < 0) throw ShapeCheck.BackwardBeforeForward(Name);
-        Span<int> outShape = stackalloc int[_inputShape.Length + 1];
-        _inputShape.CopyTo(outShape);
+        var (inputShape, ids, count) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        Span<int> outShape = stackalloc int[inputShape.Length + 1];
+        inputShape.CopyTo(outShape);
         outShape[^1] = EmbeddingDim;
         ShapeCheck.SameShape(Name, "output gradient", outShape, outputGradient.Shape);
         int e = EmbeddingDim, padding = PaddingIndex ?? -1;
         T[] dW = Weight.Grad.Data, dY = outputGradient.Data;
-        for (int i = 0; i < _idCount; i++)
+        for (int i = 0; i < count; i++)
         {
-            int id = _ids[i];
+            int id = ids[i];
             if (id == padding) continue;
-            if (Implementation == Implementation.Fast)
-                TensorPrimitives.Add(dW.AsSpan(id * e, e), dY.AsSpan(i * e, e), dW.AsSpan(id * e, e));
-            else
-                for (int k = 0; k < e; k++) dW[id * e + k] += dY[i * e + k];
+            TensorPrimitives.Add(dW.AsSpan(id * e, e), dY.AsSpan(i * e, e), dW.AsSpan(id * e, e));
         }
+        return inputShape;
     }
 
     private int CheckedId(Tensor<T> input, int i)

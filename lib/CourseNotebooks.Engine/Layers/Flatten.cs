@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Merges dimensions startDim..endDim into one, e.g. (N, C, H, W) to (N, C*H*W) before the first Linear layer.

@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Additive Gaussian noise in training, the identity in evaluation: y = x + σ ε, ε ~ N(0, 1) drawn afresh for every
@@ -20,8 +22,13 @@ namespace CourseNotebooks.Engine;
 public sealed class GaussianNoise<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Random _random;
-    private T[]? _noise;
-    private int[]? _inputShape;
+    /// <summary>What Backward needs from the last Forward: the input shape (the gradient passes through unchanged).</summary>
+    private readonly record struct Cache(int[] InputShape);
+
+    private Cache? _cache;
+
+    // The noise's storage, kept from step to step (same shape): a warmed-up training step allocates nothing.
+    private T[] _noise = [];
     private readonly StepBuffers<T> _buffers = new();
 
     /// <summary>Noise of standard deviation <paramref name="std"/>.</summary>
@@ -49,16 +56,12 @@ public sealed class GaussianNoise<T> : Module<T> where T : unmanaged, IFloatingP
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (_inputShape is null || !_inputShape.AsSpan().SequenceEqual(input.Shape)) _inputShape = input.Shape.ToArray();
+        if (_cache is not { } kept || !kept.InputShape.AsSpan().SequenceEqual(input.Shape)) _cache = new Cache(input.Shape.ToArray());
         if (!Training || Std == 0) return input.Clone();
-        // The noise and the output are kept from step to step (same shape): a warmed-up training step allocates nothing.
-        if (_noise is null || _noise.Length != input.Length) _noise = new T[input.Length];
+        if (_noise.Length != input.Length) _noise = new T[input.Length];
         for (int i = 0; i < _noise.Length; i++) _noise[i] = T.CreateTruncating(Std * Tensor.NextGaussian(_random));
-        var y = Implementation == Implementation.Fast ? _buffers.Output(input.Shape) : input.ZerosLike();
-        if (Implementation == Implementation.Naive)
-            for (int i = 0; i < _noise.Length; i++) y.Data[i] = input.Data[i] + _noise[i];
-        else
-            TensorPrimitives.Add<T>(input.Data, _noise, y.Data);
+        var y = _buffers.Output(input.Shape, ReuseBuffers);
+        TensorPrimitives.Add<T>(input.Data, _noise, y.Data);
         return y;
     }
 
@@ -66,10 +69,9 @@ public sealed class GaussianNoise<T> : Module<T> where T : unmanaged, IFloatingP
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        var inputShape = (_cache ?? throw ShapeCheck.BackwardBeforeForward(Name)).InputShape;
         ShapeCheck.SameShape(Name, "output gradient", inputShape, outputGradient.Shape);
-        if (Implementation == Implementation.Naive) return outputGradient.Clone();
-        var dX = _buffers.InputGradient(inputShape);
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         outputGradient.Data.AsSpan(0, dX.Length).CopyTo(dX.Data);
         return dX;
     }

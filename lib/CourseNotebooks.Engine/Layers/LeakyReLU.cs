@@ -1,11 +1,14 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Leaky ReLU, y = x for x &gt; 0 and negativeSlope * x otherwise, element-wise on any shape: negative inputs
-/// keep a small gradient, so a unit cannot "die". Introduced in notebook 06-alexnet (activation choices).
+/// keep a small gradient, so a unit cannot "die". Introduced in notebook 06-alexnet, beside AlexNet's ReLU, as the
+/// variant later networks use (no notebook trains with it).
 /// PyTorch: torch.nn.LeakyReLU (negative_slope = 0.01).
 /// </summary>
 /// <remarks>dy/dx = 1 for x &gt; 0 and negativeSlope for x &lt;= 0 (at 0 the slope, as PyTorch).</remarks>
@@ -21,9 +24,6 @@ public sealed class LeakyReLU<T> : Activation<T> where T : unmanaged, IFloatingP
     protected override string Describe() => $"LeakyReLU({NegativeSlope})";
 
     /// <inheritdoc />
-    protected override T Value(T x) => x > T.Zero ? x : NegativeSlope * x;
-
-    /// <inheritdoc />
     protected override void Values(ReadOnlySpan<T> x, Span<T> y)
     {
         TensorPrimitives.Multiply(x, NegativeSlope, y);
@@ -31,12 +31,16 @@ public sealed class LeakyReLU<T> : Activation<T> where T : unmanaged, IFloatingP
     }
 
     /// <inheritdoc />
-    protected override T InputGradient(T x, T y, T outputGradient) => x > T.Zero ? outputGradient : NegativeSlope * outputGradient;
-
-    /// <inheritdoc />
     protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
     {
         TensorPrimitives.Multiply(outputGradient, NegativeSlope, inputGradient);
         Elementwise.SelectPositive<T>(x, outputGradient, inputGradient, inputGradient);
     }
+
+    /// <inheritdoc />
+    protected override void ValuesReference(ReadOnlySpan<T> x, Span<T> y) => ActivationReference.LeakyReLU(x, y, NegativeSlope);
+
+    /// <inheritdoc />
+    protected override void InputGradientsReference(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        => ActivationReference.LeakyReLUBackward(x, y, outputGradient, inputGradient, NegativeSlope);
 }

@@ -1,7 +1,10 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Fully connected layer, y = x Wᵀ + b. Introduced in notebook 05-cnn-as-sparse-mlp (a convolution is a
@@ -16,7 +19,10 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _input;
+    /// <summary>What Backward needs from the last Forward: its input.</summary>
+    private readonly record struct Cache(Tensor<T> Input);
+
+    private Cache? _cache;
 
     private readonly StepBuffers<T> _buffers = new();
 
@@ -96,30 +102,11 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
         // The output shape on the stack: a warmed-up fast call allocates nothing.
         Span<int> shape = stackalloc int[Math.Max(1, input.Rank)];
         OutputShape(input.Shape, shape);
-        var y = Implementation == Implementation.Fast ? _buffers.Output(shape) : new Tensor<T>(shape.ToArray());
+        var y = Implementation == Implementation.Fast ? _buffers.Output(shape, ReuseBuffers) : new Tensor<T>(shape.ToArray());
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
-        T[] x = input.Data, w = Weight.Value.Data, yd = y.Data;
-        if (Implementation == Implementation.Naive)
-        {
-            for (int r = 0; r < m; r++)
-                for (int o = 0; o < n; o++)
-                {
-                    T sum = Bias is null ? T.Zero : Bias.Value.Data[o];
-                    for (int i = 0; i < k; i++) sum += x[r * k + i] * w[o * k + i];
-                    yd[r * n + o] = sum;
-                }
-        }
-        else
-        {
-            Gemm.Multiply(false, true, m, n, k, T.One, x, Math.Max(1, k), w, Math.Max(1, k), T.Zero, yd, Math.Max(1, n));
-            if (Bias is not null)
-                for (int r = 0; r < m; r++)
-                {
-                    var row = new Span<T>(yd, r * n, n);
-                    TensorPrimitives.Add(row, Bias.Value.Data, row);
-                }
-        }
-        _input = input;
+        if (Implementation == Implementation.Naive) LinearReference.Forward(m, n, k, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        else ForwardFast(m, n, k, input.Data, Weight.Value.Data, Bias?.Value.Data, y.Data);
+        _cache = new Cache(input);
         return y;
     }
 
@@ -133,55 +120,49 @@ public sealed class Linear<T> : Module<T> where T : unmanaged, IFloatingPointIee
     private Tensor<T>? BackwardCore(Tensor<T> outputGradient, bool inputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        var input = (_cache ?? throw ShapeCheck.BackwardBeforeForward(Name)).Input;
         Span<int> expected = stackalloc int[input.Rank];
         OutputShape(input.Shape, expected);
         ShapeCheck.SameShape(Name, "output gradient", expected, outputGradient.Shape);
         int m = Rows(input.Shape), n = OutFeatures, k = InFeatures;
-        T[] x = input.Data, w = Weight.Value.Data, dY = outputGradient.Data, dW = Weight.Grad.Data;
         bool naive = Implementation == Implementation.Naive;
-        int ldk = Math.Max(1, k), ldn = Math.Max(1, n);
-        if (naive)
-        {
-            // dW[o, i] += Σ_r dY[r, o] x[r, i];  db[o] += Σ_r dY[r, o].
-            for (int r = 0; r < m; r++)
-                for (int o = 0; o < n; o++)
-                {
-                    T g = dY[r * n + o];
-                    if (Bias is not null) Bias.Grad.Data[o] += g;
-                    for (int i = 0; i < k; i++) dW[o * k + i] += g * x[r * k + i];
-                }
-        }
-        else
-        {
-            // dW (Out x In) += dYᵀ (Out x M) · X (M x In); beta = 1 accumulates as PyTorch's .grad does.
-            Gemm.Multiply(true, false, n, k, m, T.One, dY, ldn, x, ldk, T.One, dW, ldk);
-            if (Bias is not null)
-                for (int r = 0; r < m; r++)
-                    TensorPrimitives.Add(Bias.Grad.Data, new ReadOnlySpan<T>(dY, r * n, n), Bias.Grad.Data);
-        }
+        if (naive) LinearReference.BackwardWeights(m, n, k, input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
+        else BackwardWeightsFast(m, n, k, input.Data, outputGradient.Data, Weight.Grad.Data, Bias?.Grad.Data);
         if (!inputGradient)
         {
             if (!naive) _buffers.BackwardWithoutInputGradient();
             return null;
         }
-        var dX = naive ? input.ZerosLike() : _buffers.InputGradient(input.Shape);
-        T[] dXd = dX.Data;
-        if (naive)
-        {
-            // dX[r, i] = Σ_o dY[r, o] W[o, i].
-            for (int r = 0; r < m; r++)
-                for (int o = 0; o < n; o++)
-                {
-                    T g = dY[r * n + o];
-                    for (int i = 0; i < k; i++) dXd[r * k + i] += g * w[o * k + i];
-                }
-        }
-        else
-        {
-            // dX (M x In) = dY (M x Out) · W (Out x In).
-            Gemm.Multiply(false, false, m, k, n, T.One, dY, ldn, w, ldk, T.Zero, dXd, ldk);
-        }
+        var dX = naive ? input.ZerosLike() : _buffers.InputGradient(input.Shape, ReuseBuffers);
+        if (naive) LinearReference.BackwardData(m, n, k, outputGradient.Data, Weight.Value.Data, dX.Data);
+        else BackwardDataFast(m, n, k, outputGradient.Data, Weight.Value.Data, dX.Data);
         return dX;
     }
+
+    // ---------- the fast path: GEMM calls, the same parameters as LinearReference's ----------
+
+    /// <summary>Y (M x Out) = X (M x In) Wᵀ, then + b per row.</summary>
+    private static void ForwardFast(int m, int n, int k, T[] x, T[] weight, T[]? bias, T[] y)
+    {
+        Gemm.Multiply(false, true, m, n, k, T.One, x, Math.Max(1, k), weight, Math.Max(1, k), T.Zero, y, Math.Max(1, n));
+        if (bias is null) return;
+        for (int r = 0; r < m; r++)
+        {
+            var row = new Span<T>(y, r * n, n);
+            TensorPrimitives.Add(row, bias, row);
+        }
+    }
+
+    /// <summary>dW (Out x In) += dYᵀ (Out x M) · X (M x In), beta = 1 accumulating as PyTorch's .grad does; db += dY's rows.</summary>
+    private static void BackwardWeightsFast(int m, int n, int k, T[] x, T[] dY, T[] dW, T[]? dB)
+    {
+        Gemm.Multiply(true, false, n, k, m, T.One, dY, Math.Max(1, n), x, Math.Max(1, k), T.One, dW, Math.Max(1, k));
+        if (dB is null) return;
+        for (int r = 0; r < m; r++)
+            TensorPrimitives.Add(dB, new ReadOnlySpan<T>(dY, r * n, n), dB);
+    }
+
+    /// <summary>dX (M x In) = dY (M x Out) · W (Out x In). Overwrites dX.</summary>
+    private static void BackwardDataFast(int m, int n, int k, T[] dY, T[] weight, T[] dX)
+        => Gemm.Multiply(false, false, m, k, n, T.One, dY, Math.Max(1, n), weight, Math.Max(1, k), T.Zero, dX, Math.Max(1, k));
 }

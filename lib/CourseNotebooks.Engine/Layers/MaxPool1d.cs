@@ -1,6 +1,10 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// 1-D max pooling over NCL signals: each output is the largest input in its window of K taps along the length.
@@ -14,19 +18,21 @@ namespace CourseNotebooks.Engine;
 /// first of equal maxima wins; a NaN in a window wins. Backward sends each output gradient to its argmax and adds
 /// where overlapping windows (S &lt; K) chose the same input. The argmax offsets (0 to L - 1 within each channel)
 /// are kept for Backward and exposed as <see cref="LastIndices"/> (PyTorch's return_indices=True).</para>
+/// <para>It runs on the 2-D pooling core as 1 x K windows over 1 x L planes: the fast path is MaxPool2d's
+/// (Kernels/PoolCore.cs) and the naive one its reference (Reference/MaxPool2dReference.cs).</para>
 /// </remarks>
 public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>What Backward needs from the last Forward: the input shape and the argmax of every output.</summary>
+    private sealed record Cache(int[] InputShape, IndexTensor Indices);
+
+    private Cache? _cache;
+
     private readonly StepBuffers<T> _buffers = new();
 
-    // The argmax of every output of the last Forward (grown, never shrunk) and the shapes it belongs to.
-    private int[] _indices = [];
-    private int[]? _inputShape;
-    private int[] _outputShape = [];
+    private readonly PoolCore<T> _fast = new();
 
-    // The fast path's first in-bounds tap and exclusive end per output position, for the input length it was built for.
-    private (int First, int End)[] _taps = [];
-    private int _tapsLength = -1;
+    private Tensor<T>? _lastOutput;
 
     /// <summary>A 1-D max pool.</summary>
     /// <param name="kernelSize">K, positive.</param>
@@ -42,7 +48,8 @@ public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPoint
         Padding = padding;
         Dilation = dilation;
         CeilMode = ceilMode;
-        PoolGeometry.CheckArguments("MaxPool1d", (1, kernelSize), (1, Stride), (0, padding), (1, dilation));
+        PoolWindow.CheckArguments("MaxPool1d", (1, kernelSize), (1, Stride), (0, padding), (1, dilation));
+        Window = new PoolWindow((1, kernelSize), (1, Stride), (0, padding), (1, dilation));
     }
 
     /// <summary>K.</summary>
@@ -62,8 +69,11 @@ public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPoint
 
     /// <summary>The argmax offsets of the last Forward, shaped as its output (a copy); null before the first Forward.
     /// A window that saw only padding (possible only with dilation) has -1.</summary>
-    public IndexTensor? LastIndices => _inputShape is null ? null
-        : new IndexTensor(_indices.AsSpan(0, ShapeLength(_outputShape)).ToArray(), _outputShape);
+    public IndexTensor? LastIndices => _cache is null ? null
+        : new IndexTensor((int[])_cache.Indices.Data.Clone(), _cache.Indices.Shape.ToArray());
+
+    // A 1 x K window on 1 x L planes.
+    private PoolWindow Window { get; }
 
     /// <inheritdoc />
     protected override string Describe()
@@ -87,69 +97,17 @@ public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPoint
         input.Shape.CopyTo(outShape);
         outShape[^1] = ol;
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
-        if (_indices.Length < output.Length) _indices = new int[output.Length];
-        int planes = input.Length / input.Shape[^1], l = input.Shape[^1];
-        if (fast) ForwardFast(input.Data, output.Data, planes, l, ol);
-        else ForwardNaive(input.Data, output.Data, planes, l, ol);
-        if (_inputShape is null || !_inputShape.AsSpan().SequenceEqual(input.Shape)) _inputShape = input.Shape.ToArray();
-        if (!_outputShape.AsSpan().SequenceEqual(outShape)) _outputShape = outShape.ToArray();
+        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
+        // The indices go with the output: reused exactly when the output tensor is.
+        bool reused = fast && ReferenceEquals(output, _lastOutput) && _cache is not null;
+        var indices = reused ? _cache!.Indices : new IndexTensor(new int[output.Length], outShape.ToArray());
+        _lastOutput = fast ? output : null;
+        int l = input.Shape[^1], planes = input.Length / l;
+        if (fast) _fast.MaxForward(Window, planes, 1, l, 1, ol, input.Data, output.Data, indices.Data);
+        else MaxPool2dReference.Forward(Window, planes, 1, l, 1, ol, input.Data, output.Data, indices.Data);
+        if (!reused || !_cache!.InputShape.AsSpan().SequenceEqual(input.Shape))
+            _cache = new Cache(input.Shape.ToArray(), indices);
         return output;
-    }
-
-    /// <summary>Reference: every tap of every window, each tested against the input bounds.</summary>
-    private void ForwardNaive(T[] x, T[] y, int planes, int l, int ol)
-    {
-        for (int p = 0; p < planes; p++)
-            for (int o = 0; o < ol; o++)
-            {
-                T max = T.NegativeInfinity;
-                int argmax = -1;
-                for (int k = 0; k < KernelSize; k++)
-                {
-                    int at = o * Stride - Padding + k * Dilation;
-                    if (at < 0 || at >= l) continue;
-                    T v = x[p * l + at];
-                    // Strict '>' keeps the first of equal maxima; a NaN always takes over (PyTorch's rule).
-                    if (argmax < 0 || v > max || T.IsNaN(v)) { max = v; argmax = at; }
-                }
-                y[p * ol + o] = max;
-                _indices[p * ol + o] = argmax;
-            }
-    }
-
-    /// <summary>Fast path: the in-bounds taps of each window are found once per input length, so the inner loop has
-    /// no bounds test. One thread: text and audio maps are small enough that threads would cost more than they save.</summary>
-    private void ForwardFast(T[] x, T[] y, int planes, int l, int ol)
-    {
-        if (_tapsLength != l || _taps.Length != ol)
-        {
-            _taps = new (int, int)[ol];
-            for (int o = 0; o < ol; o++)
-            {
-                int start = o * Stride - Padding, first = start;
-                while (first < 0) first += Dilation;
-                _taps[o] = (first, Math.Min(start + (KernelSize - 1) * Dilation + 1, l));
-            }
-            _tapsLength = l;
-        }
-        for (int p = 0; p < planes; p++)
-        {
-            int inBase = p * l, outBase = p * ol;
-            for (int o = 0; o < ol; o++)
-            {
-                var (first, end) = _taps[o];
-                T max = T.NegativeInfinity;
-                int argmax = -1;
-                for (int at = first; at < end; at += Dilation)
-                {
-                    T v = x[inBase + at];
-                    if (argmax < 0 || v > max || T.IsNaN(v)) { max = v; argmax = at; }
-                }
-                y[outBase + o] = max;
-                _indices[outBase + o] = argmax;
-            }
-        }
     }
 
     /// <summary>Routes each output gradient to its argmax (adding where windows overlap); zeros elsewhere.</summary>
@@ -158,11 +116,13 @@ public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPoint
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : new Tensor<T>(inputShape);
-        int l = inputShape[^1];
-        ArgmaxScatter.Planes(outputGradient.Data, _indices, dX.Data, dX.Length / Math.Max(1, l), l, _outputShape[^1]);
+        var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", cache.Indices.Shape, outputGradient.Shape);
+        bool fast = Implementation == Implementation.Fast;
+        var dX = fast ? _buffers.InputGradient(cache.InputShape, ReuseBuffers) : new Tensor<T>(cache.InputShape);
+        int l = cache.InputShape[^1], planes = dX.Length / Math.Max(1, l), ol = outputGradient.Shape[^1];
+        if (fast) _fast.MaxBackward(Window, planes, 1, l, 1, ol, outputGradient.Data, cache.Indices.Data, dX.Data);
+        else MaxPool2dReference.Backward(Window, planes, 1, l, 1, ol, outputGradient.Data, cache.Indices.Data, dX.Data);
         return dX;
     }
 
@@ -171,17 +131,10 @@ public sealed class MaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPoint
         if (shape.Length is not (2 or 3))
             throw new ArgumentException(
                 $"{Name}: input rank: expected 3 (N, C, L) or 2 (C, L), got {shape.Length} (input shape {Tensor<float>.ShapeText(shape)}).");
-        int ol = PoolGeometry.OutputSize(shape[^1], KernelSize, Stride, Padding, Dilation, CeilMode);
+        int ol = PoolWindow.OutputSize(shape[^1], KernelSize, Stride, Padding, Dilation, CeilMode);
         if (ol < 1)
             throw new ArgumentException(
                 $"{Name}: output length: expected at least 1, got {ol} for an input length of {shape[^1]} (input shape {Tensor<float>.ShapeText(shape)}); the window does not fit.");
         return ol;
-    }
-
-    private static int ShapeLength(int[] shape)
-    {
-        int length = 1;
-        foreach (int s in shape) length *= s;
-        return length;
     }
 }

@@ -1,7 +1,10 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// 2-D max pooling: each output is the largest input in its KH x KW window, so the layer keeps whether a
@@ -16,6 +19,9 @@ namespace CourseNotebooks.Engine;
 /// PyTorch's CPU kernel. A NaN in a window wins (the output is NaN), as in PyTorch. A dilated window whose
 /// taps all fall in the padding (possible only for tiny inputs) gives -infinity, index -1 and no gradient.
 /// Backward sends each output gradient to its argmax and adds where overlapping windows chose the same input.
+/// The naive path (<see cref="Implementation.Naive"/>) runs Reference/MaxPool2dReference.cs; the fast path
+/// (Kernels/PoolCore.cs, the same methods and parameters: a vector kernel for the plain 2x2 window, tap ranges
+/// otherwise, planes in parallel) is tested against it.
 /// </remarks>
 public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -24,6 +30,8 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     private Cache? _cache;
 
     private readonly StepBuffers<T> _buffers = new();
+
+    private readonly PoolCore<T> _fast = new();
 
     private Tensor<T>? _lastOutput;
 
@@ -41,7 +49,8 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         Padding = padding;
         Dilation = dilation ?? (1, 1);
         CeilMode = ceilMode;
-        PoolGeometry.CheckArguments(Name, KernelSize, Stride, Padding, Dilation);
+        PoolWindow.CheckArguments(Name, KernelSize, Stride, Padding, Dilation);
+        Window = new PoolWindow(KernelSize, Stride, Padding, Dilation);
     }
 
     /// <summary>(KH, KW).</summary>
@@ -62,7 +71,8 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     /// <summary>
     /// The argmax of every output of the last Forward: shape of the output, each value the flat offset
     /// h * W + w within its input plane. PyTorch keeps them only with return_indices=True; here they are always
-    /// kept because Backward needs them. Null before the first Forward.
+    /// kept because Backward needs them. Null before the first Forward; refilled by the next Forward after a Backward
+    /// when <see cref="Module{T}.ReuseBuffers"/> is on, as the output is.
     /// </summary>
     public IndexTensor? LastIndices => _cache?.Indices;
 
@@ -72,181 +82,36 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     /// <inheritdoc />
     protected override string Describe() => $"MaxPool2d(kernel {KernelSize.H}x{KernelSize.W}, stride {Stride.H}x{Stride.W})";
 
+    private PoolWindow Window { get; }
+
     /// <inheritdoc />
     public override int[] OutputShape(ReadOnlySpan<int> inputShape)
     {
-        var (oh, ow) = PoolGeometry.Check(Name, inputShape, KernelSize, Stride, Padding, Dilation, CeilMode);
-        return PoolGeometry.WithPlane(inputShape, oh, ow);
+        var (oh, ow) = Window.Check(Name, inputShape, CeilMode);
+        return PoolWindow.WithPlane(inputShape, oh, ow);
     }
 
     /// <inheritdoc />
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var (oh, ow) = PoolGeometry.Check(Name, input.Shape, KernelSize, Stride, Padding, Dilation, CeilMode);
+        var (oh, ow) = Window.Check(Name, input.Shape, CeilMode);
         // The output shape on the stack: a warmed-up training step allocates nothing here.
         Span<int> outShape = stackalloc int[input.Rank];
         input.Shape.CopyTo(outShape);
         (outShape[^2], outShape[^1]) = (oh, ow);
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
         // The indices go with the output: reused exactly when the output tensor is.
         bool reused = fast && ReferenceEquals(output, _lastOutput) && _cache is not null;
         var indices = reused ? _cache!.Indices : new IndexTensor(new int[output.Length], outShape.ToArray());
         _lastOutput = fast ? output : null;
-        int planes = PoolGeometry.Planes(input.Shape);
-        int h = input.Shape[^2], w = input.Shape[^1];
-        if (Implementation == Implementation.Naive)
-            ForwardNaive(input, output, indices.Data, planes);
-        // Ceil mode can add a last window hanging over the edge: the plain kernel needs all four taps inside.
-        else if (IsPlain2x2 && 2 * oh <= h && 2 * ow <= w)
-            Forward2x2(input.Data, output.Data, indices.Data, planes, h, w, oh, ow);
-        else
-            ForwardFast(input, output, indices.Data, planes);
+        int planes = PoolWindow.Planes(input.Shape), h = input.Shape[^2], w = input.Shape[^1];
+        if (fast) _fast.MaxForward(Window, planes, h, w, oh, ow, input.Data, output.Data, indices.Data);
+        else MaxPool2dReference.Forward(Window, planes, h, w, oh, ow, input.Data, output.Data, indices.Data);
         if (!reused || !_cache!.InputShape.AsSpan().SequenceEqual(input.Shape))
             _cache = new Cache(input.Shape.ToArray(), indices);
         return output;
-    }
-
-    /// <summary>Reference: for each output, scan its window and test every tap against the input bounds.</summary>
-    private void ForwardNaive(Tensor<T> input, Tensor<T> output, int[] indices, int planes)
-    {
-        int h = input.Shape[^2], w = input.Shape[^1], oh = output.Shape[^2], ow = output.Shape[^1];
-        for (int p = 0; p < planes; p++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++)
-                {
-                    T max = T.NegativeInfinity;
-                    int argmax = -1;
-                    for (int ki = 0; ki < KernelSize.H; ki++)
-                        for (int kj = 0; kj < KernelSize.W; kj++)
-                        {
-                            int y = i * Stride.H - Padding.H + ki * Dilation.H;
-                            int x = j * Stride.W - Padding.W + kj * Dilation.W;
-                            if (y < 0 || y >= h || x < 0 || x >= w) continue;
-                            T v = input.Data[p * h * w + y * w + x];
-                            // Strict '>' keeps the first of equal maxima; a NaN always takes over (PyTorch's rule).
-                            if (argmax < 0 || v > max || T.IsNaN(v)) { max = v; argmax = y * w + x; }
-                        }
-                    output.Data[(p * oh + i) * ow + j] = max;
-                    indices[(p * oh + i) * ow + j] = argmax;
-                }
-    }
-
-    /// <summary>
-    /// Fast path: the in-bounds tap range of every window row and column is computed once per output row and
-    /// column (no bounds test in the inner loop), and planes run in parallel.
-    /// </summary>
-    private void ForwardFast(Tensor<T> input, Tensor<T> output, int[] indices, int planes)
-    {
-        int h = input.Shape[^2], w = input.Shape[^1], oh = output.Shape[^2], ow = output.Shape[^1];
-        // The range tables depend only on the sizes: kept while they repeat, so a training step allocates nothing.
-        if (_rows is null || _rows.Length != oh || _rowsFor != h) (_rows, _rowsFor) = (TapRanges(oh, h, KernelSize.H, Stride.H, Padding.H, Dilation.H), h);
-        if (_cols is null || _cols.Length != ow || _colsFor != w) (_cols, _colsFor) = (TapRanges(ow, w, KernelSize.W, Stride.W, Padding.W, Dilation.W), w);
-        var job = new ForwardPlanes(input.Data, output.Data, indices, _rows, _cols, h, w, oh, ow, Dilation.H, Dilation.W);
-        PlaneLoop.Run(planes, (long)planes * oh * ow * KernelSize.H * KernelSize.W, PlaneLoop.ScalarTaps, job);
-    }
-
-    private (int First, int End)[]? _rows, _cols;
-    private int _rowsFor, _colsFor;
-
-    /// <summary>One plane of the general forward (a struct: no allocation when run on the calling thread).</summary>
-    private readonly struct ForwardPlanes(T[] src, T[] dst, int[] indices, (int First, int End)[] rows, (int First, int End)[] cols,
-        int h, int w, int oh, int ow, int dh, int dw) : IPlaneJob
-    {
-        public void Run(int p)
-        {
-            int inBase = p * h * w, outBase = p * oh * ow;
-            for (int i = 0; i < oh; i++)
-            {
-                var (y0, y1) = rows[i];
-                for (int j = 0; j < ow; j++)
-                {
-                    var (x0, x1) = cols[j];
-                    T max = T.NegativeInfinity;
-                    int argmax = -1;
-                    for (int y = y0; y < y1; y += dh)
-                        for (int c = x0, at = y * w + x0; c < x1; c += dw, at += dw)
-                        {
-                            T v = src[inBase + at];
-                            if (argmax < 0 || v > max || T.IsNaN(v)) { max = v; argmax = at; }
-                        }
-                    dst[outBase + i * ow + j] = max;
-                    indices[outBase + i * ow + j] = argmax;
-                }
-            }
-        }
-    }
-
-    /// <summary>The common case 2x2, stride 2, no padding, dilation 1: every window lies inside the input and windows do not overlap.</summary>
-    private bool IsPlain2x2 => KernelSize == (2, 2) && Stride == (2, 2) && Padding == (0, 0) && Dilation == (1, 1);
-
-    /// <summary>
-    /// The 2x2 / stride 2 forward without range tables or inner loops: the four taps in row-major order, the same rule
-    /// as the general path (first maximum wins, a NaN takes over), planes in parallel. Branch-free: on real feature maps
-    /// each comparison is close to a coin toss, and a mispredicted branch per tap made this loop 3x slower.
-    /// </summary>
-    private static void Forward2x2(T[] src, T[] dst, int[] indices, int planes, int h, int w, int oh, int ow)
-    {
-        // float rows of 4+ windows: the vector kernel at the widest width that fits the row (same picks, same bits).
-        var kernel = Pool2x2Vector.For<T>(ow);
-        var job = new Forward2x2Planes(src, dst, indices, h, w, oh, ow, kernel);
-        PlaneLoop.Run(planes, (long)planes * oh * ow * 4, kernel != Pool2x2Kernel.Scalar ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps, job);
-    }
-
-    /// <summary>One plane of the 2x2 / stride 2 forward (a struct: no allocation when run on the calling thread).</summary>
-    private readonly struct Forward2x2Planes(T[] src, T[] dst, int[] indices, int h, int w, int oh, int ow, Pool2x2Kernel kernel) : IPlaneJob
-    {
-        public void Run(int p)
-        {
-            int inBase = p * h * w, outBase = p * oh * ow;
-            if (kernel != Pool2x2Kernel.Scalar)
-            {
-                Pool2x2Vector.MaxForward(kernel, (float[])(object)src, inBase, w, (float[])(object)dst, indices, outBase, oh, ow);
-                return;
-            }
-            for (int i = 0; i < oh; i++)
-            {
-                int top = inBase + 2 * i * w, o = outBase + i * ow;
-                for (int j = 0; j < ow; j++)
-                {
-                    int at = top + 2 * j;
-                    int best = Pick(src, at, at + 1);
-                    best = Pick(src, best, at + w);
-                    best = Pick(src, best, at + w + 1);
-                    dst[o + j] = src[best];
-                    indices[o + j] = best - inBase;
-                }
-            }
-        }
-    }
-
-    /// <summary>The candidate's offset if src[candidate] &gt; src[best] or is NaN, else best; selected with a mask, not a branch.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Pick(T[] src, int best, int candidate)
-    {
-        T v = src[candidate];
-        bool take = v > src[best] | T.IsNaN(v);
-        int mask = -Unsafe.As<bool, byte>(ref take);
-        return best ^ ((best ^ candidate) & mask);
-    }
-
-    /// <summary>
-    /// For each output position along one axis, the first in-bounds tap and an exclusive end, both on the
-    /// dilation grid: taps are start + k*d for k with 0 &lt;= start + k*d &lt; size.
-    /// </summary>
-    private static (int First, int End)[] TapRanges(int outputs, int size, int kernel, int stride, int padding, int dilation)
-    {
-        var ranges = new (int, int)[outputs];
-        for (int o = 0; o < outputs; o++)
-        {
-            int start = o * stride - padding;
-            int first = start;
-            while (first < 0) first += dilation;
-            int end = Math.Min(start + (kernel - 1) * dilation + 1, size);
-            ranges[o] = (first, end);
-        }
-        return ranges;
     }
 
     /// <inheritdoc />
@@ -256,39 +121,87 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", cache.Indices.Shape, outputGradient.Shape);
         bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(cache.InputShape) : new Tensor<T>(cache.InputShape);
-        int plane = cache.InputShape[^2] * cache.InputShape[^1];
-        int outPlane = outputGradient.Shape[^2] * outputGradient.Shape[^1];
-        int planes = PoolGeometry.Planes(cache.InputShape);
-        int[] idx = cache.Indices.Data;
-        T[] dOut = outputGradient.Data, dIn = dX.Data;
-        int h = cache.InputShape[^2], w = cache.InputShape[^1], oh = outputGradient.Shape[^2], ow = outputGradient.Shape[^1];
-        // The plain 2x2 float case: the vector kernel writes every covered input (argmax gets the gradient, the rest 0),
-        // so only planes with an uncovered last row or column need clearing first.
-        var kernel = fast && IsPlain2x2 && 2 * oh <= h && 2 * ow <= w ? Pool2x2Vector.For<T>(ow) : Pool2x2Kernel.Scalar;
-        bool vector = kernel != Pool2x2Kernel.Scalar;
-        var job = new BackwardPlanes(dOut, idx, dIn, plane, outPlane, h, w, oh, ow, kernel);
-        // The naive path stays on one thread (its work counted as 0).
-        PlaneLoop.Run(planes, fast ? (long)planes * outPlane * (vector ? 4 : 1) : 0, vector ? PlaneLoop.VectorTaps : PlaneLoop.ScalarTaps, job);
+        var dX = fast ? _buffers.InputGradient(cache.InputShape, ReuseBuffers) : new Tensor<T>(cache.InputShape);
+        int planes = PoolWindow.Planes(cache.InputShape), h = cache.InputShape[^2], w = cache.InputShape[^1];
+        int oh = outputGradient.Shape[^2], ow = outputGradient.Shape[^1];
+        if (fast) _fast.MaxBackward(Window, planes, h, w, oh, ow, outputGradient.Data, cache.Indices.Data, dX.Data);
+        else MaxPool2dReference.Backward(Window, planes, h, w, oh, ow, outputGradient.Data, cache.Indices.Data, dX.Data);
         return dX;
     }
+}
 
-    /// <summary>One plane of Backward (a struct: no allocation when run on the calling thread).</summary>
-    private readonly struct BackwardPlanes(T[] dOut, int[] idx, T[] dIn, int plane, int outPlane, int h, int w, int oh, int ow, Pool2x2Kernel kernel) : IPlaneJob
+/// <summary>
+/// The window of a pooling layer (kernel, stride, padding and dilation per dimension) and the window arithmetic the
+/// pooling layers share, written once so MaxPool2d, AvgPool2d, MaxPool1d (1 x K windows on 1 x L planes), MaxUnpool2d
+/// and the output-size tests agree. PyTorch: aten/src/ATen/native/Pool.h (pooling_output_shape, pool2d_shape_check).
+/// </summary>
+internal readonly record struct PoolWindow(int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW)
+{
+    /// <summary>The window from (height, width) pairs.</summary>
+    public PoolWindow((int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation)
+        : this(kernel.H, kernel.W, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W) { }
+
+    /// <summary>2x2 windows, stride 2, no padding, no dilation: the lecture's pooling, with a kernel of its own.</summary>
+    public bool IsPlain2x2 => KH == 2 && KW == 2 && SH == 2 && SW == 2 && PH == 0 && PW == 0 && DH == 1 && DW == 1;
+
+    /// <summary>
+    /// Output length along one axis:
+    /// floor((in + 2p - d(k-1) - 1 + (ceil ? s-1 : 0)) / s) + 1, and in ceil mode one less when the last
+    /// window would start at or after in + p, i.e. entirely inside the right padding (PyTorch drops it).
+    /// </summary>
+    public static int OutputSize(int input, int kernel, int stride, int padding, int dilation, bool ceilMode)
     {
-        public void Run(int p)
-        {
-            if (kernel != Pool2x2Kernel.Scalar)
-            {
-                // The vector kernel writes every covered input (argmax gets the gradient, the rest 0), so only
-                // planes with an uncovered last row or column need clearing first.
-                if (2 * oh < h || 2 * ow < w) Array.Clear(dIn, p * plane, plane);
-                Pool2x2Vector.MaxBackward(kernel, (float[])(object)dOut, idx, p * outPlane, oh, ow, (float[])(object)dIn, p * plane, w);
-                return;
-            }
-            // Each plane is cleared by its own worker (a reused gradient tensor holds the last step's values), then
-            // gets '+=' because overlapping windows (stride < kernel) can pick the same input more than once.
-            ArgmaxScatter.Plane(dOut, idx, dIn, p, plane, outPlane);
-        }
+        int numerator = input + 2 * padding - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
+        // Floor division: the numerator is negative when the kernel does not fit, and C# '/' rounds to zero.
+        int output = (int)Math.Floor(numerator / (double)stride) + 1;
+        if (ceilMode && (output - 1) * stride >= input + padding) output--;
+        return output;
+    }
+
+    /// <summary>
+    /// The (OH, OW) for an input (N, C, H, W) or (C, H, W), failing when the rank is wrong or either size is below 1.
+    /// </summary>
+    public (int OH, int OW) Check(string layer, ReadOnlySpan<int> inputShape, bool ceilMode)
+    {
+        if (inputShape.Length is not (3 or 4))
+            throw new ArgumentException(
+                $"{layer}: input rank: expected 4 (N, C, H, W) or 3 (C, H, W), got {inputShape.Length} (input shape {Tensor<float>.ShapeText(inputShape)}).");
+        int h = inputShape[^2], w = inputShape[^1];
+        int oh = OutputSize(h, KH, SH, PH, DH, ceilMode);
+        int ow = OutputSize(w, KW, SW, PW, DW, ceilMode);
+        if (oh < 1 || ow < 1)
+            throw new ArgumentException(
+                $"{layer}: output size: expected at least 1x1, got {oh}x{ow} for an input plane of {h}x{w} (input shape {Tensor<float>.ShapeText(inputShape)}); the window does not fit.");
+        return (oh, ow);
+    }
+
+    /// <summary>The constructor checks PyTorch makes: sizes positive, padding non-negative and at most kernel/2.</summary>
+    public static void CheckArguments(string layer, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation)
+    {
+        ShapeCheck.Positive(layer, "kernelSize", Math.Min(kernel.H, kernel.W));
+        ShapeCheck.Positive(layer, "stride", Math.Min(stride.H, stride.W));
+        ShapeCheck.Positive(layer, "dilation", Math.Min(dilation.H, dilation.W));
+        ShapeCheck.NonNegative(layer, "padding", Math.Min(padding.H, padding.W));
+        // Larger padding would allow windows that see only padding (their max would be -inf).
+        if (padding.H > kernel.H / 2 || padding.W > kernel.W / 2)
+            throw new ArgumentOutOfRangeException(nameof(padding),
+                $"{layer}: padding must be at most half the kernel size: expected padding <= ({kernel.H / 2}, {kernel.W / 2}) for kernel ({kernel.H}, {kernel.W}), got ({padding.H}, {padding.W}).");
+    }
+
+    /// <summary>Number of independent H x W planes (N*C, or C for an unbatched input).</summary>
+    public static int Planes(ReadOnlySpan<int> shape)
+    {
+        int planes = 1;
+        for (int d = 0; d < shape.Length - 2; d++) planes *= shape[d];
+        return planes;
+    }
+
+    /// <summary>The input shape with its last two dimensions replaced.</summary>
+    public static int[] WithPlane(ReadOnlySpan<int> shape, int h, int w)
+    {
+        var result = shape.ToArray();
+        result[^2] = h;
+        result[^1] = w;
+        return result;
     }
 }

@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Partial inverse of <see cref="MaxPool2d{T}"/>: puts each pooled value back where its maximum came from and
@@ -23,11 +25,16 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // What Backward needs, kept across steps and rewritten in place by each Forward (a warmed-up training step
-    // allocates nothing): _source[o] is the input element written to output element o, or -1 for the zeros;
-    // _indices a copy of the indices the Forward used (the caller may change its array afterwards).
+    /// <summary>
+    /// What Backward needs from the last Forward: its shapes; Source[o], the input element written to output element o
+    /// (-1 for the zeros); Indices, a copy of the indices it used (the caller may change its array afterwards).
+    /// </summary>
+    private readonly record struct Cache(int[] InputShape, int[] OutputShape, int[] Source, int[] Indices);
+
+    private Cache? _cache;
+
+    // The cache's storage, kept across steps and rewritten in place by each Forward: a warmed-up step allocates nothing.
     private int[] _inputShape = [], _outputShape = [], _source = [], _indices = [];
-    private bool _hasForward;
     private readonly StepBuffers<T> _buffers = new();
 
     /// <summary>A square unpool: kernel k x k, stride (default = kernelSize), padding.</summary>
@@ -86,9 +93,9 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     {
         CheckRank(inputShape);
         if (Pool?.LastInputShape is int[] poolInput)
-            return PoolGeometry.WithPlane(inputShape, poolInput[^2], poolInput[^1]);
+            return PoolWindow.WithPlane(inputShape, poolInput[^2], poolInput[^1]);
         var (h, w) = DefaultOutputSize(inputShape[^2], inputShape[^1]);
-        return PoolGeometry.WithPlane(inputShape, h, w);
+        return PoolWindow.WithPlane(inputShape, h, w);
     }
 
     /// <summary>
@@ -150,21 +157,20 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         }
         if (size.H < 1 || size.W < 1)
             throw new ArgumentException($"{Name}: output size: expected at least 1x1, got {size.H}x{size.W} (input shape {input.ShapeString}).");
+        _cache = null;   // until this Forward succeeds
         var outShape = KeepShapes(input.Shape, size);
-        bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = _buffers.Output(outShape, ReuseBuffers);
         Array.Clear(output.Data);
         if (_source.Length != output.Length) _source = new int[output.Length];
         Array.Fill(_source, -1);
         int inPlane = input.Shape[^2] * input.Shape[^1], outPlane = size.H * size.W;
-        int planes = PoolGeometry.Planes(input.Shape);
+        int planes = PoolWindow.Planes(input.Shape);
         for (int p = 0; p < planes; p++)
             for (int i = 0; i < inPlane; i++)
             {
                 int index = indices[p * inPlane + i];
                 if ((uint)index >= (uint)outPlane)
                 {
-                    _hasForward = false;
                     throw new ArgumentException(
                         $"{Name}: index {index} at input element {p * inPlane + i} is outside the {size.H}x{size.W} output plane (expected 0..{outPlane - 1}).");
                 }
@@ -173,7 +179,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
             }
         if (_indices.Length != indices.Length) _indices = new int[indices.Length];
         indices.CopyTo(_indices, 0);
-        _hasForward = true;
+        _cache = new Cache(_inputShape, _outputShape, _source, _indices);
         return output;
     }
 
@@ -183,7 +189,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
         if (!inputShape.SequenceEqual(_inputShape)) _inputShape = inputShape.ToArray();
         if (_outputShape.Length != inputShape.Length || !inputShape[..^2].SequenceEqual(_outputShape.AsSpan(0, inputShape.Length - 2))
             || _outputShape[^2] != size.H || _outputShape[^1] != size.W)
-            _outputShape = PoolGeometry.WithPlane(inputShape, size.H, size.W);
+            _outputShape = PoolWindow.WithPlane(inputShape, size.H, size.W);
         return _outputShape;
     }
 
@@ -191,21 +197,20 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        if (!_hasForward) throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
-        bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(_inputShape) : new Tensor<T>(_inputShape.ToArray());
+        var (inputShape, outputShape, source, indices) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", outputShape, outputGradient.Shape);
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         if (GradientRule == MaxUnpoolGradient.WrittenValueOnly)
         {
             Array.Clear(dX.Data);
-            for (int o = 0; o < _source.Length; o++)
-                if (_source[o] >= 0) dX.Data[_source[o]] = outputGradient.Data[o];
+            for (int o = 0; o < source.Length; o++)
+                if (source[o] >= 0) dX.Data[source[o]] = outputGradient.Data[o];
             return dX;
         }
         // Gather: every input reads the gradient at the position its index names.
-        int inPlane = _inputShape[^2] * _inputShape[^1], outPlane = _outputShape[^2] * _outputShape[^1];
+        int inPlane = inputShape[^2] * inputShape[^1], outPlane = outputShape[^2] * outputShape[^1];
         for (int i = 0; i < dX.Length; i++)
-            dX.Data[i] = outputGradient.Data[i / inPlane * outPlane + _indices[i]];
+            dX.Data[i] = outputGradient.Data[i / inPlane * outPlane + indices[i]];
         return dX;
     }
 
@@ -228,6 +233,7 @@ public sealed class MaxUnpool2d<T> : Module<T> where T : unmanaged, IFloatingPoi
 /// <summary>
 /// How <see cref="MaxUnpool2d{T}"/>'s Backward treats inputs whose indices name the same output position. Planned, with
 /// MaxUnpool2d, for notebook 13-convolutional-autoencoder.
+/// Introduced in notebook 13-convolutional-autoencoder.
 /// </summary>
 public enum MaxUnpoolGradient
 {

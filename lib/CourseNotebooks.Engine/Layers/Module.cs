@@ -1,12 +1,15 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// A layer or a model: <see cref="Forward"/> computes the output and keeps what <see cref="Backward"/> needs;
 /// <see cref="Backward"/> takes dL/d(output), adds dL/d(parameter) into each parameter's gradient and returns
 /// dL/d(input). There is no autograd tape: every layer writes its own derivative, as the lecture does by hand.
 /// PyTorch: torch.nn.Module (forward) with the backward that autograd would compute.
+/// Introduced in notebook 01-convolution.
 /// </summary>
 public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -26,6 +29,34 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private Implementation _implementation = Implementation.Fast;
 
+    /// <summary>
+    /// Whether this module may reuse its result tensors from one training step to the next (default false: every
+    /// Forward and Backward returns a tensor the caller owns, as in PyTorch). Setting it also sets every child's.
+    /// </summary>
+    /// <remarks>
+    /// Why it exists: a 64 x 8 x 28 x 28 feature map is 1.6 MB, and a fresh one per layer per call lands on the
+    /// large-object heap; the garbage collections that followed took most of a LeNet training step. With reuse on,
+    /// the layers with large results keep their output and input-gradient tensors and refill them, so a warmed-up
+    /// step allocates nothing: the tensor Forward returned is overwritten by the next Forward that follows a Backward
+    /// (and Backward's by the next Backward). Two Forward calls in a row still return separate tensors, and the naive
+    /// implementation never reuses. The course's training loops (Training.Fit, Reconstruction.Fit and the loops built
+    /// on them) turn it on for their run and restore the previous setting after, so what they hand back and what a
+    /// student computes afterwards is never overwritten. Turn it on in a loop of your own only if you Clone() every
+    /// result you keep across steps. PyTorch has no such switch: its caching allocator hands freed blocks back
+    /// instead.
+    /// </remarks>
+    public bool ReuseBuffers
+    {
+        get => _reuseBuffers;
+        set
+        {
+            _reuseBuffers = value;
+            foreach (var child in Children()) child.ReuseBuffers = value;
+        }
+    }
+
+    private bool _reuseBuffers;
+
     /// <summary>A short name for summaries and error messages, e.g. "Conv2d(1, 8, kernel 5x5)".</summary>
     /// <remarks>Built once, from <see cref="Describe"/>: the name goes into every argument check, and a string per
     /// call would be garbage per training step.</remarks>
@@ -41,24 +72,22 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Computes the output for <paramref name="input"/> and caches what Backward needs.</summary>
     /// <remarks>
-    /// In a training loop (Forward, Backward, Forward, ...) the layers with large results (Conv2d, ConvTranspose2d, ReLU, LeakyReLU,
-    /// Sigmoid, Tanh, MaxPool2d, AvgPool2d, Linear) reuse last step's output and input-gradient tensors when the shape repeats, so a warmed-up
-    /// step allocates no big arrays: the tensor Forward returned is overwritten by the next Forward that follows a
-    /// Backward. Clone() a result you keep across training steps. Consecutive Forward calls without a Backward in
-    /// between, and the naive implementation, always return new tensors.
+    /// The result is a tensor the caller owns (a view of the input for the reshaping layers, as in PyTorch), unless
+    /// <see cref="ReuseBuffers"/> is on: then the next Forward that follows a Backward refills it.
     /// </remarks>
     public abstract Tensor<T> Forward(Tensor<T> input);
 
     /// <summary>
-    /// Given dL/d(output) of the last Forward, accumulates parameter gradients and returns dL/d(input).
-    /// Throws <see cref="InvalidOperationException"/> when called before Forward.
+    /// Given dL/d(output) of the last Forward, accumulates parameter gradients and returns dL/d(input), a tensor the
+    /// caller owns unless <see cref="ReuseBuffers"/> is on. Throws <see cref="InvalidOperationException"/> when called
+    /// before Forward.
     /// </summary>
     public abstract Tensor<T> Backward(Tensor<T> outputGradient);
 
     /// <summary>
     /// Given dL/d(output) of the last Forward, accumulates the parameter gradients exactly as <see cref="Backward"/>
     /// does but skips dL/d(input) where a layer can: PyTorch's backward for an input that does not require a
-    /// gradient, such as a training batch's images. <see cref="Training.Fit"/> calls it on the model, so the first
+    /// gradient, such as a training batch's images. the course's <c>Training.Fit</c> calls it on the model, so the first
     /// convolution of a CNN never computes the image gradient nobody reads (for a <see cref="Sequential{T}"/>: the
     /// first layer with parameters skips its input gradient and the parameter-free layers before it do not run
     /// backward at all). Conv1d, Conv2d and Linear skip; other layers run <see cref="Backward"/> and drop the result.

@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Runs several branches on the same input and stacks their outputs along the channels (dimension 1): the text CNN's
@@ -27,7 +29,10 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
     private readonly int[] _channels;
     private readonly Tensor<T>?[] _pieces;
     private readonly Tensor<T>?[] _outputs;
-    private int[]? _outputShape;
+    /// <summary>What Backward needs from the last Forward: the output shape and each branch's channel count.</summary>
+    private readonly record struct Cache(int[] OutputShape, int[] Channels);
+
+    private Cache? _cache;
 
     /// <summary>The branches, all fed the same input.</summary>
     /// <exception cref="ArgumentException">No branch is given.</exception>
@@ -101,26 +106,20 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
             outShape[1] += y.Shape[1];
             _outputs[b] = y;
         }
-        bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = _buffers.Output(outShape, ReuseBuffers);
         int n = outShape[0], rest = first.Length / Math.Max(1, n * _channels[0]), total = outShape[1];
         int offset = 0;
         for (int b = 0; b < _branches.Length; b++)
         {
             T[] src = _outputs[b]!.Data;
             int c = _channels[b];
-            if (fast)
-                for (int i = 0; i < n; i++)
-                    Array.Copy(src, i * c * rest, output.Data, (i * total + offset) * rest, c * rest);
-            else
-                for (int i = 0; i < n; i++)
-                    for (int ch = 0; ch < c; ch++)
-                        for (int r = 0; r < rest; r++)
-                            output.Data[(i * total + offset + ch) * rest + r] = src[(i * c + ch) * rest + r];
+            for (int i = 0; i < n; i++)
+                Array.Copy(src, i * c * rest, output.Data, (i * total + offset) * rest, c * rest);
             offset += c;
             _outputs[b] = null;
         }
-        if (_outputShape is null || !_outputShape.AsSpan().SequenceEqual(outShape)) _outputShape = outShape.ToArray();
+        var kept = _cache is { } c0 && c0.OutputShape.AsSpan().SequenceEqual(outShape) ? c0.OutputShape : outShape.ToArray();
+        _cache = new Cache(kept, _channels);
         return output;
     }
 
@@ -131,17 +130,15 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
     {
         SplitGradient(outputGradient);
         Tensor<T>? dX = null;
-        bool fast = Implementation == Implementation.Fast;
         for (int b = 0; b < _branches.Length; b++)
         {
             var dXb = _branches[b].Backward(_pieces[b]!);
             if (dX is null)
             {
-                dX = fast ? _buffers.InputGradient(dXb.Shape) : new Tensor<T>(dXb.Shape.ToArray());
+                dX = _buffers.InputGradient(dXb.Shape, ReuseBuffers);
                 dXb.Data.CopyTo(dX.Data, 0);
             }
-            else if (fast) TensorPrimitives.Add(dX.Data, dXb.Data, dX.Data);
-            else for (int i = 0; i < dX.Length; i++) dX.Data[i] += dXb.Data[i];
+            else TensorPrimitives.Add(dX.Data, dXb.Data, dX.Data);
         }
         return dX!;
     }
@@ -158,7 +155,7 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
     private void SplitGradient(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var outShape = _outputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        var (outShape, channels) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", outShape, outputGradient.Shape);
         int n = outShape[0], total = outShape[1], rest = outputGradient.Length / Math.Max(1, n * total);
         Span<int> shape = stackalloc int[outShape.Length];
@@ -166,7 +163,7 @@ public sealed class ParallelConcat<T> : Module<T> where T : unmanaged, IFloating
         int offset = 0;
         for (int b = 0; b < _branches.Length; b++)
         {
-            int c = _channels[b];
+            int c = channels[b];
             shape[1] = c;
             var piece = _pieces[b];
             if (piece is null || !piece.Shape.SequenceEqual(shape)) _pieces[b] = piece = new Tensor<T>(shape.ToArray());

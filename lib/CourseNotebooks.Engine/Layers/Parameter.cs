@@ -1,11 +1,13 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// A learnable tensor and the gradient of the loss with respect to it. <see cref="Module{T}.Backward"/>
 /// adds into <see cref="Grad"/> (as PyTorch accumulates into .grad); optimizers read it and
 /// <see cref="Module{T}.ZeroGrad"/> clears it. PyTorch: torch.nn.Parameter.
+/// Introduced in notebook 01-convolution.
 /// </summary>
 public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

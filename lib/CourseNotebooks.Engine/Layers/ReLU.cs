@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Rectified linear unit, y = max(0, x), element-wise on any shape. Introduced in notebook 01-convolution
@@ -13,18 +15,18 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public sealed class ReLU<T> : Activation<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <inheritdoc />
-    protected override T Value(T x) => x > T.Zero || T.IsNaN(x) ? x : T.Zero;
-
     // IEEE maximum: NaN propagates, as in PyTorch.
     /// <inheritdoc />
     protected override void Values(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Max(x, T.Zero, y);
 
-    // The output is enough: y > 0 exactly where x > 0.
-    /// <inheritdoc />
-    protected override T InputGradient(T x, T y, T outputGradient) => y > T.Zero ? outputGradient : T.Zero;
-
     /// <inheritdoc />
     protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
         => Elementwise.MaskPositive(y, outputGradient, inputGradient);
+
+    /// <inheritdoc />
+    protected override void ValuesReference(ReadOnlySpan<T> x, Span<T> y) => ActivationReference.ReLU(x, y);
+
+    /// <inheritdoc />
+    protected override void InputGradientsReference(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        => ActivationReference.ReLUBackward(x, y, outputGradient, inputGradient);
 }

@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// A layer whose output is its input's data under another shape: <see cref="Flatten{T}"/> and
@@ -14,32 +15,31 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public abstract class ReshapeView<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // The last input and its view, the last output gradient and its view in the input shape.
-    private Tensor<T>? _input, _output, _outputGradient, _inputGradient;
+    /// <summary>What Backward needs from the last Forward: its input and the view Forward returned.</summary>
+    private readonly record struct Cache(Tensor<T> Input, Tensor<T> Output);
+
+    private Cache? _cache;
+
+    // The last output gradient and its view in the input shape, kept so a repeated gradient gets the same view.
+    private (Tensor<T> OutputGradient, Tensor<T> InputGradient)? _gradientView;
 
     /// <inheritdoc />
     public sealed override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (!ReferenceEquals(input, _input) || _output is null)
-        {
-            _output = input.Reshape(OutputShape(input.Shape));
-            _input = input;
-        }
-        return _output;
+        if (_cache is not { } kept || !ReferenceEquals(input, kept.Input))
+            _cache = kept = new Cache(input, input.Reshape(OutputShape(input.Shape)));
+        return kept.Output;
     }
 
     /// <inheritdoc />
     public sealed override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var input = _input ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", _output!.Shape, outputGradient.Shape);
-        if (!ReferenceEquals(outputGradient, _outputGradient) || _inputGradient is null || !_inputGradient.Shape.SequenceEqual(input.Shape))
-        {
-            _inputGradient = outputGradient.Reshape(input.Shape.ToArray());
-            _outputGradient = outputGradient;
-        }
-        return _inputGradient;
+        var (input, output) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", output.Shape, outputGradient.Shape);
+        if (_gradientView is not { } view || !ReferenceEquals(outputGradient, view.OutputGradient) || !view.InputGradient.Shape.SequenceEqual(input.Shape))
+            _gradientView = view = (outputGradient, outputGradient.Reshape(input.Shape.ToArray()));
+        return view.InputGradient;
     }
 }

@@ -1,9 +1,11 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Runs its layers in order: Forward left to right, Backward right to left. PyTorch: torch.nn.Sequential.
+/// Introduced in notebook 01-convolution.
 /// </summary>
 public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -1,7 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Logistic sigmoid, y = 1 / (1 + exp(-x)), element-wise on any shape. Introduced in notebook
@@ -16,22 +18,8 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public sealed class Sigmoid<T> : Activation<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>The stable scalar sigmoid (also used by BCEWithLogitsLoss's reference path).</summary>
-    internal static T Scalar(T x)
-    {
-        if (x >= T.Zero) return T.One / (T.One + T.Exp(-x));
-        T e = T.Exp(x);
-        return e / (T.One + e);
-    }
-
-    /// <inheritdoc />
-    protected override T Value(T x) => Scalar(x);
-
     /// <inheritdoc />
     protected override void Values(ReadOnlySpan<T> x, Span<T> y) => PreciseMath.Sigmoid(x, y);
-
-    /// <inheritdoc />
-    protected override T InputGradient(T x, T y, T outputGradient) => outputGradient * y * (T.One - y);
 
     /// <inheritdoc />
     protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
@@ -41,4 +29,11 @@ public sealed class Sigmoid<T> : Activation<T> where T : unmanaged, IFloatingPoi
         TensorPrimitives.Multiply(inputGradient, y, inputGradient);
         TensorPrimitives.Multiply(inputGradient, outputGradient, inputGradient);
     }
+
+    /// <inheritdoc />
+    protected override void ValuesReference(ReadOnlySpan<T> x, Span<T> y) => ActivationReference.Sigmoid(x, y);
+
+    /// <inheritdoc />
+    protected override void InputGradientsReference(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        => ActivationReference.SigmoidBackward(x, y, outputGradient, inputGradient);
 }

@@ -1,11 +1,14 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Hyperbolic tangent, y = tanh(x), element-wise on any shape (outputs in (-1, 1)). Used by notebook
 /// 17-learning-methods (its small network's hidden layer). PyTorch: torch.nn.Tanh.
+/// Introduced in notebook 17-learning-methods.
 /// </summary>
 /// <remarks>dy/dx = 1 - y², taken from the cached output; saturates to ±1 without overflow. The fast path is
 /// TensorPrimitives.Tanh except below |x| = 0.55, where that loses relative precision (−0 for x = 1e-8 in float) and
@@ -13,13 +16,7 @@ namespace CourseNotebooks.Engine;
 public sealed class Tanh<T> : Activation<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <inheritdoc />
-    protected override T Value(T x) => T.Tanh(x);
-
-    /// <inheritdoc />
     protected override void Values(ReadOnlySpan<T> x, Span<T> y) => PreciseMath.Tanh(x, y);
-
-    /// <inheritdoc />
-    protected override T InputGradient(T x, T y, T outputGradient) => outputGradient * (T.One - y * y);
 
     /// <inheritdoc />
     protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
@@ -30,4 +27,11 @@ public sealed class Tanh<T> : Activation<T> where T : unmanaged, IFloatingPointI
         TensorPrimitives.MultiplyAddEstimate(inputGradient, y, T.One, inputGradient);
         TensorPrimitives.Multiply(inputGradient, outputGradient, inputGradient);
     }
+
+    /// <inheritdoc />
+    protected override void ValuesReference(ReadOnlySpan<T> x, Span<T> y) => ActivationReference.Tanh(x, y);
+
+    /// <inheritdoc />
+    protected override void InputGradientsReference(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        => ActivationReference.TanhBackward(x, y, outputGradient, inputGradient);
 }

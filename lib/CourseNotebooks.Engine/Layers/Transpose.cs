@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Swaps two dimensions, as a layer: the text CNN's <see cref="Embedding{T}"/> gives [N, L, E] (a vector per word)
@@ -16,8 +18,10 @@ namespace CourseNotebooks.Engine;
 public sealed class Transpose<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly StepBuffers<T> _buffers = new();
-    private int[]? _inputShape;
-    private int[] _outputShape = [];
+    /// <summary>What Backward needs from the last Forward: its input and output shapes.</summary>
+    private readonly record struct Cache(int[] InputShape, int[] OutputShape);
+
+    private Cache? _cache;
 
     /// <summary>A layer swapping dimensions <paramref name="dim0"/> and <paramref name="dim1"/>.</summary>
     public Transpose(int dim0, int dim1)
@@ -53,10 +57,10 @@ public sealed class Transpose<T> : Module<T> where T : unmanaged, IFloatingPoint
         Span<int> outShape = stackalloc int[input.Rank];
         input.Shape.CopyTo(outShape);
         (outShape[d0], outShape[d1]) = (outShape[d1], outShape[d0]);
-        var output = Implementation == Implementation.Fast ? _buffers.Output(outShape) : new Tensor<T>(outShape.ToArray());
+        var output = _buffers.Output(outShape, ReuseBuffers);
         Swap(input.Data, input.Shape, output.Data, d0, d1);
-        if (_inputShape is null || !_inputShape.AsSpan().SequenceEqual(input.Shape)) _inputShape = input.Shape.ToArray();
-        if (!_outputShape.AsSpan().SequenceEqual(outShape)) _outputShape = outShape.ToArray();
+        if (_cache is not { } kept || !kept.InputShape.AsSpan().SequenceEqual(input.Shape) || !kept.OutputShape.AsSpan().SequenceEqual(outShape))
+            _cache = new Cache(input.Shape.ToArray(), outShape.ToArray());
         return output;
     }
 
@@ -66,10 +70,10 @@ public sealed class Transpose<T> : Module<T> where T : unmanaged, IFloatingPoint
     public override Tensor<T> Backward(Tensor<T> outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        var inputShape = _inputShape ?? throw ShapeCheck.BackwardBeforeForward(Name);
-        ShapeCheck.SameShape(Name, "output gradient", _outputShape, outputGradient.Shape);
+        var (inputShape, outputShape) = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
+        ShapeCheck.SameShape(Name, "output gradient", outputShape, outputGradient.Shape);
         var (d0, d1) = Dims(inputShape);
-        var dX = Implementation == Implementation.Fast ? _buffers.InputGradient(inputShape) : new Tensor<T>(inputShape);
+        var dX = _buffers.InputGradient(inputShape, ReuseBuffers);
         Swap(outputGradient.Data, outputGradient.Shape, dX.Data, d0, d1);
         return dX;
     }

@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Splits dimension 1 into a given shape, e.g. (N, C*H*W) to (N, C, H, W): the inverse of <see cref="Flatten{T}"/>,

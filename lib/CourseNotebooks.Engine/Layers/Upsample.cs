@@ -1,6 +1,9 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Layers;
 
 /// <summary>
 /// Nearest-neighbour upsampling by a scale factor (integer or not) or to an explicit size, over the 1, 2 or 3
@@ -116,31 +119,9 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
         ArgumentNullException.ThrowIfNull(input);
         var plan = PlanFor(input.Shape);
         bool fast = Implementation == Implementation.Fast;
-        var output = fast ? _buffers.Output(plan.OutputShape) : new Tensor<T>(plan.OutputShape.ToArray());
-        var g = plan.Geometry;
-        T[] x = input.Data, y = output.Data;
-        if (Implementation == Implementation.Naive)
-        {
-            foreach (var (o, i) in NaiveReads(g)) y[o] = x[i];
-        }
-        else
-        {
-            var (srcD, srcH, srcW) = (plan.SourceD, plan.SourceH, plan.SourceW);
-            for (int p = 0; p < g.Planes; p++)
-                for (int od = 0; od < g.OD; od++)
-                    for (int oh = 0; oh < g.OH; oh++)
-                    {
-                        var row = new Span<T>(y, ((p * g.OD + od) * g.OH + oh) * g.OW, g.OW);
-                        // An output row that reads the same input row as the one above it is a copy of that row.
-                        if (oh > 0 && srcH[oh] == srcH[oh - 1])
-                        {
-                            new ReadOnlySpan<T>(y, ((p * g.OD + od) * g.OH + oh - 1) * g.OW, g.OW).CopyTo(row);
-                            continue;
-                        }
-                        var src = new ReadOnlySpan<T>(x, ((p * g.D + srcD[od]) * g.H + srcH[oh]) * g.W, g.W);
-                        for (int ow = 0; ow < g.OW; ow++) row[ow] = src[srcW[ow]];
-                    }
-        }
+        var output = fast ? _buffers.Output(plan.OutputShape, ReuseBuffers) : new Tensor<T>(plan.OutputShape.ToArray());
+        if (fast) ForwardFast(plan.Geometry, plan.SourceD, plan.SourceH, plan.SourceW, input.Data, output.Data);
+        else UpsampleReference.Forward(plan.Geometry, plan.SourceD, plan.SourceH, plan.SourceW, input.Data, output.Data);
         return output;
     }
 
@@ -151,48 +132,50 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
         var plan = _plan ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", plan.OutputShape, outputGradient.Shape);
         bool fast = Implementation == Implementation.Fast;
-        var dX = fast ? _buffers.InputGradient(plan.InputShape) : new Tensor<T>(plan.InputShape.ToArray());
-        // A kept gradient tensor holds the last step's sums: the scatter below adds, so it starts from zero.
-        if (fast) Array.Clear(dX.Data);
-        var g = plan.Geometry;
-        T[] dY = outputGradient.Data, dIn = dX.Data;
-        if (Implementation == Implementation.Naive)
-        {
-            foreach (var (o, i) in NaiveReads(g)) dIn[i] += dY[o];
-        }
-        else
-        {
-            var (srcD, srcH, srcW) = (plan.SourceD, plan.SourceH, plan.SourceW);
-            for (int p = 0; p < g.Planes; p++)
-                for (int od = 0; od < g.OD; od++)
-                    for (int oh = 0; oh < g.OH; oh++)
-                    {
-                        var row = new ReadOnlySpan<T>(dY, ((p * g.OD + od) * g.OH + oh) * g.OW, g.OW);
-                        var target = new Span<T>(dIn, ((p * g.D + srcD[od]) * g.H + srcH[oh]) * g.W, g.W);
-                        for (int ow = 0; ow < g.OW; ow++) target[srcW[ow]] += row[ow];
-                    }
-        }
+        var dX = fast ? _buffers.InputGradient(plan.InputShape, ReuseBuffers) : new Tensor<T>(plan.InputShape.ToArray());
+        if (fast) BackwardFast(plan.Geometry, plan.SourceD, plan.SourceH, plan.SourceW, outputGradient.Data, dX.Data);
+        else UpsampleReference.Backward(plan.Geometry, plan.SourceD, plan.SourceH, plan.SourceW, outputGradient.Data, dX.Data);
         return dX;
     }
 
-    // The naive reference: every output element with the input element it reads, each index from the formula.
-    private IEnumerable<(int Output, int Input)> NaiveReads(Geometry g)
+    /// <summary>
+    /// y[p, od, oh, ow] = x[p, srcD[od], srcH[oh], srcW[ow]], a row at a time: an output row that reads the same input
+    /// row as the one above it is a copy of that row. The same parameters as <see cref="UpsampleReference.Forward{T}"/>.
+    /// </summary>
+    private static void ForwardFast(in UpsampleGeometry g, int[] srcD, int[] srcH, int[] srcW, T[] x, T[] y)
     {
-        float sd = Scale(0, g.Spatial, g.D, g.OD, g.Spatial == 3);
-        float sh = Scale(g.Spatial - 2, g.Spatial, g.H, g.OH, g.Spatial >= 2);
-        float sw = Scale(g.Spatial - 1, g.Spatial, g.W, g.OW, true);
         for (int p = 0; p < g.Planes; p++)
             for (int od = 0; od < g.OD; od++)
                 for (int oh = 0; oh < g.OH; oh++)
-                    for (int ow = 0; ow < g.OW; ow++)
+                {
+                    var row = new Span<T>(y, ((p * g.OD + od) * g.OH + oh) * g.OW, g.OW);
+                    if (oh > 0 && srcH[oh] == srcH[oh - 1])
                     {
-                        int d = SourceIndex(od, sd, g.D, g.OD), h = SourceIndex(oh, sh, g.H, g.OH), w = SourceIndex(ow, sw, g.W, g.OW);
-                        yield return (((p * g.OD + od) * g.OH + oh) * g.OW + ow, ((p * g.D + d) * g.H + h) * g.W + w);
+                        new ReadOnlySpan<T>(y, ((p * g.OD + od) * g.OH + oh - 1) * g.OW, g.OW).CopyTo(row);
+                        continue;
                     }
+                    var src = new ReadOnlySpan<T>(x, ((p * g.D + srcD[od]) * g.H + srcH[oh]) * g.W, g.W);
+                    for (int ow = 0; ow < g.OW; ow++) row[ow] = src[srcW[ow]];
+                }
+    }
+
+    /// <summary>dX = zeros, then each output row's gradient added onto the input row it read. Overwrites dX.</summary>
+    private static void BackwardFast(in UpsampleGeometry g, int[] srcD, int[] srcH, int[] srcW, T[] dY, T[] dX)
+    {
+        // A kept gradient tensor holds the last step's sums: the scatter adds, so it starts from zero.
+        Array.Clear(dX);
+        for (int p = 0; p < g.Planes; p++)
+            for (int od = 0; od < g.OD; od++)
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    var row = new ReadOnlySpan<T>(dY, ((p * g.OD + od) * g.OH + oh) * g.OW, g.OW);
+                    var target = new Span<T>(dX, ((p * g.D + srcD[od]) * g.H + srcH[oh]) * g.W, g.W);
+                    for (int ow = 0; ow < g.OW; ow++) target[srcW[ow]] += row[ow];
+                }
     }
 
     // Everything that depends only on the input shape, kept while the shape repeats (a training step allocates nothing).
-    private sealed record Plan(int[] InputShape, int[] OutputShape, Geometry Geometry, int[] SourceD, int[] SourceH, int[] SourceW);
+    private sealed record Plan(int[] InputShape, int[] OutputShape, UpsampleGeometry Geometry, int[] SourceD, int[] SourceH, int[] SourceW);
 
     private Plan? _plan;
 
@@ -202,13 +185,13 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
     {
         if (_plan is { } kept && kept.InputShape.AsSpan().SequenceEqual(inputShape)) return kept;
         var outputShape = OutputShape(inputShape);
-        var g = Geometry.Of(inputShape, outputShape);
+        var g = UpsampleGeometry.Of(inputShape, outputShape);
         var (d, h, w) = Tables(g);
         return _plan = new Plan(inputShape.ToArray(), outputShape, g, d, h, w);
     }
 
     // The source index tables of the three axes (a missing axis has size 1 and reads index 0).
-    private (int[] D, int[] H, int[] W) Tables(Geometry g)
+    private (int[] D, int[] H, int[] W) Tables(UpsampleGeometry g)
         => (g.Spatial == 3 ? SourceIndices(0, 3, g.D, g.OD) : [0],
             g.Spatial >= 2 ? SourceIndices(g.Spatial - 2, g.Spatial, g.H, g.OH) : [0],
             SourceIndices(g.Spatial - 1, g.Spatial, g.W, g.OW));
@@ -248,15 +231,19 @@ public sealed class Upsample<T> : Module<T> where T : unmanaged, IFloatingPointI
                 $"{Name}: input rank: expected 3 (N, C, L), 4 (N, C, H, W) or 5 (N, C, D, H, W), got {shape.Length} (input shape {Tensor<float>.ShapeText(shape)}). An unbatched (C, H, W) image needs Reshape(1, C, H, W) first.");
         return shape.Length - 2;
     }
+}
 
-    // The input and output as planes of (D, H, W) with missing leading spatial axes of size 1.
-    private readonly record struct Geometry(int Spatial, int Planes, int D, int H, int W, int OD, int OH, int OW)
+/// <summary>
+/// An upsampling's input and output as planes of (D, H, W), the missing leading spatial axes of size 1: what the
+/// fast path and <see cref="UpsampleReference"/> both loop over.
+/// </summary>
+internal readonly record struct UpsampleGeometry(int Spatial, int Planes, int D, int H, int W, int OD, int OH, int OW)
+{
+    /// <summary>The geometry of an input shape and its output shape.</summary>
+    public static UpsampleGeometry Of(ReadOnlySpan<int> input, ReadOnlySpan<int> output)
     {
-        public static Geometry Of(ReadOnlySpan<int> input, ReadOnlySpan<int> output)
-        {
-            int spatial = input.Length - 2;
-            int At(ReadOnlySpan<int> s, int fromEnd) => fromEnd <= spatial ? s[^fromEnd] : 1;
-            return new Geometry(spatial, input[0] * input[1], At(input, 3), At(input, 2), At(input, 1), At(output, 3), At(output, 2), At(output, 1));
-        }
+        int spatial = input.Length - 2;
+        int At(ReadOnlySpan<int> s, int fromEnd) => fromEnd <= spatial ? s[^fromEnd] : 1;
+        return new UpsampleGeometry(spatial, input[0] * input[1], At(input, 3), At(input, 2), At(input, 1), At(output, 3), At(output, 2), At(output, 1));
     }
 }

@@ -1,7 +1,11 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// Binary cross-entropy on logits, with optional element weights and positive-class weights, as
@@ -28,7 +32,10 @@ namespace CourseNotebooks.Engine;
 public sealed class BCEWithLogitsLoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tensor<T>? _weight, _posWeight;
-    private Tensor<T>? _logits, _target;
+    /// <summary>What Gradient needs from the last Forward: copies of the logits and the target.</summary>
+    private readonly record struct Cache(Tensor<T> Logits, Tensor<T> Target);
+
+    private Cache? _cache;
     private int[] _weightIndex = [], _posWeightIndex = [];
 
     /// <summary>A BCE-with-logits loss.</summary>
@@ -56,52 +63,37 @@ public sealed class BCEWithLogitsLoss<T> : Loss<T, Tensor<T>> where T : unmanage
         if (_posWeight is not null) _posWeightIndex = BroadcastIndex(_posWeight, "pos_weight", prediction, _posWeightIndex);
         var losses = prediction.ZerosLike();
         T[] x = prediction.Data, y = target.Data, l = losses.Data;
-        if (Implementation == Implementation.Naive)
+        if (_weight is null && _posWeight is null)
         {
-            for (int i = 0; i < l.Length; i++)
-                l[i] = WeightAt(i) * ((T.One - y[i]) * Softplus(x[i]) + PosWeightAt(i) * y[i] * Softplus(-x[i]));
+            if (Implementation == Implementation.Naive) LossReference.BinaryCrossEntropyWithLogits<T>(x, y, l);
+            else LossesFast(x, y, l);
         }
         else
         {
-            if (_weight is null && _posWeight is null)
-            {
-                // w = p = 1: (max(x, 0) − x y) + log(1 + exp(−|x|)), the logarithm vectorised. The bracket comes
-                // first: for x = 100, y = 1 it is exactly 0, and the loss keeps the 3.7e-44 of the logarithm.
-                var buffer = new T[l.Length];
-                TensorPrimitives.Abs<T>(x, buffer);
-                TensorPrimitives.Negate<T>(buffer, buffer);
-                TensorPrimitives.Exp<T>(buffer, buffer);
-                PreciseMath.Log1P<T>(buffer, l);
-                for (int i = 0; i < l.Length; i++) l[i] = (T.Max(x[i], T.Zero) - x[i] * y[i]) + l[i];
-            }
-            else
-            {
-                for (int i = 0; i < l.Length; i++)
-                    l[i] = WeightAt(i) * ((T.One - y[i]) * Softplus(x[i]) + PosWeightAt(i) * y[i] * Softplus(-x[i]));
-            }
+            // Weighted: one path, the formula of the remarks element by element.
+            for (int i = 0; i < l.Length; i++)
+                l[i] = WeightAt(i) * ((T.One - y[i]) * LossReference.Softplus(x[i]) + PosWeightAt(i) * y[i] * LossReference.Softplus(-x[i]));
         }
-        _logits = prediction.Clone();
-        _target = target.Clone();
+        _cache = new Cache(prediction.Clone(), target.Clone());
         return losses;
     }
 
     /// <inheritdoc />
     protected override Tensor<T> Gradient(Tensor<T> lossGradient)
     {
-        T[] x = _logits!.Data, y = _target!.Data, g = lossGradient.Data;
-        var dX = _logits.ZerosLike();
+        var (logits, targets) = _cache!.Value;
+        T[] x = logits.Data, y = targets.Data, g = lossGradient.Data;
+        var dX = logits.ZerosLike();
         T[] d = dX.Data;
-        if (Implementation == Implementation.Naive || _weight is not null || _posWeight is not null)
+        if (_weight is null && _posWeight is null)
         {
-            for (int i = 0; i < d.Length; i++)
-                d[i] = g[i] * WeightAt(i) * ((T.One - y[i]) * Sigmoid<T>.Scalar(x[i]) - PosWeightAt(i) * y[i] * Sigmoid<T>.Scalar(-x[i]));
+            if (Implementation == Implementation.Naive) LossReference.BinaryCrossEntropyWithLogitsGradient<T>(x, y, g, d);
+            else GradientFast(x, y, g, d);
         }
         else
         {
-            // w = p = 1: (1 − y) σ(x) − y σ(−x) = σ(x) − y.
-            PreciseMath.Sigmoid<T>(x, d);
-            TensorPrimitives.Subtract<T>(d, y, d);
-            TensorPrimitives.Multiply<T>(d, g, d);
+            for (int i = 0; i < d.Length; i++)
+                d[i] = g[i] * WeightAt(i) * ((T.One - y[i]) * ActivationReference.Sigmoid(x[i]) - PosWeightAt(i) * y[i] * ActivationReference.Sigmoid(-x[i]));
         }
         return dX;
     }
@@ -109,9 +101,6 @@ public sealed class BCEWithLogitsLoss<T> : Loss<T, Tensor<T>> where T : unmanage
     private T WeightAt(int i) => _weight is null ? T.One : _weight.Data[_weightIndex[i]];
 
     private T PosWeightAt(int i) => _posWeight is null ? T.One : _posWeight.Data[_posWeightIndex[i]];
-
-    // softplus(z) = log(1 + exp(z)) = max(z, 0) + log(1 + exp(−|z|)).
-    private static T Softplus(T z) => T.Max(z, T.Zero) + PreciseMath.Log1P(T.Exp(-T.Abs(z)));
 
     /// <summary>
     /// For every element of <paramref name="prediction"/>, the flat index of the value of <paramref name="small"/>
@@ -143,5 +132,28 @@ public sealed class BCEWithLogitsLoss<T> : Loss<T, Tensor<T>> where T : unmanage
             }
         }
         return index;
+    }
+
+    /// <summary>
+    /// Without weights, vectorised: (max(x, 0) − x y) + log(1 + exp(−|x|)), the logarithm on whole vectors. The bracket
+    /// comes first: for x = 100, y = 1 it is exactly 0, and the loss keeps the 3.7e-44 of the logarithm. The same
+    /// parameters as <see cref="LossReference.BinaryCrossEntropyWithLogits{T}"/>.
+    /// </summary>
+    private static void LossesFast(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> losses)
+    {
+        var buffer = new T[losses.Length];
+        TensorPrimitives.Abs<T>(x, buffer);
+        TensorPrimitives.Negate<T>(buffer, buffer);
+        TensorPrimitives.Exp<T>(buffer, buffer);
+        PreciseMath.Log1P<T>(buffer, losses);
+        for (int i = 0; i < losses.Length; i++) losses[i] = (T.Max(x[i], T.Zero) - x[i] * y[i]) + losses[i];
+    }
+
+    /// <summary>Without weights, vectorised: (1 − y) σ(x) − y σ(−x) = σ(x) − y, times the upstream gradient.</summary>
+    private static void GradientFast(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> lossGradient, Span<T> dX)
+    {
+        PreciseMath.Sigmoid<T>(x, dX);
+        TensorPrimitives.Subtract<T>(dX, y, dX);
+        TensorPrimitives.Multiply<T>(dX, lossGradient, dX);
     }
 }

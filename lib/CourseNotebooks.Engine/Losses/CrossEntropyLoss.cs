@@ -1,12 +1,16 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// Cross-entropy of class scores against class indices or class probabilities, as torch.nn.CrossEntropyLoss:
 /// per-class weights, label smoothing, ignored targets, and inputs with extra dimensions (one class score vector
-/// per pixel of a segmentation map). Introduced in notebook 03-backprop-conv; used to train every classifier after it.
+/// per pixel of a segmentation map). Introduced in notebook 16-optimizer-comparison (the training loops
+/// of the notebooks before it, Training.Fit, use it inside).
 /// PyTorch: torch.nn.CrossEntropyLoss(weight, ignore_index, reduction, label_smoothing).
 /// </summary>
 /// <remarks>
@@ -30,9 +34,10 @@ namespace CourseNotebooks.Engine;
 /// N·d1·...·dk for probability targets (PyTorch does not weight that mean).</para>
 /// <para><b>Errors</b> (with the values named): a weight vector whose length is not C, label smoothing outside
 /// [0, 1], a target count or shape that does not fit the prediction, a class index outside [0, C).</para>
-/// <para>The fast path reuses Losses and the returned gradient from one training step to the next (the rhythm rule
-/// on <see cref="Loss{T, TTarget}.Losses"/>); <see cref="Implementation.Naive"/> writes the formula above with plain
-/// loops and is the reference the tests hold the fast path to.</para>
+/// <para>With <see cref="Loss{T, TTarget}.ReuseBuffers"/> on, Losses and the returned gradient are refilled from one
+/// training step to the next. The vectorised part is each row's softmax (<see cref="Softmax"/>);
+/// <see cref="Implementation.Naive"/> takes it from Reference/LossReference.cs instead, the reference the tests hold
+/// the fast path to.</para>
 /// </remarks>
 public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -154,8 +159,8 @@ public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IF
         Span<int> lossShape = stackalloc int[Math.Max(prediction.Rank - 1, 0)];
         TargetShape(prediction, lossShape);
         // Ignored positions keep loss 0: a reused tensor is cleared first.
-        var losses = naive ? new Tensor<T>(lossShape.ToArray()) : Buffers.Output(lossShape);
-        if (!naive) Array.Clear(losses.Data);
+        var losses = Buffers.Output(lossShape, ReuseBuffers && !naive);
+        Array.Clear(losses.Data);
         var probabilities = _probabilities is not null && _probabilities.SameShape(prediction) ? _probabilities : prediction.ZerosLike();
         int c = _classes, s = _positionsPerSample;
         EnsureScratch(c);
@@ -164,7 +169,7 @@ public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IF
             if (!_soft && _targets[position] == IgnoreIndex) continue;
             var row = Gather(prediction.Data, position, _rowScratch);
             var p = s == 1 ? new Span<T>(probabilities.Data, position * c, c) : _probabilityScratch.AsSpan(0, c);
-            T logSumExp = naive ? Softmax.RowNaive(row, p) : Softmax.Row(row, p);
+            T logSumExp = naive ? LossReference.SoftmaxRow(row, p) : Softmax.Row(row, p);
             if (s != 1) Scatter(p, probabilities.Data, position);
             // −Σ_c a_c log p_c with log p_c = x_c − logsumexp(x); with a one-hot a that is logsumexp(x) − x_y.
             if (OneHot)
@@ -190,8 +195,8 @@ public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IF
         var probabilities = _probabilities!;
         bool naive = Implementation == Implementation.Naive;
         // Ignored positions stay 0: a reused tensor is cleared first.
-        var dX = naive ? probabilities.ZerosLike() : Buffers.InputGradient(probabilities.Shape);
-        if (!naive) Array.Clear(dX.Data);
+        var dX = Buffers.InputGradient(probabilities.Shape, ReuseBuffers && !naive);
+        Array.Clear(dX.Data);
         int c = _classes, s = _positionsPerSample;
         for (int position = 0; position < lossGradient.Length; position++)
         {
@@ -202,16 +207,11 @@ public sealed class CrossEntropyLoss<T> : Loss<T, int[]> where T : unmanaged, IF
             // dloss/dx_j = p_j Σ_c a_c − a_j, times the upstream gradient.
             T total = T.Zero;
             for (int j = 0; j < c; j++) total += WeightedTarget(position, j);
-            if (naive)
-                for (int j = 0; j < c; j++) d[j] = g * (p[j] * total - WeightedTarget(position, j));
+            TensorPrimitives.Multiply(p, g * total, d);
+            if (OneHot)
+                d[_targets[position]] -= g;
             else
-            {
-                TensorPrimitives.Multiply(p, g * total, d);
-                if (OneHot)
-                    d[_targets[position]] -= g;
-                else
-                    for (int j = 0; j < c; j++) d[j] -= g * WeightedTarget(position, j);
-            }
+                for (int j = 0; j < c; j++) d[j] -= g * WeightedTarget(position, j);
             if (s != 1) Scatter(d, dX.Data, position);
         }
         return dX;

@@ -1,13 +1,16 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// A loss function: <see cref="Forward"/> compares a prediction with a target, returns the reduced loss and
 /// caches what <see cref="Backward()"/> needs; <see cref="Backward()"/> returns dL/d(prediction) of the value
 /// Forward returned. Losses are not modules: they end the chain that Module.Backward walks back from.
-/// Introduced in notebook 03-backprop-conv. PyTorch: torch.nn loss modules (the _Loss classes).
+/// Introduced in notebook 16-optimizer-comparison. PyTorch: torch.nn loss modules (the _Loss classes).
 /// </summary>
 /// <typeparam name="T">Element type of the prediction.</typeparam>
 /// <typeparam name="TTarget">The target: a tensor of the prediction's shape, or class indices.</typeparam>
@@ -31,6 +34,7 @@ public interface ILoss<T, in TTarget> where T : unmanaged, IFloatingPointIeee754
 /// <summary>
 /// The shared half of every loss: per-element losses come from the subclass, the reduction and the chain rule
 /// through it live here, so mean, sum and none behave the same way for every loss.
+/// Introduced in notebook 16-optimizer-comparison.
 /// </summary>
 public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -50,8 +54,16 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
     /// <inheritdoc />
     public Reduction Reduction { get; }
 
-    /// <summary>The code path (fast or naive reference); tests compare the two.</summary>
+    /// <summary>The code path: fast, or the naive reference of the vectorised parts (Reference/LossReference.cs: the
+    /// reduction's sum, the softmax row, the binary cross-entropy); tests compare the two.</summary>
     public Implementation Implementation { get; set; } = Implementation.Fast;
+
+    /// <summary>
+    /// Whether the loss may refill the tensors it returned last step (<see cref="Losses"/> and Backward's gradient)
+    /// instead of allocating new ones: <see cref="Layers.Module{T}.ReuseBuffers"/> for losses, off by default. The course's
+    /// training loops turn it on for the loss they create.
+    /// </summary>
+    public bool ReuseBuffers { get; set; }
 
     /// <summary>A short name for error messages.</summary>
     public virtual string Name => _typeName ??= GetType().Name.Split('`')[0];
@@ -86,7 +98,7 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
     private protected T Reduce(Tensor<T> losses)
     {
         _losses = losses;
-        T sum = Implementation == Implementation.Naive ? NaiveSum(losses.Data) : TensorPrimitives.Sum<T>(losses.Data);
+        T sum = Implementation == Implementation.Naive ? LossReference.Sum<T>(losses.Data) : TensorPrimitives.Sum<T>(losses.Data);
         return Reduction == Reduction.Mean ? sum / T.CreateTruncating(MeanDivisor()) : sum;
     }
 
@@ -134,12 +146,5 @@ public abstract class Loss<T, TTarget> : ILoss<T, TTarget> where T : unmanaged, 
         if (!prediction.SameShape(target))
             throw new ArgumentException(
                 $"{Name}: target shape (must equal the prediction's): expected {prediction.ShapeString}, got {target.ShapeString}.");
-    }
-
-    private static T NaiveSum(T[] values)
-    {
-        double sum = 0;
-        foreach (var v in values) sum += double.CreateTruncating(v);
-        return T.CreateTruncating(sum);
     }
 }

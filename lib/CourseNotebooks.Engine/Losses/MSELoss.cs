@@ -1,12 +1,13 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// Mean squared error, loss_i = (x_i - y_i)², for a prediction and a target of the same (any) shape.
 /// Introduced in notebook 03-backprop-conv (the MLP view); the reconstruction loss of notebooks 10-autoencoder-vs-pca and
-/// 13-convolutional-autoencoder (<see cref="Reconstruction"/>). PyTorch: torch.nn.MSELoss (reduction='mean').
+/// 13-convolutional-autoencoder (the course's <c>Reconstruction</c>). PyTorch: torch.nn.MSELoss (reduction='mean').
 /// </summary>
 /// <remarks>
 /// PyTorch broadcasts mismatched shapes with a warning; here they must be equal, because a silent broadcast is
@@ -15,7 +16,10 @@ namespace CourseNotebooks.Engine;
 /// </remarks>
 public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private Tensor<T>? _difference;
+    /// <summary>What Gradient needs from the last Forward: prediction - target.</summary>
+    private readonly record struct Cache(Tensor<T> Difference);
+
+    private Cache? _cache;
 
     /// <summary>An MSE loss with the given reduction.</summary>
     public MSELoss(Reduction reduction = Reduction.Mean) : base(reduction) { }
@@ -25,38 +29,21 @@ public sealed class MSELoss<T> : Loss<T, Tensor<T>> where T : unmanaged, IFloati
     {
         CheckSameShape(prediction, target);
         // The difference is private scratch: reused while the shape repeats (every element is written below).
-        var difference = _difference is not null && _difference.SameShape(prediction) ? _difference : prediction.ZerosLike();
-        var losses = Implementation == Implementation.Naive ? prediction.ZerosLike() : Buffers.Output(prediction.Shape);
-        if (Implementation == Implementation.Naive)
-        {
-            for (int i = 0; i < losses.Length; i++)
-            {
-                difference.Data[i] = prediction.Data[i] - target.Data[i];
-                losses.Data[i] = difference.Data[i] * difference.Data[i];
-            }
-        }
-        else
-        {
-            TensorPrimitives.Subtract<T>(prediction.Data, target.Data, difference.Data);
-            TensorPrimitives.Multiply<T>(difference.Data, difference.Data, losses.Data);
-        }
-        _difference = difference;
+        var difference = _cache is { } kept && kept.Difference.SameShape(prediction) ? kept.Difference : prediction.ZerosLike();
+        var losses = Buffers.Output(prediction.Shape, ReuseBuffers);
+        TensorPrimitives.Subtract<T>(prediction.Data, target.Data, difference.Data);
+        TensorPrimitives.Multiply<T>(difference.Data, difference.Data, losses.Data);
+        _cache = new Cache(difference);
         return losses;
     }
 
     /// <inheritdoc />
     protected override Tensor<T> Gradient(Tensor<T> lossGradient)
     {
-        var difference = _difference!;
-        var dX = Implementation == Implementation.Naive ? difference.ZerosLike() : Buffers.InputGradient(difference.Shape);
-        T two = T.CreateTruncating(2);
-        if (Implementation == Implementation.Naive)
-            for (int i = 0; i < dX.Length; i++) dX.Data[i] = two * difference.Data[i] * lossGradient.Data[i];
-        else
-        {
-            TensorPrimitives.Multiply<T>(difference.Data, lossGradient.Data, dX.Data);
-            TensorPrimitives.Multiply(dX.Data, two, dX.Data);
-        }
+        var difference = _cache!.Value.Difference;
+        var dX = Buffers.InputGradient(difference.Shape, ReuseBuffers);
+        TensorPrimitives.Multiply<T>(difference.Data, lossGradient.Data, dX.Data);
+        TensorPrimitives.Multiply(dX.Data, T.CreateTruncating(2), dX.Data);
         return dX;
     }
 }

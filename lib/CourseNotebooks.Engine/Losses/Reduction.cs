@@ -1,4 +1,4 @@
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// How a loss turns per-element losses into one number. PyTorch: the reduction argument ('mean', 'sum', 'none').

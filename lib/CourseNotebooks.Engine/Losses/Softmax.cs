@@ -1,12 +1,13 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Losses;
 
 /// <summary>
 /// Softmax and log-softmax over the last dimension, computed stably by subtracting the row maximum first
 /// (exp never sees a positive argument, so logits of 1e4 do not overflow). Introduced in notebook
-/// 03-backprop-conv (with the cross-entropy loss). PyTorch: torch.softmax(x, dim=-1), torch.log_softmax.
+/// 07-training-on-real-data (the predicted probabilities). PyTorch: torch.softmax(x, dim=-1), torch.log_softmax.
 /// </summary>
 public static class Softmax
 {
@@ -59,18 +60,4 @@ public static class Softmax
         return max + T.Log(sum);
     }
 
-    /// <summary>The same as <see cref="Row{T}"/> with plain loops: the reference for tests.</summary>
-    internal static T RowNaive<T>(ReadOnlySpan<T> row, Span<T> probabilities) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T max = T.NegativeInfinity;
-        foreach (var v in row) if (v > max || T.IsNaN(v)) max = v;
-        T sum = T.Zero;
-        for (int j = 0; j < row.Length; j++)
-        {
-            probabilities[j] = T.Exp(row[j] - max);
-            sum += probabilities[j];
-        }
-        for (int j = 0; j < row.Length; j++) probabilities[j] /= sum;
-        return max + T.Log(sum);
-    }
 }

@@ -1,12 +1,21 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// The shared core of <see cref="Adam{T}"/> and <see cref="AdamW{T}"/>: running averages of the gradient (m) and
 /// of its square (v), both bias-corrected, step γ·m̂/(√v̂ + ε). The two differ only in how weight decay enters.
 /// Introduced in notebook 16-optimizer-comparison.
 /// </summary>
+/// <remarks>
+/// The step is written twice with the same parameters: as one vector operation (AdamUpdate below, run over the
+/// arrays by Kernels/UpdateLoop.cs) and element by element in Reference/AdamReference.cs, which
+/// <see cref="Optimizer{T}.Implementation"/> = Naive runs and the tests hold the vector loop to, bit for bit.
+/// </remarks>
 public abstract class AdamBase<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[]?[] _firstMoments;
@@ -51,19 +60,30 @@ public abstract class AdamBase<T> : Optimizer<T> where T : unmanaged, IFloatingP
     /// <inheritdoc />
     protected override void Update(int index, Parameter<T> parameter)
     {
-        // The bias corrections are computed in double, as PyTorch computes them in Python floats.
-        double bias1 = 1 - Math.Pow(Betas.Beta1, StepCount);
-        double bias2 = 1 - Math.Pow(Betas.Beta2, StepCount);
-        T stepSize = T.CreateChecked(LearningRate / bias1);
-        T bias2Sqrt = T.CreateChecked(Math.Sqrt(bias2));
-        T beta1 = T.CreateChecked(Betas.Beta1), beta2 = T.CreateChecked(Betas.Beta2);
-        T eps = T.CreateChecked(Eps), wd = T.CreateChecked(WeightDecay);
-        T decay = T.CreateChecked(1 - LearningRate * WeightDecay);
         T[] m = State(_firstMoments, index), v = State(_secondMoments, index);
         T[]? vMax = Amsgrad ? State(_maxSecondMoments, index) : null;
-        UpdateLoop.Run(parameter.Value.Data, parameter.Grad.Data, m, v, vMax, new AdamUpdate(
+        var step = new AdamStep(LearningRate, Betas.Beta1, Betas.Beta2, Eps, WeightDecay, Maximize, _decoupledWeightDecay, StepCount);
+        if (Implementation == Implementation.Naive) AdamReference.Step(parameter.Value.Data, parameter.Grad.Data, m, v, vMax, step);
+        else StepFast(parameter.Value.Data, parameter.Grad.Data, m, v, vMax, step);
+    }
+
+    /// <summary>
+    /// The step of one parameter as the vector loop (<see cref="UpdateLoop"/>), the same parameters as
+    /// <see cref="AdamReference.Step{T}"/>: AMSGrad when a vMax span is given.
+    /// </summary>
+    private static void StepFast(Span<T> theta, ReadOnlySpan<T> grad, Span<T> m, Span<T> v, Span<T> vMax, in AdamStep s)
+    {
+        // The bias corrections are computed in double, as PyTorch computes them in Python floats.
+        double bias1 = 1 - Math.Pow(s.Beta1, s.Step);
+        double bias2 = 1 - Math.Pow(s.Beta2, s.Step);
+        T stepSize = T.CreateChecked(s.LearningRate / bias1);
+        T bias2Sqrt = T.CreateChecked(Math.Sqrt(bias2));
+        T beta1 = T.CreateChecked(s.Beta1), beta2 = T.CreateChecked(s.Beta2);
+        T eps = T.CreateChecked(s.Eps), wd = T.CreateChecked(s.WeightDecay);
+        T decay = T.CreateChecked(1 - s.LearningRate * s.WeightDecay);
+        UpdateLoop.Run(theta, grad, m, v, vMax, new AdamUpdate(
             stepSize, bias2Sqrt, beta1, T.One - beta1, beta2, T.One - beta2, new Vector<T>(eps), wd, decay,
-            Maximize, WeightDecay != 0, _decoupledWeightDecay, Amsgrad));
+            s.Maximize, s.WeightDecay != 0, s.Decoupled, !vMax.IsEmpty));
     }
 
     /// <summary>
@@ -144,8 +164,8 @@ public sealed class Adam<T> : AdamBase<T> where T : unmanaged, IFloatingPointIee
 /// <summary>
 /// AdamW: Adam with decoupled weight decay, θ ← θ(1 − γλ) before the Adam step, instead of adding λθ to the
 /// gradient (which Adam would then rescale per weight). Exactly as torch.optim.AdamW.
-/// No notebook uses it yet (16-optimizer-comparison compares <see cref="Adam{T}"/>; 18-sgd-parameters-and-l2 shows the L2
-/// penalty and SGD's coupled weight decay that AdamW decouples).
+/// Introduced in notebook 16-optimizer-comparison beside <see cref="Adam{T}"/>, which that notebook races (no notebook
+/// trains with it; 18-sgd-parameters-and-l2 shows the L2 penalty and SGD's coupled weight decay that AdamW decouples).
 /// </summary>
 /// <remarks>
 /// <para>The algorithm is <see cref="Adam{T}"/>'s with the weight-decay line replaced by θ ← θ − γλθ (applied to θ
@@ -170,3 +190,7 @@ public sealed class AdamW<T> : AdamBase<T> where T : unmanaged, IFloatingPointIe
     {
     }
 }
+
+/// <summary>The settings of one Adam or AdamW step (t = <paramref name="Step"/>, counted from 1), as the fast loop and the
+/// reference both take them; AMSGrad follows from whether a vMax span is given.</summary>
+internal readonly record struct AdamStep(double LearningRate, double Beta1, double Beta2, double Eps, double WeightDecay, bool Maximize, bool Decoupled, int Step);

@@ -1,4 +1,5 @@
-namespace CourseNotebooks.Engine;
+
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// A learning-rate schedule: remembers the optimizer's learning rate at creation as the base rate and, on each
@@ -77,7 +78,7 @@ public sealed class StepLR : LearningRateScheduler
 /// Cosine annealing from the base rate η₀ down to ηmin over tMax epochs:
 /// η(e) = ηmin + (η₀ − ηmin) · (1 + cos(π e / tMax)) / 2. Past tMax the cosine continues, so the rate rises back
 /// to η₀ at 2·tMax (period 2·tMax), as PyTorch's schedule does. Introduced in notebook 07-training-on-real-data (the schedule of its
-/// training runs, stepped by <see cref="Training.Fit"/> after each epoch).
+/// training runs, stepped by the course's <c>Training.Fit</c> after each epoch).
 /// PyTorch: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max, eta_min=0); this is its closed form
 /// (_get_closed_form_lr); PyTorch's step() uses a recursive form that gives the same values up to rounding.
 /// </summary>

@@ -1,6 +1,8 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Runtime;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// What a learning-rate schedule needs from an optimizer: the learning rate it can read and set, independent of
@@ -74,6 +76,13 @@ public abstract class Optimizer<T> : ILearningRateOptimizer where T : unmanaged,
             _learningRate = value;
         }
     }
+
+    /// <summary>
+    /// The code path of <see cref="Step"/>: the vector loop (default), or with <see cref="Implementation.Naive"/> the
+    /// element-by-element reference in Reference/ (SgdReference, RmsPropReference, AdamReference), the algorithm box
+    /// written as a plain loop. The tests hold the first to the second, bit for bit.
+    /// </summary>
+    public Implementation Implementation { get; set; } = Implementation.Fast;
 
     /// <summary>Number of completed <see cref="Step"/> calls (t in the algorithm boxes, after the step).</summary>
     public int StepCount { get; private set; }

@@ -1,6 +1,10 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// RMSprop: divides each gradient by a running root-mean-square of its recent values, so every weight gets its own
@@ -23,6 +27,9 @@ namespace CourseNotebooks.Engine;
 /// Unlike <see cref="Sgd{T}"/>, the momentum buffer starts at 0.</para>
 /// <para>PyTorch: torch.optim.RMSprop(params, lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0, momentum=0,
 /// centered=False, maximize=False).</para>
+/// <para>The step is written twice with the same parameters: one vector operation run by Kernels/UpdateLoop.cs, and
+/// element by element in Reference/RmsPropReference.cs (<see cref="Optimizer{T}.Implementation"/> = Naive), which the
+/// tests hold the vector loop to, bit for bit.</para>
 /// </remarks>
 public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -72,19 +79,22 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
     /// <inheritdoc />
     protected override void Update(int index, Parameter<T> parameter)
     {
-        T lr = T.CreateChecked(LearningRate), alpha = T.CreateChecked(Alpha), eps = T.CreateChecked(Eps);
-        T wd = T.CreateChecked(WeightDecay), mu = T.CreateChecked(Momentum);
         T[] v = State(_squareAverages, index);
         T[]? mean = Centered ? State(_gradientAverages, index) : null;
         T[]? buffer = Momentum > 0 ? State(_momentumBuffers, index) : null;
-        UpdateLoop.Run(parameter.Value.Data, parameter.Grad.Data, v, mean, buffer,
-            new RmsPropUpdate(lr, alpha, T.One - alpha, new Vector<T>(eps), wd, mu, Maximize, WeightDecay != 0, mean is not null, buffer is not null));
+        var step = new RmsPropStep(LearningRate, Alpha, Eps, WeightDecay, Momentum, Maximize);
+        if (Implementation == Implementation.Naive) RmsPropReference.Step(parameter.Value.Data, parameter.Grad.Data, v, mean, buffer, step);
+        else StepFast(parameter.Value.Data, parameter.Grad.Data, v, mean, buffer, step);
     }
 
-    /// <summary>
-    /// One element of the step: g (negated to maximize, plus λθ); v ← α v + (1-α) g²; centered: ḡ ← α ḡ + (1-α) g and
-    /// the variance v - ḡ²; s = g / (sqrt(variance) + ε); with momentum b ← μ b + s and θ ← θ - γ b, else θ ← θ - γ s.
-    /// </summary>
+    /// <summary>The step of one parameter as the vector loop (<see cref="UpdateLoop"/>), the same parameters as <see cref="RmsPropReference.Step{T}"/>.</summary>
+    private static void StepFast(Span<T> theta, ReadOnlySpan<T> grad, Span<T> v, Span<T> mean, Span<T> buffer, in RmsPropStep s)
+    {
+        T lr = T.CreateChecked(s.LearningRate), alpha = T.CreateChecked(s.Alpha), eps = T.CreateChecked(s.Eps);
+        T wd = T.CreateChecked(s.WeightDecay), mu = T.CreateChecked(s.Momentum);
+        UpdateLoop.Run(theta, grad, v, mean, buffer,
+            new RmsPropUpdate(lr, alpha, T.One - alpha, new Vector<T>(eps), wd, mu, s.Maximize, s.WeightDecay != 0, !mean.IsEmpty, !buffer.IsEmpty));
+    }
     private readonly record struct RmsPropUpdate(T Lr, T Alpha, T OneMinusAlpha, Vector<T> Eps, T Wd, T Mu, bool Maximize,
         bool HasWeightDecay, bool Centered, bool HasMomentum) : IElementUpdate<T>
     {
@@ -110,3 +120,7 @@ public sealed class RmsProp<T> : Optimizer<T> where T : unmanaged, IFloatingPoin
         }
     }
 }
+
+/// <summary>The settings of one RMSprop step, as the fast loop and the reference both take them (centred and momentum
+/// follow from which state spans are given).</summary>
+internal readonly record struct RmsPropStep(double LearningRate, double Alpha, double Eps, double WeightDecay, double Momentum, bool Maximize);

@@ -1,6 +1,10 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Layers;
+using CourseNotebooks.Engine.Reference;
+using CourseNotebooks.Engine.Runtime;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// Stochastic gradient descent with optional momentum, dampening, weight decay (L2) and Nesterov momentum,
@@ -28,8 +32,11 @@ namespace CourseNotebooks.Engine;
 /// learning rate changes during training (PyTorch rescales all the accumulated velocity by the new rate, the slide
 /// keeps old increments at their old rate) and when τ ≠ 0.</para>
 /// <para>Weight decay λ is the gradient of the penalty (λ/2)·Σθ²; the slide's penalty λ·ΣW² (see
-/// <see cref="L2Penalty"/>) corresponds to weightDecay = 2λ.</para>
+/// the course's <c>L2Penalty</c>) corresponds to weightDecay = 2λ.</para>
 /// <para>PyTorch: torch.optim.SGD (maximize negates the gradient before weight decay, as in PyTorch 2.x).</para>
+/// <para>The step is written twice with the same parameters: one vector operation run by Kernels/UpdateLoop.cs, and
+/// element by element in Reference/SgdReference.cs (<see cref="Optimizer{T}.Implementation"/> = Naive), which the
+/// tests hold the vector loop to, bit for bit.</para>
 /// </remarks>
 public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -81,18 +88,23 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
     /// <inheritdoc />
     protected override void Update(int index, Parameter<T> parameter)
     {
-        T lr = T.CreateChecked(LearningRate), mu = T.CreateChecked(Momentum);
-        T wd = T.CreateChecked(WeightDecay), keep = T.One - T.CreateChecked(Dampening);
         bool first = _momentumBuffers[index] is null;
         T[]? buffer = Momentum != 0 ? State(_momentumBuffers, index) : null;
-        UpdateLoop.Run(parameter.Value.Data, parameter.Grad.Data, buffer, default, default,
-            new SgdUpdate(lr, mu, wd, keep, Maximize, WeightDecay != 0, buffer is not null, first, Nesterov));
+        var step = new SgdStep(LearningRate, Momentum, Dampening, WeightDecay, Nesterov, Maximize, first);
+        if (Implementation == Implementation.Naive) SgdReference.Step(parameter.Value.Data, parameter.Grad.Data, buffer, step);
+        else StepFast(parameter.Value.Data, parameter.Grad.Data, buffer, step);
     }
 
-    /// <summary>
-    /// One element of the step: g (negated to maximize, plus λθ); with momentum b ← g on the first step and
-    /// b ← μ b + (1-τ) g after it, then g ← g + μ b (Nesterov) or b; θ ← θ - γ g.
-    /// </summary>
+    /// <summary>The step of one parameter as the vector loop (<see cref="UpdateLoop"/>), the same parameters as <see cref="SgdReference.Step{T}"/>.</summary>
+    private static void StepFast(Span<T> theta, ReadOnlySpan<T> grad, Span<T> buffer, in SgdStep s)
+    {
+        T lr = T.CreateChecked(s.LearningRate), mu = T.CreateChecked(s.Momentum);
+        T wd = T.CreateChecked(s.WeightDecay), keep = T.One - T.CreateChecked(s.Dampening);
+        UpdateLoop.Run(theta, grad, buffer, default, default,
+            new SgdUpdate(lr, mu, wd, keep, s.Maximize, s.WeightDecay != 0, !buffer.IsEmpty, s.FirstStep, s.Nesterov));
+    }
+
+    /// <summary>One element of the step, on whole vectors (see the remarks for the algorithm).</summary>
     private readonly record struct SgdUpdate(T Lr, T Mu, T Wd, T Keep, bool Maximize, bool HasWeightDecay, bool HasMomentum,
         bool FirstStep, bool Nesterov) : IElementUpdate<T>
     {
@@ -110,3 +122,9 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         }
     }
 }
+
+/// <summary>
+/// The settings of one SGD step, as the fast loop and the reference both take them: γ, μ, τ, λ, Nesterov, maximize,
+/// and whether the momentum buffer starts at this step (it takes the gradient itself).
+/// </summary>
+internal readonly record struct SgdStep(double LearningRate, double Momentum, double Dampening, double WeightDecay, bool Nesterov, bool Maximize, bool FirstStep);

@@ -1,6 +1,7 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Layers;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Optimizers;
 
 /// <summary>
 /// Momentum exactly as written on the lecture slide: Δw(t) = η ∂E/∂w + γ Δw(t−1), then w ← w − Δw(t), with

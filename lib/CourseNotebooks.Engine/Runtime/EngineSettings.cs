@@ -1,8 +1,11 @@
-namespace CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Tensors;
+
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>
 /// Engine-wide settings. <see cref="MaxThreads"/> caps the threads of every parallel loop in the engine: the
 /// GEMM's and the layers' (convolution, pooling) alike, so one setting makes a whole training step single-threaded.
+/// Introduced in notebook 07-training-on-real-data.
 /// </summary>
 public static class EngineSettings
 {

@@ -1,20 +1,16 @@
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>
 /// A loop over points (PCA, t-SNE, the neighbour search) that goes parallel only when the work pays for it, under the
-/// engine's one rule (<see cref="WorkerPool.WorkersFor"/>) and on its kept worker threads.
+/// engine's one rule (<see cref="ParallelPolicy"/>) and on its kept worker threads.
 /// </summary>
 internal static class PointLoop
 {
-    /// <summary>Below about 2^18 elementary steps in total a plain loop wins: waking a worker costs tens of
-    /// microseconds even on an idle machine, and far more when the cores are busy.</summary>
-    private const long ParallelThreshold = 1 << 18;
-
     /// <summary>Runs <paramref name="body"/>(i) for i in [0, n); <paramref name="costPerPoint"/> is a rough count of
     /// inner-loop steps per call. Each call must write only its own outputs, so the order does not matter.</summary>
     public static void For(int n, long costPerPoint, Action<int> body)
     {
-        int workers = WorkerPool.WorkersFor(n, n * costPerPoint, ParallelThreshold);
+        int workers = ParallelPolicy.WorkersFor(n, n * costPerPoint, ParallelPolicy.PointSteps);
         if (workers == 1)
         {
             for (int i = 0; i < n; i++) body(i);

@@ -1,4 +1,6 @@
-namespace CourseNotebooks.Engine;
+using CourseNotebooks.Engine.Kernels;
+
+namespace CourseNotebooks.Engine.Runtime;
 
 /// <summary>One worker's share of a per-sample loop: the samples [from, to).</summary>
 internal interface ISampleRange
@@ -18,7 +20,7 @@ internal enum SampleSplit
 }
 
 /// <summary>
-/// Threads kept for the life of the process that run every parallel loop of the engine: <see cref="ConvCore"/>'s
+/// Threads kept for the life of the process that run every parallel loop of the engine: <see cref="ConvCore{T}"/>'s
 /// per-sample loops, the pooling layers' plane loops (<see cref="PlaneLoop"/>), the GEMM's column or row panels and
 /// the point loops of PCA, t-SNE and the neighbour search (<see cref="PointLoop"/>). The samples are split
 /// into W fixed ranges, worker w taking [n*w/W, n*(w+1)/W) with its own scratch, exactly the split a Parallel.For over
@@ -36,15 +38,6 @@ internal static class WorkerPool
     // CountdownEvent: that one creates its lock object the first time a caller really has to block, an allocation
     // that can fall in any later call; SemaphoreSlim creates it in its constructor.
     private static readonly SemaphoreSlim s_done = new(0);
-
-    /// <summary>
-    /// The engine's one rule for going parallel: <paramref name="items"/> independent items (samples, planes) holding
-    /// <paramref name="work"/> units of work in all run on min(items, <see cref="EngineSettings.MaxThreads"/>) workers
-    /// when the work reaches <paramref name="threshold"/>, else on the calling thread alone. Callers give the threshold
-    /// in their own unit (a multiply-add of a vector kernel costs far less than a scalar window tap), with the reason.
-    /// </summary>
-    public static int WorkersFor(int items, long work, long threshold) =>
-        items < 2 || work < threshold ? 1 : Math.Min(items, EngineSettings.MaxThreads);
 
     /// <summary>Runs <paramref name="body"/> for workers 0 .. <paramref name="workers"/> - 1 over samples 0 .. n-1 and waits for all of them.</summary>
     /// <exception cref="AggregateException">A worker threw; holds what each failing worker threw, as Parallel.For does.</exception>

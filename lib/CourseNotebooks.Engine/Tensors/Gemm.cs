@@ -1,11 +1,14 @@
 using System.Numerics;
+using CourseNotebooks.Engine.Kernels;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Tensors;
 
 /// <summary>
 /// General matrix multiply on row-major spans: C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its
 /// transpose. op(A) is M x K, op(B) is K x N, C is M x N; lda, ldb, ldc are the row strides of the stored
-/// matrices. This is the core of Linear and of im2col convolution. BLAS: sgemm/dgemm (row-major).
+/// matrices. This is the core of Linear and of im2col convolution. BLAS: sgemm/dgemm (row-major). Its naive
+/// reference, the same parameters as <see cref="Multiply{T}"/>, is Reference/GemmReference.cs.
+/// Introduced in notebook 05-cnn-as-sparse-mlp.
 /// </summary>
 public static class Gemm
 {
@@ -38,29 +41,6 @@ public static class Gemm
     {
         CheckArguments(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         GemmKernel.Run(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    }
-
-    /// <summary>The naive reference: three loops, one dot product per element of C, accumulated in double.</summary>
-    /// <exception cref="ArgumentException">A size is negative, a leading dimension is too small, or a span is too short.</exception>
-    public static void MultiplyNaive<T>(bool transposeA, bool transposeB, int m, int n, int k, T alpha,
-        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        CheckArguments(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double sum = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    T av = transposeA ? a[p * lda + i] : a[i * lda + p];
-                    T bv = transposeB ? b[j * ldb + p] : b[p * ldb + j];
-                    sum += double.CreateTruncating(av) * double.CreateTruncating(bv);
-                }
-                // beta == 0 overwrites C, so NaN or garbage in C does not leak through (BLAS convention).
-                T prior = T.IsZero(beta) ? T.Zero : beta * c[i * ldc + j];
-                c[i * ldc + j] = alpha * T.CreateTruncating(sum) + prior;
-            }
     }
 
     internal static void CheckArguments(bool transposeA, bool transposeB, int m, int n, int k,

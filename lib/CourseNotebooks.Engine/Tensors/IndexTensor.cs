@@ -1,4 +1,4 @@
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Tensors;
 
 /// <summary>
 /// An integer tensor for indices (the argmax positions MaxPool2d remembers). Each value is a flat offset

@@ -1,4 +1,4 @@
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Tensors;
 
 /// <summary>
 /// Argument checks shared by all layers, so every message has one form: the layer, the thing, the expected and

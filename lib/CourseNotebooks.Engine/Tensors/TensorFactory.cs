@@ -1,10 +1,10 @@
 using System.Numerics;
 
-namespace CourseNotebooks.Engine;
+namespace CourseNotebooks.Engine.Tensors;
 
 /// <summary>
 /// Creation helpers for <see cref="Tensor{T}"/>: from C# arrays (as typed on the slides), zeros, seeded random
-/// values. PyTorch: torch.tensor, torch.zeros, torch.randn, torch.rand, torch.arange.
+/// values. Introduced in notebook 01-convolution. PyTorch: torch.tensor, torch.zeros, torch.randn, torch.rand, torch.arange.
 /// </summary>
 public static class Tensor
 {

@@ -30,7 +30,7 @@ public sealed class ChartHtmlBrowserTests(NotebookFixture fixture, ITestOutputHe
     {
         CourseDisplay.Install();
         var lines = Charts.Charts.Lines("Loss", "epoch", "loss", ("train", [3.0, 2, 1.5]), ("test", [3.2, 2.4, 2.0]));
-        var heatmap = Charts.Charts.Heatmap(Engine.Tensor.FromArray(new float[,] { { 1, 2 }, { 3, 4 } }), title: "Grid");
+        var heatmap = Charts.Charts.Heatmap(Engine.Tensors.Tensor.FromArray(new float[,] { { 1, 2 }, { 3, 4 } }), title: "Grid");
         // Through the kernel's formatter, as a notebook shows them.
         return [DisplayTests.Render(lines, MimeTypes.Html), DisplayTests.Render(heatmap, MimeTypes.Html)];
     }

@@ -1,7 +1,7 @@
 using CourseNotebooks.Charts;
 using CourseNotebooks.Cli;
-using CourseNotebooks.Engine;
 using CourseNotebooks.Display;
+using CourseNotebooks.Engine.Tensors;
 
 namespace CourseNotebooks.Notebooks.Tests.Browser;
 

@@ -1,0 +1,54 @@
+using CourseNotebooks.Course.Evaluation;
+
+namespace CourseNotebooks.Course.Tests;
+
+public class StatisticsTests
+{
+    // Reference values from Python's statistics module (mean, stdev: n - 1 in the denominator, as
+    // np.std(x, ddof=1)) on the same inputs.
+    private static readonly double[] Accuracies = [0.794, 0.773, 0.762, 0.695, 0.815];
+
+    [Fact]
+    public void MeanStandardDeviationAndStandardError_MatchPythonsStatisticsModule()
+    {
+        Assert.Equal(0.7678, Statistics.Mean(Accuracies), 12);
+        Assert.Equal(0.04548296384361952, Statistics.StandardDeviation(Accuracies), 12);
+        Assert.Equal(0.04548296384361952 / Math.Sqrt(5), Statistics.StandardErrorOfMean(Accuracies), 12);
+    }
+
+    [Fact]
+    public void StandardDeviation_OfOneValue_IsNaN_AndOfNone_Throws()
+    {
+        Assert.True(double.IsNaN(Statistics.StandardDeviation([3.0])));
+        Assert.True(double.IsNaN(Statistics.StandardErrorOfMean([3.0])));
+        Assert.Throws<ArgumentException>(() => Statistics.Mean([]));
+    }
+
+    [Fact]
+    public void BinomialStandardError_IsSqrtOfPTimesOneMinusPOverN()
+    {
+        Assert.Equal(Math.Sqrt(0.8 * 0.2 / 1000), Statistics.BinomialStandardError(0.8, 1000), 15);
+        Assert.Equal(0.0, Statistics.BinomialStandardError(1.0, 1000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.BinomialStandardError(1.2, 1000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Statistics.BinomialStandardError(0.5, 0));
+    }
+
+    [Fact]
+    public void Correlation_MatchesPythonsPearsonCorrelation_AndIgnoresScaleAndOffset()
+    {
+        float[] a = [0, 0, 1, 3, 0, 2], b = [0, 1, 1, 2, 0, 0];
+        // statistics.correlation(a, b) (Pearson) = 0.5809475019311126
+        Assert.Equal(0.5809475019311126, Statistics.Correlation(a, b), 12);
+        float[] affine = [.. a.Select(v => 3 * v + 7)];
+        Assert.Equal(1.0, Statistics.Correlation(a, affine), 6);
+        Assert.Equal(-1.0, Statistics.Correlation(a, [.. a.Select(v => -v)]), 6);
+    }
+
+    [Fact]
+    public void Correlation_WithAConstant_IsNaN_AndOfDifferentLengths_Throws()
+    {
+        Assert.True(double.IsNaN(Statistics.Correlation([1f, 2, 3], [0f, 0, 0])));
+        Assert.Throws<ArgumentException>(() => Statistics.Correlation([1f, 2], [1f, 2, 3]));
+        Assert.Throws<ArgumentException>(() => Statistics.Correlation([], []));
+    }
+}
