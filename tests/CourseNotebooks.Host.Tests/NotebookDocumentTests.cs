@@ -36,7 +36,7 @@ public sealed class NotebookDocumentTests
     public void UnknownExtension_IsRejected()
     {
         var e = Assert.Throws<NotebookFormatException>(() => NotebookDocument.Parse("x", ".txt", "/tmp/a.txt"));
-        Assert.Contains("expected .dib or .ipynb", e.Message);
+        Assert.Contains("expected .dib, .ipynb or an exported app's .cs", e.Message);
     }
 
     [Fact]
