@@ -74,6 +74,26 @@ public static class CourseGrades
             new ReviewStore(gradingFolder).All(), notebooks, CoursePolicy.Load(notebooksFolder));
     }
 
+    /// <summary>
+    /// Writes the gradebook, feedback and summary (<see cref="Gradebook.Write"/>) and the similarity report from
+    /// everything under <paramref name="gradingFolder"/>; returns the combined grades. What <c>course gradebook</c>,
+    /// <c>course autograde</c> and each save on the review page do.
+    /// </summary>
+    /// <param name="gradingFolder">The grading folder.</param>
+    /// <param name="notebooksFolder">The TA's notebooks (and course.json).</param>
+    /// <param name="sandboxDescription">What isolation the runs had, or null to say it from the results.</param>
+    public static IReadOnlyList<SubmissionResult> WriteGradebook(string gradingFolder, string notebooksFolder, string? sandboxDescription = null)
+    {
+        var grades = Load(gradingFolder, notebooksFolder);
+        Gradebook.Write(grades, gradingFolder, sandboxDescription
+            ?? (grades.All(r => r.Sandboxed) ? "Every submission ran in the bubblewrap sandbox" : "Some submissions ran without a sandbox"));
+        var notebooks = Directory.Exists(notebooksFolder) ? Directory.GetFiles(notebooksFolder, "*.dib").Order(StringComparer.Ordinal).ToList() : [];
+        var work = SubmittedWork.ReadAll(gradingFolder);
+        var options = new SimilarityOptions();
+        Similarity.Write(Similarity.Find(work, notebooks, options), work, gradingFolder, options);
+        return grades;
+    }
+
     /// <summary>An autograded exercise with the TA's score in its place (unless the review was of an earlier file).</summary>
     private static ExerciseGrade Override(ExerciseGrade grade, Review review, string sha)
     {

@@ -75,6 +75,7 @@ public static partial class SelfCheck
         var source = NotebookDocument.Load(course);
         var exercises = ExerciseMarkup.Parse(source, released: !source.CodeCells.Any(c => ExerciseMarkup.IsHidden(c.Source)));
         var answers = WrittenAnswers.Parse(source, released: true);
+        var releasedAnswers = answers.ToDictionary(a => a.Name, WrittenAnswers.Released, StringComparer.Ordinal);
         var checks = exercises.ToDictionary(e => e.Name, e => e.CheckCells);
 
         // The run: the student's cells in their order, hidden and rubric cells and written answers left out, each
@@ -113,7 +114,7 @@ public static partial class SelfCheck
                 var cell = byName.GetValueOrDefault(name);
                 lines.Add(cell is null
                     ? new CheckLine(name, answer.Points, true, "missing", $"no cell starts with '{WrittenAnswers.AnswerMarker}{name} ...': copy it back from the release")
-                    : WrittenAnswers.AnswerText(cell.Source).Length == 0
+                    : WrittenAnswers.AnswerText(cell.Source, releasedAnswers[name]).Length == 0
                         ? new CheckLine(name, answer.Points, true, "unanswered", "written answer still empty")
                         : new CheckLine(name, answer.Points, true, "answered", "written answer: a TA will read and score it"));
             }

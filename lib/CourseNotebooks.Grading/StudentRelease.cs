@@ -120,6 +120,6 @@ public static class StudentRelease
         // Parsed as if it sat in the release folder: its #r paths are already right for that folder.
         NotebookConverter.WriteJupyter(NotebookDocument.Parse(stripped, ".dib", Path.Combine(Path.GetFullPath(outDir), name + ".dib")),
             Path.Combine(outDir, name + ".ipynb"));
-        return source.CodeCells.Sum(c => CountSolutions(c.Source));
+        return source.Cells.Sum(c => CountSolutions(c.Source));
     }
 }

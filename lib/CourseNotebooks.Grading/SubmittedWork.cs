@@ -8,7 +8,7 @@ namespace CourseNotebooks.Grading;
 /// <param name="Name">The exercise's or answer's name.</param>
 /// <param name="Written">True for a written answer (<c>// ANSWER</c>), false for a code exercise.</param>
 /// <param name="Source">For an exercise, the whole cell; for a written answer, what the student wrote
-/// (<see cref="WrittenAnswers.AnswerText"/>). Empty when the cell is missing.</param>
+/// (<see cref="WrittenAnswers.AnswerText"/>: the question and the prompt left out). Empty when the cell is missing.</param>
 /// <param name="Present">False when the submission has no cell of that name.</param>
 public sealed record SubmittedCell(string Name, bool Written, string Source, bool Present);
 
@@ -69,14 +69,14 @@ public sealed record SubmittedWork(string Student, string Notebook, string File,
         var byName = new Dictionary<string, NotebookCell>(StringComparer.Ordinal);
         foreach (var cell in student.Cells)
             if (NameOf(cell) is { } name) byName[name] = cell;   // the last one wins
-        var written = WrittenAnswers.Parse(source).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+        var written = WrittenAnswers.Parse(source).ToDictionary(a => a.Name, WrittenAnswers.Released, StringComparer.Ordinal);
         var cells = new List<SubmittedCell>();
         foreach (var cell in source.Cells)
         {
             if (NameOf(cell) is not { } name) continue;
-            bool isWritten = written.Contains(name);
+            bool isWritten = written.TryGetValue(name, out string? released);
             if (byName.TryGetValue(name, out var mine))
-                cells.Add(new SubmittedCell(name, isWritten, isWritten ? WrittenAnswers.AnswerText(mine.Source) : mine.Source.Replace("\r\n", "\n"), true));
+                cells.Add(new SubmittedCell(name, isWritten, isWritten ? WrittenAnswers.AnswerText(mine.Source, released!) : mine.Source.Replace("\r\n", "\n"), true));
             else
                 cells.Add(new SubmittedCell(name, isWritten, "", false));
         }

@@ -88,13 +88,27 @@ public static partial class WrittenAnswers
     public static bool IsRubric(string cellSource) => FirstLine(cellSource).StartsWith(RubricMarker, StringComparison.Ordinal);
 
     /// <summary>
-    /// What a student wrote in an answer cell: the cell without its header line and without the release's prompt line,
-    /// trimmed. Empty when the student wrote nothing.
+    /// What a student wrote in an answer cell: the lines of the cell that its released version does not have (the
+    /// header, the question and the prompt line are the release's), trimmed. Empty when the student wrote nothing.
+    /// A line the student copied from the question is not counted as written; a TA sees the whole cell on the review page.
     /// </summary>
-    public static string AnswerText(string cellSource)
+    /// <param name="cellSource">The student's cell.</param>
+    /// <param name="released">The cell as the release has it (<see cref="Released"/>).</param>
+    public static string AnswerText(string cellSource, string released)
     {
-        var lines = Body(cellSource).Split('\n').Where(l => l.Trim() is not (MarkdownPrompt or CodePrompt));
+        var given = released.Replace("\r\n", "\n").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToHashSet(StringComparer.Ordinal);
+        var lines = Body(cellSource).Split('\n').Where(l => !given.Contains(l.Trim()) && l.Trim() is not (MarkdownPrompt or CodePrompt));
         return string.Join("\n", lines).Trim();
+    }
+
+    /// <summary>The answer cell as the student release has it (the reference answer replaced by the prompt line).</summary>
+    public static string Released(AnswerSpec answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        if (!answer.Cell.IsMarkdown) return StudentRelease.StripSolutions(answer.Cell.Source, answer.Name);
+        // The release tells a markdown cell by its header.
+        string stripped = StudentRelease.StripSolutions("#!markdown\n" + answer.Cell.Source, answer.Name);
+        return stripped[(stripped.IndexOf('\n') + 1)..];
     }
 
     /// <summary>The cell after its first non-empty line (the marker), trimmed.</summary>
