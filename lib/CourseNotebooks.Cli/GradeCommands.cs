@@ -64,7 +64,7 @@ public static class GradeCommands
             {
                 "grade-run" => await GradeRunAsync(args),
                 "gradebook" => WriteGradebook(Parse(args, command), stdout),
-                "review" => await ReviewAsync(Parse(args, command), stdout),
+                "review" => await ReviewAsync(Parse(args, command), stdout, stderr),
                 "export" => Export(Parse(args, command), stdout, stderr),
                 "similarity" => WriteSimilarity(Parse(args, command), stdout),
                 "check" => await CheckAsync(Parse(args, command), stdout, stderr),
@@ -81,7 +81,7 @@ public static class GradeCommands
 
     /// <summary>Null when <paramref name="args"/> are good options for <paramref name="command"/>, else the usage error
     /// (what run-course's own check must agree with; nothing is run).</summary>
-    internal static string? UsageProblem(string command, string[] args)
+    public static string? UsageProblem(string command, string[] args)
     {
         if (args.Any(a => a is "--help" or "-h")) return null;
         try { Parse(args, command); return null; }
@@ -98,8 +98,7 @@ public static class GradeCommands
 
     private static async Task<int> AutogradeAsync(Parsed p, TextWriter stdout, TextWriter stderr)
     {
-        if (p.Submissions is null) throw new UsageError("give the submissions folder");
-        if (!Directory.Exists(p.Submissions)) throw new UsageError($"submissions folder {p.Submissions} does not exist");
+        string submissions = p.Submissions!;   // Parse requires it for autograde
         string library = Path.Combine(p.Root, CourseCommand.LibraryFolder);
         // The course's own notebooks load the built library: say so before grading when it is missing.
         if (File.Exists(Path.Combine(p.Root, "CourseNotebooks.sln"))
@@ -113,10 +112,10 @@ public static class GradeCommands
         // The child runs this same command: the dotnet host and this assembly.
         string program = Environment.ProcessPath ?? "dotnet";
         string[] programArguments = Path.GetFileNameWithoutExtension(program) == "dotnet" ? [typeof(GradeCommands).Assembly.Location] : [];
-        var options = new AutogradeOptions(p.Notebooks, p.Submissions, p.Out, program, programArguments, p.Limits, p.Jobs, p.Shard, p.Student, p.Force);
+        var options = new AutogradeOptions(p.Notebooks, submissions, p.Out, program, programArguments, p.Limits, p.Jobs, p.Shard, p.Student, p.Force);
         var grader = new Autograder(options, sandbox, stdout);
         SubmissionManifest manifest;
-        try { manifest = SubmissionManifest.Load(p.Submissions); }
+        try { manifest = SubmissionManifest.Load(submissions); }
         catch (FormatException e) { throw new UsageError(e.Message); }
         stdout.WriteLine(manifest.Count > 0 ? $"autograde: submission times from {SubmissionManifest.FileName} ({manifest.Count} listed; others: file times)"
             : $"autograde: no {SubmissionManifest.FileName} in the submissions folder: submission times are the files' modification times");
@@ -129,7 +128,7 @@ public static class GradeCommands
             stderr.WriteLine($"course autograde: {e.Message}");
             return 1;
         }
-        foreach (var result in results) SubmittedWork.Collect(result, p.Submissions, p.Notebooks, manifest, p.Out);
+        foreach (var result in results) SubmittedWork.Collect(result, submissions, p.Notebooks, manifest, p.Out);
         stdout.WriteLine($"autograde: graded in {clock.Elapsed.TotalSeconds:0.0} s; results in {grader.ResultsFolder}");
         var changes = regrade.After(results, p.Notebooks);
         if (changes.Count > 0)
@@ -160,9 +159,13 @@ public static class GradeCommands
         return 0;
     }
 
-    private static async Task<int> ReviewAsync(Parsed p, TextWriter stdout)
+    private static async Task<int> ReviewAsync(Parsed p, TextWriter stdout, TextWriter stderr)
     {
-        if (!Directory.Exists(Path.Combine(p.Out, "results"))) throw new UsageError($"nothing graded in {p.Out} yet (no results folder): run `course autograde` first");
+        if (!Directory.Exists(Path.Combine(p.Out, "results")))
+        {
+            stderr.WriteLine($"course review: nothing graded in {p.Out} yet (no results folder): run `course autograde` first, or give its --out");
+            return 1;
+        }
         await using var server = await Review.ReviewServer.StartAsync(p.Out, Path.Combine(p.Root, "notebooks"), p.Port);
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -308,6 +311,11 @@ public static class GradeCommands
             if (Path.GetExtension(file).ToLowerInvariant() is not (".dib" or ".ipynb")) throw new UsageError($"{file} is not a notebook (expected .dib or .ipynb)");
         }
         if (command == "export" && lms is null) throw new UsageError("give --lms canvas or --lms moodle");
+        if (command == "autograde")
+        {
+            if (submissions is null) throw new UsageError("give the submissions folder");
+            if (!Directory.Exists(submissions)) throw new UsageError($"submissions folder {Path.GetFullPath(submissions)} does not exist");
+        }
         return new Parsed(root, Path.GetFullPath(output ?? Path.Combine(root, "out", "grading")),
             submissions is null ? null : Path.GetFullPath(submissions), chosen, limits, jobs, shard, student, force, noSandbox,
             port, file is null ? null : Path.GetFullPath(file), lms, roster, minScore, minShared, cellTimeout);
