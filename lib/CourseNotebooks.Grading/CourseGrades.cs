@@ -28,7 +28,7 @@ public static class CourseGrades
     /// <param name="notebooks">The TA's notebooks (for the written answers each one has, and the order of its exercises).</param>
     /// <param name="policy">Deadlines and the late policy.</param>
     public static IReadOnlyList<SubmissionResult> Apply(IReadOnlyList<SubmissionResult> results, IReadOnlyList<SubmittedWork> work,
-        IReadOnlyList<Review> reviews, IReadOnlyList<string> notebooks, CoursePolicy policy)
+        IReadOnlyList<TaReview> reviews, IReadOnlyList<string> notebooks, CoursePolicy policy)
     {
         var answersOf = new Dictionary<string, (IReadOnlyList<AnswerSpec> Answers, List<string> Order)>(StringComparer.Ordinal);
         foreach (string path in notebooks)
@@ -95,7 +95,7 @@ public static class CourseGrades
     }
 
     /// <summary>An autograded exercise with the TA's score in its place (unless the review was of an earlier file).</summary>
-    private static ExerciseGrade Override(ExerciseGrade grade, Review review, string sha)
+    private static ExerciseGrade Override(ExerciseGrade grade, TaReview review, string sha)
     {
         if (review.AnswerSha256 != sha)
             return grade with { Review = $"a TA's override ({Csv.Number(review.Points)} points, {review.Saved:yyyy-MM-dd}) was for an earlier file: not applied" };
@@ -107,7 +107,7 @@ public static class CourseGrades
     }
 
     /// <summary>A written answer's grade: the TA's score, or 0 until then.</summary>
-    private static ExerciseGrade Written(AnswerSpec answer, SubmittedCell? cell, Review? review, string sha)
+    private static ExerciseGrade Written(AnswerSpec answer, SubmittedCell? cell, TaReview? review, string sha)
     {
         if (review is { Kind: ReviewKind.Written } && review.AnswerSha256 == sha)
             return new ExerciseGrade(answer.Name, review.Points, answer.Points, Reviewed, "", Review: review.Comment);

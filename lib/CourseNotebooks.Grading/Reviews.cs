@@ -25,7 +25,7 @@ public enum ReviewKind
 /// <param name="Saved">When it was saved.</param>
 /// <param name="AnswerSha256">The SHA-256 of the submission file it was given for: a review of a file since replaced
 /// is shown as such.</param>
-public sealed record Review(string Student, string Notebook, string Exercise, ReviewKind Kind, double Points, string Comment,
+public sealed record TaReview(string Student, string Notebook, string Exercise, ReviewKind Kind, double Points, string Comment,
     DateTimeOffset Saved, string AnswerSha256);
 
 /// <summary>
@@ -49,7 +49,7 @@ public sealed class ReviewStore(string gradingFolder)
     /// <param name="maxPoints">The exercise's points.</param>
     /// <exception cref="ArgumentException">Points outside 0..<paramref name="maxPoints"/> or not a multiple of 0.25, or an
     /// override without a reason (the message says which).</exception>
-    public void Save(Review review, int maxPoints)
+    public void Save(TaReview review, int maxPoints)
     {
         ArgumentNullException.ThrowIfNull(review);
         if (!double.IsFinite(review.Points) || review.Points < 0 || review.Points > maxPoints)
@@ -70,25 +70,25 @@ public sealed class ReviewStore(string gradingFolder)
 
     /// <summary>Every review, by student, notebook and exercise.</summary>
     /// <exception cref="FormatException">A review file is damaged (the message names it).</exception>
-    public IReadOnlyList<Review> All()
+    public IReadOnlyList<TaReview> All()
     {
         if (!Directory.Exists(Folder)) return [];
         return [.. Directory.EnumerateFiles(Folder, "*.json", SearchOption.AllDirectories)
             .Where(f => SubmissionFiles.KindOf(f) == EntryKind.File)
             .Select(f =>
             {
-                try { return JsonSerializer.Deserialize<Review>(File.ReadAllText(f)) ?? throw new FormatException($"{f}: empty review"); }
+                try { return JsonSerializer.Deserialize<TaReview>(File.ReadAllText(f)) ?? throw new FormatException($"{f}: empty review"); }
                 catch (JsonException e) { throw new FormatException($"{f}: not a review: {e.Message}", e); }
             })
             .OrderBy(r => r.Student, StringComparer.Ordinal).ThenBy(r => r.Notebook, StringComparer.Ordinal).ThenBy(r => r.Exercise, StringComparer.Ordinal)];
     }
 
     /// <summary>The review of one exercise, or null.</summary>
-    public Review? Find(string student, string notebook, string exercise)
+    public TaReview? Find(string student, string notebook, string exercise)
     {
         string path = PathOf(student, notebook, exercise);
         if (SubmissionFiles.KindOf(path) != EntryKind.File) return null;
-        return JsonSerializer.Deserialize<Review>(File.ReadAllText(path));
+        return JsonSerializer.Deserialize<TaReview>(File.ReadAllText(path));
     }
 
     private string PathOf(string student, string notebook, string exercise) =>

@@ -133,7 +133,9 @@ public static class Similarity
     {
         var tokens = new List<(string, int)>();
         var options = new CSharpParseOptions(kind: SourceCodeKind.Script);
-        foreach (var token in SyntaxFactory.ParseTokens(source.Replace("\r\n", "\n"), options: options))
+        string code = source.Replace("\r\n", "\n");
+        var lines = Microsoft.CodeAnalysis.Text.SourceText.From(code).Lines;
+        foreach (var token in SyntaxFactory.ParseTokens(code, options: options))
         {
             if (token.IsKind(SyntaxKind.EndOfFileToken)) break;
             string text = token.Kind() switch
@@ -144,7 +146,7 @@ public static class Similarity
                 _ => token.Text,
             };
             if (text.Length == 0) continue;
-            tokens.Add((text, token.GetLocation().GetLineSpan().StartLinePosition.Line + 1));
+            tokens.Add((text, lines.GetLineFromPosition(token.SpanStart).LineNumber + 1));
         }
         return tokens;
     }

@@ -266,7 +266,7 @@ internal sealed class ReviewPages(string gradingFolder, string notebooksFolder, 
                     return (StatusCodes.Status400BadRequest, null, $"points must be a number from 0 to {item.Points}, got '{pointsText}'");
                 try
                 {
-                    _reviews.Save(new Grading.Review(student, notebook, exercise, item.Written ? ReviewKind.Written : ReviewKind.Override, points, comment.Trim(),
+                    _reviews.Save(new TaReview(student, notebook, exercise, item.Written ? ReviewKind.Written : ReviewKind.Override, points, comment.Trim(),
                         DateTimeOffset.UtcNow, result.Sha256), item.Points);
                 }
                 catch (ArgumentException e) { return (StatusCodes.Status400BadRequest, null, e.Message); }
