@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using CourseNotebooks.Host;
 
 namespace CourseNotebooks.Grading;
@@ -132,8 +134,8 @@ public static partial class SelfCheck
             return new CheckLine(spec.Name, spec.Points, false, "unanswered", "not answered yet (the release's placeholder line is still there)");
         if (ran is { Status: CellStatus.Failed or CellStatus.TimedOut })
             return new CheckLine(spec.Name, spec.Points, false, "fails", $"the cell fails: {FirstLine(ran.Describe())}");
-        if (spec.ForbiddenUses(cell.Source) is { Count: > 0 } forbidden)
-            return new CheckLine(spec.Name, spec.Points, false, "forbidden", $"uses {string.Join(", ", forbidden)}, which this exercise asks you not to use: it would score 0");
+        if (spec.ForbiddenUses(CodeOnly(cell.Source)) is { Count: > 0 } forbidden)
+            return new CheckLine(spec.Name, spec.Points, false, "forbidden", $"calls {string.Join(", ", forbidden)}, which this exercise asks you not to use: it would score 0");
         var verdicts = checks.Select(Verdict).ToList();
         if (verdicts.Count == 0)
             return new CheckLine(spec.Name, spec.Points, false, "ok", "runs (this exercise has no public check)");
@@ -141,6 +143,22 @@ public static partial class SelfCheck
             return new CheckLine(spec.Name, spec.Points, false, "ok", "public check passed");
         var first = verdicts.First(v => v.Correct != true);
         return new CheckLine(spec.Name, spec.Points, false, "check-failed", $"public check: {first.Message}");
+    }
+
+    /// <summary>The cell's code without comments or strings (the header names the forbidden APIs; a comment may too):
+    /// its tokens, a space apart except around member access.</summary>
+    private static string CodeOnly(string source)
+    {
+        var code = new StringBuilder();
+        string previous = "";
+        foreach (var token in SyntaxFactory.ParseTokens(source))
+        {
+            string text = token.IsKind(SyntaxKind.StringLiteralToken) ? "\"\"" : token.Text;
+            if (code.Length > 0 && text != "." && previous != ".") code.Append(' ');
+            code.Append(text);
+            previous = text;
+        }
+        return code.ToString();
     }
 
     /// <summary>A public check's verdict (the engine's Exercise.Verdict, read by name: the notebook loads its own copy of the engine).</summary>
