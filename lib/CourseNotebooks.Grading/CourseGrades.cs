@@ -82,11 +82,15 @@ public static class CourseGrades
     /// <param name="gradingFolder">The grading folder.</param>
     /// <param name="notebooksFolder">The TA's notebooks (and course.json).</param>
     /// <param name="sandboxDescription">What isolation the runs had, or null to say it from the results.</param>
-    public static IReadOnlyList<SubmissionResult> WriteGradebook(string gradingFolder, string notebooksFolder, string? sandboxDescription = null)
+    /// <param name="similarity">Also write the similarity report (every pair of every exercise: the review page, which
+    /// changes no code, leaves it out of each save).</param>
+    public static IReadOnlyList<SubmissionResult> WriteGradebook(string gradingFolder, string notebooksFolder, string? sandboxDescription = null,
+        bool similarity = true)
     {
         var grades = Load(gradingFolder, notebooksFolder);
         Gradebook.Write(grades, gradingFolder, sandboxDescription
             ?? (grades.All(r => r.Sandboxed) ? "Every submission ran in the bubblewrap sandbox" : "Some submissions ran without a sandbox"));
+        if (!similarity) return grades;
         var notebooks = Directory.Exists(notebooksFolder) ? Directory.GetFiles(notebooksFolder, "*.dib").Order(StringComparer.Ordinal).ToList() : [];
         var work = SubmittedWork.ReadAll(gradingFolder);
         var options = new SimilarityOptions();

@@ -39,7 +39,20 @@ public sealed class RegradeReport
     /// <summary>Reads what the grading folder holds before grading.</summary>
     public static RegradeReport Before(string gradingFolder, IReadOnlyList<string> notebooks)
     {
-        var results = Gradebook.Read(Path.Combine(gradingFolder, "results")).ToDictionary(r => (r.Student, r.Notebook));
+        var results = new Dictionary<(string, string), SubmissionResult>();
+        string folder = Path.Combine(gradingFolder, "results");
+        // Read as the autograder reads a stored result: regular files only (never blocking on a pipe), a damaged one
+        // skipped (it is graded again, and its changes cannot be told).
+        if (Directory.Exists(folder))
+            foreach (string file in Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories).Where(f => SubmissionFiles.KindOf(f) == EntryKind.File))
+            {
+                try
+                {
+                    var result = SubmissionResult.FromJson(Encoding.UTF8.GetString(SubmissionFiles.ReadRegularFile(file)));
+                    results[(result.Student, result.Notebook)] = result;
+                }
+                catch (Exception e) when (e is FormatException or IOException) { }
+            }
         var references = new Dictionary<string, NotebookState>(StringComparer.Ordinal);
         foreach (string notebook in notebooks)
         {

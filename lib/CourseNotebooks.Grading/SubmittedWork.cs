@@ -88,6 +88,15 @@ public sealed record SubmittedWork(string Student, string Notebook, string File,
         return work;
     }
 
+    /// <summary>The stored submission of one student and notebook, or null.</summary>
+    public static SubmittedWork? Read(string gradingFolder, string student, string notebook)
+    {
+        string path = PathOf(gradingFolder, student, notebook);
+        if (SubmissionFiles.KindOf(path) != EntryKind.File) return null;
+        try { return JsonSerializer.Deserialize<SubmittedWork>(System.IO.File.ReadAllText(path)); }
+        catch (JsonException) { return null; }
+    }
+
     /// <summary>Every stored submission under <paramref name="gradingFolder"/>, by student then notebook.</summary>
     /// <exception cref="FormatException">A file is damaged (the message names it).</exception>
     public static IReadOnlyList<SubmittedWork> ReadAll(string gradingFolder)
@@ -95,6 +104,7 @@ public sealed record SubmittedWork(string Student, string Notebook, string File,
         string folder = Path.Combine(gradingFolder, FolderName);
         if (!Directory.Exists(folder)) return [];
         return [.. Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories)
+            .Where(f => SubmissionFiles.KindOf(f) == EntryKind.File)
             .Select(f =>
             {
                 try { return JsonSerializer.Deserialize<SubmittedWork>(System.IO.File.ReadAllText(f)) ?? throw new FormatException("empty"); }

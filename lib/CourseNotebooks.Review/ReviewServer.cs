@@ -223,7 +223,7 @@ internal sealed class ReviewPages(string gradingFolder, string notebooksFolder, 
         if (current.Late is { } late) body.Append($" Notebook: {E(late.Text)}.");
         body.Append("</p>");
 
-        var work = SubmittedWork.ReadAll(gradingFolder).FirstOrDefault(w => w.Student == current.Student && w.Notebook == notebook && w.Sha256 == current.Sha256);
+        var work = SubmittedWork.Read(gradingFolder, current.Student, notebook) is { } stored && stored.Sha256 == current.Sha256 ? stored : null;
         var cell = work?.Cell(exercise);
         string answer = cell is null ? "(the submission's cells were not collected: grade it again)" : !cell.Present ? "(no cell of this name)" : cell.Source.Length == 0 ? "(empty)" : cell.Source;
         body.Append($"<div class=\"columns\"><section><h3>{(item.Written ? "The student's answer" : "The student's cell")}</h3><pre id=\"answer\">{E(answer)}</pre></section>");
@@ -271,7 +271,7 @@ internal sealed class ReviewPages(string gradingFolder, string notebooksFolder, 
                 }
                 catch (ArgumentException e) { return (StatusCodes.Status400BadRequest, null, e.Message); }
             }
-            CourseGrades.WriteGradebook(gradingFolder, notebooksFolder);
+            CourseGrades.WriteGradebook(gradingFolder, notebooksFolder, similarity: false);
         }
         int at = results.IndexOf(result);
         string next = at + 1 < results.Count ? results[at + 1].Student : student;
