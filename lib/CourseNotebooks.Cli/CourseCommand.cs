@@ -49,7 +49,7 @@ public static class CourseCommand
             (args.Length == 0 ? stderr : stdout).WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
-        if (args[0] is "autograde" or "gradebook" or "grade-run")
+        if (GradeCommands.Commands.Contains(args[0]))
             return await GradeCommands.RunAsync(args[0], args.Skip(1).ToArray(), stdout, stderr);
         Options options;
         try { options = Options.Parse(args.Skip(1).ToArray(), args[0]); }

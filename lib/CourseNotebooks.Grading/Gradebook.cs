@@ -11,12 +11,13 @@ namespace CourseNotebooks.Grading;
 /// Merges per-submission results (from one grader or from many shards) into the gradebook (CSV and JSON: one row
 /// per student, notebook and exercise), per-student feedback (Markdown and HTML) and the TA's summary. Reading
 /// the results folder again gives the same files: merging is idempotent, and a result file per submission means
-/// no duplicate rows.
+/// no duplicate rows. Written answers, TA overrides and late penalties are in the results it is given when they come
+/// through <see cref="CourseGrades"/>: each row then says what a TA decided and how late the notebook was.
 /// </summary>
 public static class Gradebook
 {
     /// <summary>The gradebook's CSV header.</summary>
-    public const string CsvHeader = "student,notebook,exercise,points,max_points,status,reason,groups,seconds";
+    public const string CsvHeader = "student,notebook,exercise,points,max_points,status,reason,groups,review,late,penalty,final_points,seconds";
 
     /// <summary>Every result under <paramref name="resultsFolder"/>, by student then notebook.</summary>
     /// <exception cref="FormatException">A result file is damaged (the message names it).</exception>
@@ -70,12 +71,14 @@ public static class Gradebook
               {
                   ["student"] = r.Student, ["notebook"] = r.Notebook, ["exercise"] = "(none)", ["points"] = 0.0, ["max_points"] = 0,
                   ["status"] = r.Notebook == "(refused)" ? "refused" : "unmatched", ["reason"] = string.Join("; ", r.Problems),
-                  ["groups"] = "", ["seconds"] = Math.Round(r.Seconds, 1),
+                  ["groups"] = "", ["review"] = "", ["late"] = "", ["penalty"] = 0.0, ["final_points"] = 0.0, ["seconds"] = Math.Round(r.Seconds, 1),
               }]
             : r.Exercises.Select(e => new Dictionary<string, object>
             {
                 ["student"] = r.Student, ["notebook"] = r.Notebook, ["exercise"] = e.Name, ["points"] = e.Points,
                 ["max_points"] = e.MaxPoints, ["status"] = e.Status, ["reason"] = e.Reason, ["groups"] = GroupsText(e),
+                ["review"] = e.Review ?? "", ["late"] = r.Late?.Text ?? "", ["penalty"] = r.Late?.Penalty ?? 0.0,
+                ["final_points"] = Math.Round(e.Points * (1 - (r.Late?.Penalty ?? 0)), 4),
                 ["seconds"] = Math.Round(r.Seconds, 1),
             }))];
 
@@ -104,14 +107,20 @@ public static class Gradebook
         var md = new StringBuilder($"# Feedback for {Text(student)}\n\n");
         foreach (var r in results)
         {
-            md.Append($"## {Text(r.Notebook)}: {Num(r.Points)} of {r.MaxPoints} points\n\n");
-            bool all = r.Exercises.Count > 0 && r.Exercises.All(e => e.Status == "passed");
+            md.Append($"## {Text(r.Notebook)}: {Num(r.FinalPoints)} of {r.MaxPoints} points\n\n");
+            if (r.Late is { Penalty: > 0 } late)
+                md.Append($"{Num(r.Points)} points before the late penalty: {Text(late.Text)}.\n\n");
+            else if (r.Late is { } onTime)
+                md.Append($"Handed in {Text(onTime.Text)}.\n\n");
+            var autograded = r.Exercises.Where(e => e.Status is not (CourseGrades.AwaitingReview or CourseGrades.Reviewed or "unanswered") && !IsWrittenMissing(e)).ToList();
+            bool all = autograded.Count > 0 && autograded.All(e => e.Status == "passed");
             md.Append(all ? "Every hidden test passed.\n\n"
-                : $"{r.Exercises.Count(e => e.Status == "passed")} of {r.Exercises.Count} exercises passed their hidden tests.\n\n");
+                : $"{autograded.Count(e => e.Status == "passed")} of {autograded.Count} exercises passed their hidden tests.\n\n");
             md.Append("| exercise | points | result | what to look at |\n| --- | ---: | --- | --- |\n");
             foreach (var e in r.Exercises)
             {
-                md.Append($"| {e.Name} | {Num(e.Points)} / {e.MaxPoints} | {e.Status} | {Cell(e.Reason)} |\n");
+                string look = e.Review is { Length: > 0 } review ? (e.Reason.Length > 0 ? $"{Cell(e.Reason)}; TA: {Cell(review)}" : $"TA: {Cell(review)}") : Cell(e.Reason);
+                md.Append($"| {e.Name} | {Num(e.Points)} / {e.MaxPoints} | {e.Status} | {look} |\n");
                 foreach (var g in e.Groups ?? [])
                     md.Append($"| &nbsp;&nbsp;{Cell(g.Group)} | {Num(g.Points)} / {g.MaxPoints} | {g.Status} | {Cell(g.Reason)} |\n");
             }
@@ -122,18 +131,32 @@ public static class Gradebook
         return md.ToString();
     }
 
+    /// <summary>A written answer with no cell: reads as "missing" like an exercise, but has no hidden tests.</summary>
+    private static bool IsWrittenMissing(ExerciseGrade e) => e.Status == "missing" && e.Reason.StartsWith(CourseGrades.NoAnswer, StringComparison.Ordinal);
+
     /// <summary>The TA's summary: totals, the exercises most often failed, and the submissions that need a look.</summary>
     public static string Summary(IReadOnlyList<SubmissionResult> results, string sandboxDescription)
     {
         var md = new StringBuilder("# Grading summary\n\n");
         var students = results.GroupBy(r => r.Student).ToList();
         md.Append($"{students.Count} students, {results.Count} graded notebooks. {sandboxDescription}.\n\n");
-        md.Append("## Scores\n\n| student | points | of |\n| --- | ---: | ---: |\n");
+        md.Append("## Scores\n\nPoints after late penalties (before them in brackets, where a penalty applied).\n\n| student | points | of |\n| --- | ---: | ---: |\n");
         foreach (var s in students)
-            md.Append($"| {Cell(s.Key)} | {Num(s.Sum(r => r.Points))} | {s.Sum(r => r.MaxPoints)} |\n");
+        {
+            double before = s.Sum(r => r.Points), after = s.Sum(r => r.FinalPoints);
+            md.Append($"| {Cell(s.Key)} | {Num(after)}{(after < before ? $" ({Num(before)})" : "")} | {s.Sum(r => r.MaxPoints)} |\n");
+        }
+        var awaiting = results.SelectMany(r => r.Exercises.Where(e => e.Status == CourseGrades.AwaitingReview).Select(e => (r.Notebook, e.Name)))
+            .GroupBy(x => x).Select(g => $"{Text(g.Key.Notebook)}/{Text(g.Key.Name)}: {g.Count()}").ToList();
+        md.Append("\n## Written answers awaiting a TA's review\n\n").Append(awaiting.Count == 0 ? "None.\n" : string.Join("\n", awaiting.Select(a => "- " + a)) + "\n");
+        var late = results.Where(r => r.Late is { DaysLate: > 0 }).ToList();
+        md.Append("\n## Late submissions\n\n");
+        if (late.Count == 0) md.Append("None.\n");
+        foreach (var r in late)
+            md.Append($"- {Text(r.Student)} / {Text(r.Notebook)}: {Text(r.Late!.Text)}\n");
         md.Append("\n## Exercises by how many students failed them\n\n| exercise | notebook | failed | of |\n| --- | --- | ---: | ---: |\n");
         foreach (var g in results.SelectMany(r => r.Exercises.Select(e => (r.Notebook, e))).GroupBy(x => (x.Notebook, x.e.Name))
-                     .Select(g => (g.Key.Notebook, g.Key.Name, Failed: g.Count(x => x.e.Status != "passed"), Total: g.Count()))
+                     .Select(g => (g.Key.Notebook, g.Key.Name, Failed: g.Count(x => x.e.Status is not ("passed" or CourseGrades.Reviewed or CourseGrades.AwaitingReview)), Total: g.Count()))
                      .OrderByDescending(g => g.Failed).ThenBy(g => g.Name, StringComparer.Ordinal))
             md.Append($"| {Cell(g.Name)} | {Cell(g.Notebook)} | {g.Failed} | {g.Total} |\n");
         var attention = results.Where(r => r.Problems.Count > 0).ToList();
@@ -147,7 +170,7 @@ public static class Gradebook
     /// <summary>The distribution of students' total scores as an inline SVG bar chart (no script, no network).</summary>
     public static string ScoreHistogram(IReadOnlyList<SubmissionResult> results)
     {
-        var totals = results.GroupBy(r => r.Student).Select(g => (Points: g.Sum(r => r.Points), Max: g.Sum(r => r.MaxPoints))).ToList();
+        var totals = results.GroupBy(r => r.Student).Select(g => (Points: g.Sum(r => r.FinalPoints), Max: g.Sum(r => r.MaxPoints))).ToList();
         if (totals.Count == 0) return "";
         const int bins = 10, width = 600, height = 220, margin = 30;
         int[] counts = new int[bins];

@@ -72,6 +72,7 @@ public sealed partial class GradingNotebook
         {
             string code = cell.Source;
             if (ExerciseMarkup.CheckName(code) is not null) continue;
+            if (WrittenAnswers.IsWritten(code)) continue;   // read by a TA, never run
             if (specs.FirstOrDefault(s => s.ExerciseCell.Index == cell.Index) is { } spec)
             {
                 string stub = StudentRelease.StripSolutions(cell.Source, source.Name);

@@ -8,7 +8,9 @@ namespace CourseNotebooks.Grading;
 /// loudly at its own cell while every other cell still runs. The replacement is a throw statement, so solutions
 /// are written as statements: the cell declares <c>int answer;</c> above the region and the region assigns it
 /// (a throw expression would not compile as a declaration's initializer). Hidden check cells (first line
-/// <c>// HIDDEN name</c>, see <see cref="ExerciseMarkup"/>) are removed whole: they belong to the grader.
+/// <c>// HIDDEN name</c>, see <see cref="ExerciseMarkup"/>) and rubric cells (<c>// RUBRIC name</c>) are removed
+/// whole: they belong to the grader. In a written answer's cell (<c>// ANSWER name</c>, see <see cref="WrittenAnswers"/>)
+/// the region becomes a prompt line instead of a throw: the answer is released empty.
 /// </summary>
 public static class StudentRelease
 {
@@ -37,9 +39,16 @@ public static class StudentRelease
         var result = new List<string>(lines.Length);
         int openedAt = -1;
         string? indent = null;
+        // The cell being read (a .dib header line starts one; text without headers is one cell): its kernel, and
+        // whether its first line marks a written answer.
+        bool markdown = false, answer = false, firstSeen = false;
         for (int i = 0; i < lines.Length; i++)
         {
             string trimmed = lines[i].Trim();
+            if (openedAt < 0 && IsCellHeader(lines[i]))
+                (markdown, answer, firstSeen) = (trimmed == "#!markdown", false, false);
+            else if (openedAt < 0 && !firstSeen && trimmed.Length > 0)
+                (answer, firstSeen) = (trimmed.StartsWith(WrittenAnswers.AnswerMarker, StringComparison.Ordinal), true);
             if (trimmed == BeginSolution)
             {
                 if (openedAt >= 0)
@@ -50,7 +59,8 @@ public static class StudentRelease
             else if (trimmed == EndSolution)
             {
                 if (openedAt < 0) throw new NotebookFormatException(fileName, $"line {i + 1}: '{EndSolution}' without a '{BeginSolution}' before it");
-                result.Add((indent ?? lines[openedAt][..^lines[openedAt].TrimStart().Length]) + Placeholder);
+                string placeholder = !answer ? Placeholder : markdown ? WrittenAnswers.MarkdownPrompt : WrittenAnswers.CodePrompt;
+                result.Add((indent ?? lines[openedAt][..^lines[openedAt].TrimStart().Length]) + placeholder);
                 openedAt = -1;
             }
             else if (openedAt >= 0)
@@ -63,8 +73,8 @@ public static class StudentRelease
     }
 
     /// <summary>
-    /// The .dib text without its hidden check cells: each cell runs from its <c>#!kernel</c> line to the next one,
-    /// and a cell whose first non-empty line starts with <c>// HIDDEN </c> is dropped with its header.
+    /// The .dib text without its hidden check and rubric cells: each cell runs from its <c>#!kernel</c> line to the next
+    /// one, and a cell whose first non-empty line starts with <c>// HIDDEN </c> or <c>// RUBRIC </c> is dropped with its header.
     /// </summary>
     public static string RemoveHiddenCells(string text)
     {
@@ -78,7 +88,8 @@ public static class StudentRelease
             int end = start + 1;
             while (end < lines.Count && !IsCellHeader(lines[end])) end++;
             var cell = lines.GetRange(start, end - start);
-            bool hidden = IsCellHeader(cell[0]) && ExerciseMarkup.IsHidden(string.Join("\n", cell.Skip(1)));
+            string body = string.Join("\n", cell.Skip(1));
+            bool hidden = IsCellHeader(cell[0]) && (ExerciseMarkup.IsHidden(body) || WrittenAnswers.IsRubric(body));
             if (!hidden) kept.AddRange(cell);
             start = end;
         }
@@ -109,6 +120,6 @@ public static class StudentRelease
         // Parsed as if it sat in the release folder: its #r paths are already right for that folder.
         NotebookConverter.WriteJupyter(NotebookDocument.Parse(stripped, ".dib", Path.Combine(Path.GetFullPath(outDir), name + ".dib")),
             Path.Combine(outDir, name + ".ipynb"));
-        return source.CodeCells.Sum(c => CountSolutions(c.Source));
+        return source.Cells.Sum(c => CountSolutions(c.Source));
     }
 }

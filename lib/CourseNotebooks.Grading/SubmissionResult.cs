@@ -11,7 +11,10 @@ namespace CourseNotebooks.Grading;
 /// forbidden, timeout, crashed or unreadable.</param>
 /// <param name="Reason">For the student: what went wrong, never an expected value (empty when passed).</param>
 /// <param name="Groups">For an exercise with probe groups: each group's points and status.</param>
-public sealed record ExerciseGrade(string Name, double Points, int MaxPoints, string Status, string Reason, IReadOnlyList<GroupGrade>? Groups = null);
+/// <param name="Review">What a TA decided (a written answer's comment, or an override and its reason), or null; set
+/// when the gradebook is written (<see cref="CourseGrades"/>), never by the autograder.</param>
+public sealed record ExerciseGrade(string Name, double Points, int MaxPoints, string Status, string Reason, IReadOnlyList<GroupGrade>? Groups = null,
+    string? Review = null);
 
 /// <summary>The grade of one group of hidden probes.</summary>
 /// <param name="Group">The group's name.</param>
@@ -35,13 +38,19 @@ public sealed record GroupGrade(string Group, double Points, int MaxPoints, stri
 /// <param name="Seconds">Wall time spent on it.</param>
 /// <param name="Attempts">Runs needed (more than one when an exercise timed out or crashed its process).</param>
 /// <param name="Sandboxed">True when its code ran inside bubblewrap.</param>
+/// <param name="Late">How late it was and its penalty, where the course file gives the notebook a deadline; set when
+/// the gradebook is written (<see cref="CourseGrades"/>), never by the autograder.</param>
 public sealed record SubmissionResult(string Student, string Notebook, string File, string Sha256, string ReferenceSha256,
-    IReadOnlyList<ExerciseGrade> Exercises, IReadOnlyList<string> Problems, double Seconds, int Attempts, bool Sandboxed)
+    IReadOnlyList<ExerciseGrade> Exercises, IReadOnlyList<string> Problems, double Seconds, int Attempts, bool Sandboxed,
+    LateWork? Late = null)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Points earned in this notebook.</summary>
     public double Points => Exercises.Sum(e => e.Points);
+
+    /// <summary>Points after the late penalty.</summary>
+    public double FinalPoints => Points * (1 - (Late?.Penalty ?? 0));
 
     /// <summary>Points available in this notebook.</summary>
     public int MaxPoints => Exercises.Sum(e => e.MaxPoints);

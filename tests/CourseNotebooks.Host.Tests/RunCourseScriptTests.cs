@@ -77,6 +77,99 @@ public sealed class RunCourseScriptTests : IDisposable
             $"the command {course} ({stderr.ToString().Split('\n')[0].Trim()}); both should reject it (2) or neither");
     }
 
+    /// <summary>Argument lists for the grading commands; SUBMISSIONS, NOTEBOOK and ROSTER stand for files the test makes.</summary>
+    public static TheoryData<string[]> GradingArguments() => new()
+    {
+        new[] { "autograde" },
+        new[] { "autograde", "SUBMISSIONS" },
+        new[] { "autograde", "no-such-folder" },
+        new[] { "autograde", "SUBMISSIONS", "--jobs", "2", "--shard", "2/3", "--force", "--no-sandbox" },
+        new[] { "autograde", "SUBMISSIONS", "--shard", "4/3" },
+        new[] { "autograde", "SUBMISSIONS", "--shard", "0/3" },
+        new[] { "autograde", "SUBMISSIONS", "--shard", "two" },
+        new[] { "autograde", "SUBMISSIONS", "--jobs", "0" },
+        new[] { "autograde", "SUBMISSIONS", "--memory", "-5" },
+        new[] { "autograde", "SUBMISSIONS", "--wall-time", "007" },
+        new[] { "autograde", "SUBMISSIONS", "--notebooks", "01-good" },
+        new[] { "autograde", "SUBMISSIONS", "--notebooks", "nope" },
+        new[] { "autograde", "SUBMISSIONS", "--notebooks", "0[1-2]*,nope" },
+        new[] { "autograde", "SUBMISSIONS", "--port", "80" },
+        new[] { "autograde", "SUBMISSIONS", "SUBMISSIONS" },
+        new[] { "autograde", "--help" },
+        new[] { "gradebook" },
+        new[] { "gradebook", "--force" },
+        new[] { "gradebook", "--out" },
+        new[] { "review" },
+        new[] { "review", "--port", "0" },
+        new[] { "review", "--port", "8080" },
+        new[] { "review", "--port", "65536" },
+        new[] { "review", "--port", "eighty" },
+        new[] { "review", "-h" },
+        new[] { "lms-export" },
+        new[] { "lms-export", "--lms", "canvas" },
+        new[] { "lms-export", "--lms", "moodle", "--roster", "ROSTER" },
+        new[] { "lms-export", "--lms", "blackboard" },
+        new[] { "lms-export", "--lms", "canvas", "--roster", "no-such-roster.csv" },
+        new[] { "similarity" },
+        new[] { "similarity", "--min-score", "0.6", "--min-shared", "4" },
+        new[] { "similarity", "--min-score", "1.5" },
+        new[] { "similarity", "--min-score", "0" },
+        new[] { "similarity", "--min-shared", "0" },
+        new[] { "check" },
+        new[] { "check", "NOTEBOOK" },
+        new[] { "check", "NOTEBOOK", "--cell-timeout", "30" },
+        new[] { "check", "NOTEBOOK", "NOTEBOOK" },
+        new[] { "check", "no-such.dib" },
+        new[] { "check", "ROSTER" },
+        new[] { "check", "--jobs", "2" },
+    };
+
+    [Theory]
+    [MemberData(nameof(GradingArguments))]
+    public void ScriptCheck_OfGradingCommands_AcceptsExactlyWhatTheCommandAccepts(string[] typed)
+    {
+        string submissions = Directory.CreateDirectory(Path.Combine(_root, "submissions")).FullName;
+        string roster = Path.Combine(_root, "roster.csv");
+        File.WriteAllText(roster, "Student,ID,SIS User ID,SIS Login ID,Section\n");
+        string[] args = [.. typed.Select(a => a switch { "SUBMISSIONS" => submissions, "NOTEBOOK" => Path.Combine(_root, "notebooks", "01-good.dib"), "ROSTER" => roster, _ => a })];
+
+        var script = RunScript([.. args, "--root", _root], checkOnly: true);
+        string? problem = GradeCommands.UsageProblem(args[0], [.. args.Skip(1), "--root", _root]);
+
+        Assert.True(script.Exit is 0 or 2, $"run-course exited {script.Exit}, expected 0 or 2; stderr: {script.Stderr}");
+        Assert.True((script.Exit == 2) == (problem is not null),
+            $"run-course {string.Join(' ', typed)}: the script exited {script.Exit} ({script.Stderr.Trim()}), the command said {problem ?? "nothing against it"}; both should reject it or neither");
+        Assert.Equal("", script.DotnetCalls);
+    }
+
+    [Theory]
+    [InlineData("review --port 0", false)]
+    [InlineData("gradebook", false)]
+    [InlineData("check NOTEBOOK", true)]
+    public void GradingCommands_BuildWhatTheyNeed_ThenPassTheArgumentsOn(string typed, bool needsLibrary)
+    {
+        string notebook = Path.Combine(_root, "notebooks", "01-good.dib");
+        string[] args = [.. typed.Split(' ').Select(a => a == "NOTEBOOK" ? notebook : a)];
+        var result = RunScript([.. args, "--root", _root], checkOnly: false);
+
+        Assert.Equal(0, result.Exit);
+        var calls = result.DotnetCalls.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(needsLibrary, calls.Any(c => c.Contains("CourseNotebooks.Charts.csproj")));
+        Assert.Equal($"lib/CourseNotebooks.Cli/bin/Release/net10.0/course.dll {string.Join(' ', args)} --root {_root}", calls[^1]);
+    }
+
+    [Fact]
+    public void GradingCommandHelp_AnswersWithoutBuilding_AndNamesTheCommandsOptions()
+    {
+        var result = RunScript(["lms-export", "--help"], checkOnly: false);
+
+        Assert.Equal(0, result.Exit);
+        Assert.Equal("", result.DotnetCalls);
+        Assert.Contains("./run-course lms-export --lms canvas|moodle [--roster <csv>] [--out <dir>] [--root <dir>]", result.Stderr + result.Stdout);
+        // The same synopsis as the command's own usage.
+        Assert.Contains("course lms-export --lms canvas|moodle [--roster <csv>] [--out <dir>] [--root <dir>]", GradeCommands.Usage);
+    }
+
     [Fact]
     public void BadOption_FailsWithUsageAndExit2_BeforeAnyBuild()
     {
