@@ -38,7 +38,8 @@ public static partial class Charts
 
     /// <summary>
     /// The chart in one line, for hosts that show text only: its title, then each trace's kind, name and size, e.g.
-    /// <c>chart "Loss per epoch": scatter "train" (30 points), scatter "test" (30 points)</c>.
+    /// <c>chart "Loss per epoch": scatter "train" (30 points), scatter "test" (30 points)</c>; traces past about 300
+    /// characters are counted ("and 5 more"), not listed.
     /// </summary>
     public static string Describe(GenericChart chart)
     {
@@ -48,9 +49,16 @@ public static partial class Charts
             ? (t.ValueKind == System.Text.Json.JsonValueKind.String ? t.GetString() : t.TryGetProperty("text", out var text) ? text.GetString() : null)
             : null;
         var traces = root.TryGetProperty("data", out var data) ? data.EnumerateArray().Select(DescribeTrace).ToList() : [];
+        if (title is { Length: > 150 }) title = title[..149] + "…";
         string head = title is { Length: > 0 } ? $"chart \"{title}\"" : "chart";
-        if (traces.Count > 8) traces = [.. traces.Take(8), $"... {traces.Count - 8} more"];
-        return traces.Count == 0 ? head + ": no traces" : head + ": " + string.Join(", ", traces);
+        if (traces.Count == 0) return head + ": no traces";
+        // One short line: as many traces as fit in about 300 characters, then how many more there are.
+        var line = new System.Text.StringBuilder(head).Append(": ").Append(traces[0]);
+        int shown = 1;
+        while (shown < traces.Count && line.Length + traces[shown].Length < 300)
+            line.Append(", ").Append(traces[shown++]);
+        if (shown < traces.Count) line.Append($", and {traces.Count - shown} more");
+        return line.ToString();
     }
 
     private static string DescribeTrace(System.Text.Json.JsonElement trace)
