@@ -89,8 +89,22 @@ internal static class WorkerPool
         }
     }
 
+    /// <summary>
+    /// How many loops found the pool busy and ran on Parallel.For instead (which allocates its tasks and closure): the
+    /// allocation tests tell such a call, made while some other thread held the pool, from an allocation of their own.
+    /// </summary>
+    internal static long ParallelForFallbacks => Interlocked.Read(ref s_parallelForFallbacks);
+
+    private static long s_parallelForFallbacks;
+
     // Its own method so that the closure Parallel.For needs is allocated on this path only.
     private static void RunWithParallelFor<TBody>(int n, int workers, TBody body) where TBody : struct, ISampleRange
+    {
+        Interlocked.Increment(ref s_parallelForFallbacks);
+        RunOnParallelFor(n, workers, body);
+    }
+
+    private static void RunOnParallelFor<TBody>(int n, int workers, TBody body) where TBody : struct, ISampleRange
         => Parallel.For(0, workers, EngineSettings.ParallelOptions, worker => body.Run(worker, Start(n, workers, worker), Start(n, workers, worker + 1)));
 
     /// <summary>The first sample of a worker's range: worker w of W takes [n*w/W, n*(w+1)/W).</summary>
