@@ -125,7 +125,7 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
         Assert.True(before.Index < firstExercise, $"{name}: 'Before you start' (cell {before.Index}) comes after the first exercise (cell {firstExercise})");
         Assert.InRange(Bullets(Section(objectives.Source, ObjectivesHeading)), 3, 5);
         string prerequisites = Section(before.Source, BeforeHeading);
-        Assert.Matches(@"\d+\s+minutes", prerequisites);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(prerequisites, @"\d+\s+minutes"), $"{name}: 'Before you start' gives no time in minutes");
         int own = int.Parse(notebook.Name[..2], System.Globalization.CultureInfo.InvariantCulture);
         var available = Directory.GetFiles(Path.Combine(fixture.Root, "notebooks"), "*.dib").Select(f => Path.GetFileName(f)[..2]).ToHashSet();
         foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(prerequisites, @"\b[Nn]otebooks? (\d{2})\b"))
@@ -139,7 +139,7 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
         Assert.True(takeaways.Index > lastCode && reading.Index >= takeaways.Index, $"{name}: takeaways (cell {takeaways.Index}) and further reading (cell {reading.Index}) must follow the last code cell ({lastCode})");
         Assert.True(cells.Skip(lastCode).All(c => c.IsMarkdown), $"{name}: only markdown follows the last code cell");
         Assert.InRange(Bullets(Section(takeaways.Source, TakeawaysHeading)), 3, 6);
-        Assert.Matches(@"\b(19|20)\d{2}\b", Section(reading.Source, ReadingHeading));
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(Section(reading.Source, ReadingHeading), @"\b(19|20)\d{2}\b"), $"{name}: 'Further reading' names no year");
     }
 
     /// <summary>The lines of <paramref name="source"/> under <paramref name="heading"/>, up to the next heading of any level.</summary>
