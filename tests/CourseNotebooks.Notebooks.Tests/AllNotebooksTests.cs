@@ -98,6 +98,13 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
         string path = Path.Combine(fixture.Root, "notebooks", name + ".dib");
         AssertCourseFrame(name, NotebookDocument.Load(path), released: false);
         AssertCourseFrame(name + " (student release)", NotebookDocument.Parse(StudentRelease.StripSolutions(File.ReadAllText(path), path), ".dib", path), released: true);
+
+        // The README's table of notebooks gives the same estimate as the notebook.
+        var notebook = NotebookDocument.Load(path);
+        string before = Section(notebook.Cells.First(c => c.IsMarkdown && c.Source.Contains(BeforeHeading, StringComparison.Ordinal)).Source, BeforeHeading);
+        string minutes = System.Text.RegularExpressions.Regex.Match(before, @"(\d+)\s+minutes").Groups[1].Value;
+        string row = File.ReadAllLines(Path.Combine(fixture.Root, "README.md")).Single(l => l.StartsWith($"| `{name}` |", StringComparison.Ordinal));
+        Assert.True(row.EndsWith($"| about {minutes} min |", StringComparison.Ordinal), $"{name}: the README's table should give 'about {minutes} min', as the notebook does");
     }
 
     private const string ObjectivesHeading = "## What you will be able to do", BeforeHeading = "## Before you start",
