@@ -86,6 +86,77 @@ public sealed class AllNotebooksTests(NotebookFixture fixture)
         Assert.All(setups, setup => Assert.True(setup.Value == first, $"{setup.Key}: its setup cell differs from {setups.Keys.First()}'s"));
     }
 
+    /// <summary>
+    /// A course, not a collection: every notebook opens (right after its title and setup) with what the student will be
+    /// able to do and what it assumes (earlier notebooks by number, and the time it takes), and ends, after its last
+    /// code cell, with its takeaways and where to read further (papers with their year). The student release keeps both.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Notebook_CourseFrame_OpensWithObjectivesAndPrerequisites_EndsWithTakeawaysAndReading(string name)
+    {
+        string path = Path.Combine(fixture.Root, "notebooks", name + ".dib");
+        AssertCourseFrame(name, NotebookDocument.Load(path), released: false);
+        AssertCourseFrame(name + " (student release)", NotebookDocument.Parse(StudentRelease.StripSolutions(File.ReadAllText(path), path), ".dib", path), released: true);
+
+        // The README's table of notebooks gives the same estimate as the notebook.
+        var notebook = NotebookDocument.Load(path);
+        string before = Section(notebook.Cells.First(c => c.IsMarkdown && c.Source.Contains(BeforeHeading, StringComparison.Ordinal)).Source, BeforeHeading);
+        string minutes = System.Text.RegularExpressions.Regex.Match(before, @"(\d+)\s+minutes").Groups[1].Value;
+        string row = File.ReadAllLines(Path.Combine(fixture.Root, "README.md")).Single(l => l.StartsWith($"| `{name}` |", StringComparison.Ordinal));
+        Assert.True(row.EndsWith($"| about {minutes} min |", StringComparison.Ordinal), $"{name}: the README's table should give 'about {minutes} min', as the notebook does");
+    }
+
+    private const string ObjectivesHeading = "## What you will be able to do", BeforeHeading = "## Before you start",
+        TakeawaysHeading = "## Takeaways", ReadingHeading = "## Further reading";
+
+    private void AssertCourseFrame(string name, NotebookDocument notebook, bool released)
+    {
+        var cells = notebook.Cells;
+        NotebookCell Holding(string heading)
+        {
+            var holders = cells.Where(c => c.IsMarkdown && c.Source.Split('\n').Any(l => l.TrimEnd() == heading)).ToList();
+            Assert.True(holders.Count == 1, $"{name}: {holders.Count} markdown cells have the heading '{heading}' (one should)");
+            return holders[0];
+        }
+        var objectives = Holding(ObjectivesHeading);
+        var before = Holding(BeforeHeading);
+        var takeaways = Holding(TakeawaysHeading);
+        var reading = Holding(ReadingHeading);
+
+        // The opening: near the top (after the title and the setup cell) and before the first exercise.
+        Assert.True(objectives.Index <= 4 && before.Index <= 4, $"{name}: the objectives and prerequisites are in cells {objectives.Index} and {before.Index}, not among the first four");
+        var exercises = ExerciseMarkup.Parse(notebook, released);
+        int firstExercise = Math.Min(exercises.Select(e => e.ExerciseCell.Index).DefaultIfEmpty(int.MaxValue).Min(),
+            cells.FirstOrDefault(c => c.IsMarkdown && c.Source.TrimStart().StartsWith("## Exercises", StringComparison.Ordinal))?.Index ?? int.MaxValue);
+        Assert.True(before.Index < firstExercise, $"{name}: 'Before you start' (cell {before.Index}) comes after the first exercise (cell {firstExercise})");
+        Assert.InRange(Bullets(Section(objectives.Source, ObjectivesHeading)), 3, 5);
+        string prerequisites = Section(before.Source, BeforeHeading);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(prerequisites, @"\d+\s+minutes"), $"{name}: 'Before you start' gives no time in minutes");
+        int own = int.Parse(notebook.Name[..2], System.Globalization.CultureInfo.InvariantCulture);
+        var available = Directory.GetFiles(Path.Combine(fixture.Root, "notebooks"), "*.dib").Select(f => Path.GetFileName(f)[..2]).ToHashSet();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(prerequisites, @"\b[Nn]otebooks? (\d{2})\b"))
+        {
+            Assert.True(available.Contains(m.Groups[1].Value), $"{name}: 'Before you start' names notebook {m.Groups[1].Value}, which does not exist");
+            Assert.True(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < own, $"{name}: 'Before you start' names notebook {m.Groups[1].Value}, which comes later");
+        }
+
+        // The close: after every code cell, the takeaways and then the reading.
+        int lastCode = cells.Where(c => c.IsCode).Select(c => c.Index).DefaultIfEmpty(0).Max();
+        Assert.True(takeaways.Index > lastCode && reading.Index >= takeaways.Index, $"{name}: takeaways (cell {takeaways.Index}) and further reading (cell {reading.Index}) must follow the last code cell ({lastCode})");
+        Assert.True(cells.Skip(lastCode).All(c => c.IsMarkdown), $"{name}: only markdown follows the last code cell");
+        Assert.InRange(Bullets(Section(takeaways.Source, TakeawaysHeading)), 3, 6);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(Section(reading.Source, ReadingHeading), @"\b(19|20)\d{2}\b"), $"{name}: 'Further reading' names no year");
+    }
+
+    /// <summary>The lines of <paramref name="source"/> under <paramref name="heading"/>, up to the next heading of any level.</summary>
+    private static string Section(string source, string heading)
+        => string.Join('\n', source.Split('\n').SkipWhile(l => l.TrimEnd() != heading).Skip(1).TakeWhile(l => !l.StartsWith('#')));
+
+    /// <summary>Top-level list items ("- ", "* " or "1. " at the start of a line).</summary>
+    private static int Bullets(string section)
+        => section.Split('\n').Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^([-*]|\d+\.)\s"));
+
     private static CellResult Result(NotebookRun run, NotebookCell cell) => run.Cells.Single(c => c.Cell.Index == cell.Index);
 
     [Theory]
