@@ -91,6 +91,27 @@ public class SoftmaxLayerTests
         Assert.All(withNaN.Data.Skip(3), v => Assert.True(double.IsFinite(v)));
     }
 
+    [Theory]
+    [InlineData(Implementation.Fast)]
+    [InlineData(Implementation.Naive)]
+    public void SoftmaxAndLogSoftmax_OfOneValue_AndAlongAnEmptyDimension(Implementation implementation)
+    {
+        // Rank 0 is one value (dim 0 or -1, as PyTorch): softmax 1, log-softmax 0, gradient 0.
+        foreach (int dim in new[] { 0, -1 })
+        {
+            var softmax = new Softmax<double>(dim) { Implementation = implementation };
+            Assert.Equal([1.0], softmax.Forward(new Tensor<double>([2.5], [])).Data);
+            Assert.Equal([0.0], softmax.Backward(new Tensor<double>([3.0], [])).Data);
+            var logSoftmax = new LogSoftmax<double>(dim) { Implementation = implementation };
+            Assert.Equal([0.0], logSoftmax.Forward(new Tensor<double>([2.5], [])).Data);
+            Assert.Equal([0.0], logSoftmax.Backward(new Tensor<double>([3.0], [])).Data);
+        }
+        // A dimension of size 0: an empty output of the input's shape.
+        var empty = new LogSoftmax<float>(1) { Implementation = implementation };
+        Assert.Equal("[2, 0, 3]", empty.Forward(new Tensor<float>(2, 0, 3)).ShapeString);
+        Assert.Equal("[2, 0, 3]", empty.Backward(new Tensor<float>(2, 0, 3)).ShapeString);
+    }
+
     [Fact]
     public void SoftmaxAndLogSoftmax_RejectADimensionThatDoesNotExist_NamingTheRank()
     {
@@ -200,7 +221,8 @@ public class SoftmaxLayerTests
         Assert.Contains("target at batch index 1: expected a class in [0, 2] (C = 3) or the ignore index -100, got 3", range.Message);
         var shape = Assert.Throws<ArgumentException>(() => loss.Forward(new Tensor<float>(2, 3, 4), new IndexTensor(new int[8], [4, 2])));
         Assert.Contains("target shape: expected [2, 4]", shape.Message);
-        Assert.Throws<ArgumentException>(() => loss.Forward(new Tensor<float>([1f], []), [0]));
+        var rank = Assert.Throws<ArgumentException>(() => loss.Forward(new Tensor<float>([1f], []), [0]));
+        Assert.Contains("prediction rank: expected (C), (N, C) or (N, C, d1, ..., dk) log-probabilities, got shape []", rank.Message);
         Assert.Throws<InvalidOperationException>(() => new NLLLoss<float>().Backward());
     }
 }
