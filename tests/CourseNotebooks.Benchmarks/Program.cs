@@ -5,7 +5,13 @@ using System.Text.Json;
 using CourseNotebooks.Benchmarks;
 using CourseNotebooks.Engine.Runtime;
 
-// Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2] [--peer FILE]
+// Usage: dotnet run -c Release --project tests/CourseNotebooks.Benchmarks -- [--filter text] [--threads 1|2] [--peer FILE] [--bits 512|256|128]
+// --bits refuses to run (exit code 2) unless the engine's vector kernels run at that width in this process: the width
+// is chosen when the process starts, so set the runtime's knob first (DOTNET_EnableAVX512=0 or
+// DOTNET_PreferredVectorBitWidth=256 for 256 bits on an AVX-512 machine, DOTNET_EnableAVX2=0 for 128) and pass the width
+// it should give; a width above what the CPU has cannot be forced at all.
+// Every run prints and records the width, the CPU's vector flags and the load average before and after (and before
+// each case); rows timed while the load average exceeded 1.5 are marked busy.
 // --filter fashion runs the 91 % Fashion-MNIST run of notebook 07 (minutes per thread count; needs environment/fetch-data).
 // --filter part3 runs the part-3 timings: auto-encoder training, PCA and t-SNE on the sample and the full data.
 // --filter wake times the worker pool's own wake-up (the measurement behind Runtime/ParallelPolicy.cs).
@@ -15,6 +21,7 @@ using CourseNotebooks.Engine.Runtime;
 // benchmark-results/<timestamp>.json under the current directory.
 string? filter = null;
 string? peerPath = null;
+int? requiredBits = null;
 var threadCounts = new List<int>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -24,12 +31,27 @@ for (int i = 0; i < args.Length; i++)
         case "--peer" when i + 1 < args.Length: peerPath = args[++i]; break;
         case "--threads" when i + 1 < args.Length && int.TryParse(args[i + 1], out int t) && t >= 1:
             threadCounts.Add(t); i++; break;
+        case "--bits" when i + 1 < args.Length && int.TryParse(args[i + 1], out int b) && b is 128 or 256 or 512:
+            requiredBits = b; i++; break;
         default:
-            Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'; use --filter text, --threads n, --peer FILE");
+            Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'; use --filter text, --threads n, --peer FILE, --bits 512|256|128");
             return 2;
     }
 }
 if (threadCounts.Count == 0) threadCounts.AddRange(new[] { 1, Environment.ProcessorCount }.Distinct());
+
+// The width is proven before anything is timed: a knob that did nothing must not produce a table labelled with its width.
+int vectorBits = MachineState.VectorBits;
+string cpuFlags = MachineState.CpuFlags();
+if (requiredBits is int wanted && wanted != vectorBits)
+{
+    Console.Error.WriteLine($"--bits {wanted}: the engine runs {vectorBits}-bit vectors in this process (CPU: {cpuFlags}), not {wanted}; nothing was timed.");
+    Console.Error.WriteLine(wanted > vectorBits
+        ? $"  {wanted} bits cannot be forced here: a knob only narrows the width, and this CPU or runtime gives at most {vectorBits} (check the flags above and that no DOTNET_Enable*=0 or DOTNET_PreferredVectorBitWidth is set)."
+        : $"  Start the process with the knob that gives {wanted} bits: {(wanted == 256 ? "DOTNET_EnableAVX512=0 (or DOTNET_PreferredVectorBitWidth=256)" : "DOTNET_EnableAVX2=0")}; on .NET 10 DOTNET_EnableAVX512F=0 does nothing.");
+    return 2;
+}
+double? loadBefore = MachineState.LoadAverage();
 
 var inv = CultureInfo.InvariantCulture;
 PeerResults? peer = null;
@@ -45,6 +67,8 @@ if (peerPath is not null)
 }
 Console.WriteLine($"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, " +
     $"{Environment.ProcessorCount} logical cores, Vector512 accelerated: {Vector512.IsHardwareAccelerated}");
+Console.WriteLine($"vector width: {vectorBits} bits (the engine's kernels{(requiredBits is null ? "" : ", as --bits asked")}); CPU flags: {cpuFlags}");
+Console.WriteLine($"load average before: {MachineState.LoadText(loadBefore)}{(MachineState.IsBusy(loadBefore) ? $" (above {MachineState.BusyLoad.ToString(inv)}: the machine is busy, timings will include waiting for a core)" : "")}");
 
 var peaks = new Dictionary<int, double>();
 foreach (int t in threadCounts)
@@ -60,7 +84,7 @@ var budget = TimeSpan.FromSeconds(1);
 Console.WriteLine();
 // GFLOP/s and % of peak from the median time, and in brackets from the minimum: on a shared machine the minimum
 // is the run that found the cores free, comparable with the peak (itself a best of many runs).
-Console.WriteLine($"{"case",-40} {"thr",3} {"median ms",10} {"min ms",9} {"cpu ms",9} {"GFLOP/s (best)",16} {"% peak (best)",14} {"naive ms",9} {"speed-up",8} {"torch ms",9} {"x torch",7} {"bytes/op",9}");
+Console.WriteLine($"{"case",-40} {"thr",3} {"median ms",10} {"min ms",9} {"cpu ms",9} {"GFLOP/s (best)",16} {"% peak (best)",14} {"naive ms",9} {"speed-up",8} {"torch ms",9} {"x torch",7} {"bytes/op",9} {"load",10}");
 foreach (var benchmark in selected)
 {
     var (run, naive) = benchmark.Prepare();
@@ -71,21 +95,25 @@ foreach (var benchmark in selected)
     foreach (int t in threadCounts)
     {
         EngineSettings.MaxThreads = t;
+        // The higher of the load averages just before and just after the case (the 1-minute figure lags).
+        double? caseLoadBefore = MachineState.LoadAverage();
         var timing = Harness.Measure(run, budget);
+        double? caseLoadAfter = MachineState.LoadAverage();
+        double? caseLoad = caseLoadBefore is null ? caseLoadAfter : caseLoadAfter is null ? caseLoadBefore : Math.Max(caseLoadBefore.Value, caseLoadAfter.Value);
         double? gflops = benchmark.Flops > 0 ? benchmark.Flops / (timing.MedianMs * 1e-3) / 1e9 : null;
         double? bestGflops = benchmark.Flops > 0 ? benchmark.Flops / (timing.MinMs * 1e-3) / 1e9 : null;
         double? speedUp = naiveMs / timing.MedianMs;
         double? torchMs = peer?.MedianMs(benchmark.Peer, t);
         var result = new Result(benchmark.Name, t, timing.MedianMs, timing.MinMs, timing.CpuMs, gflops, bestGflops,
             gflops / peaks[t] * 100, bestGflops / peaks[t] * 100, naiveMs, speedUp, torchMs, timing.MedianMs / torchMs,
-            timing.BytesPerOp, timing.Samples);
+            timing.BytesPerOp, timing.Samples, caseLoad, MachineState.IsBusy(caseLoad));
         results.Add(result);
-        Console.WriteLine(string.Format(inv, "{0,-40} {1,3} {2,10:F3} {3,9:F3} {9,9:F3} {4,16} {5,14} {6,9} {7,8} {10,9} {11,7} {8,9:F0}",
+        Console.WriteLine(string.Format(inv, "{0,-40} {1,3} {2,10:F3} {3,9:F3} {9,9:F3} {4,16} {5,14} {6,9} {7,8} {10,9} {11,7} {8,9:F0} {12,10}",
             result.Name, t, result.MedianMs, result.MinMs,
             $"{Format(gflops, "F1")} ({Format(bestGflops, "F1")})",
             $"{Format(result.PercentOfPeak, "F0")} ({Format(result.BestPercentOfPeak, "F0")})",
             Format(result.NaiveMedianMs, "F2"), Format(speedUp, "F1"), result.BytesPerOp, result.CpuMs,
-            Format(torchMs, "F2"), Format(result.RatioToTorch, "F2")));
+            Format(torchMs, "F2"), Format(result.RatioToTorch, "F2"), MachineState.LoadText(caseLoad)));
     }
 }
 EngineSettings.MaxThreads = Environment.ProcessorCount;
@@ -121,10 +149,18 @@ if (filter is not null && PoolWake.Name.Contains(filter, StringComparison.Ordina
     PoolWake.Run();
 }
 
+double? loadAfter = MachineState.LoadAverage();
+bool busy = MachineState.IsBusy(loadBefore) || MachineState.IsBusy(loadAfter) || results.Any(r => r.Busy);
+Console.WriteLine();
+Console.WriteLine($"load average before {MachineState.LoadText(loadBefore)}, after {MachineState.LoadText(loadAfter)}: " +
+    (busy ? $"BUSY (above {MachineState.BusyLoad.ToString(inv)} at some point): these timings include waiting for a core; measure again on a quiet machine."
+          : $"quiet (at most {MachineState.BusyLoad.ToString(inv)} throughout)."));
+
 Directory.CreateDirectory("benchmark-results");
 string path = Path.Combine("benchmark-results", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
 var report = new Report(DateTime.UtcNow, RuntimeInformation.FrameworkDescription, Environment.ProcessorCount,
-    Vector512.IsHardwareAccelerated, peaks.ToDictionary(p => p.Key.ToString(inv), p => p.Value), results, fashion, part3);
+    Vector512.IsHardwareAccelerated, vectorBits, cpuFlags, loadBefore, loadAfter, busy,
+    peaks.ToDictionary(p => p.Key.ToString(inv), p => p.Value), results, fashion, part3);
 File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine();
 Console.WriteLine($"written {path}");
@@ -135,10 +171,16 @@ static string Format(double? value, string format) =>
 
 /// <summary>One row of the table: a case on a given number of threads.</summary>
 internal sealed record Result(string Name, int Threads, double MedianMs, double MinMs, double CpuMs, double? GFlops,
-    double? BestGFlops, double? PercentOfPeak, double? BestPercentOfPeak, double? NaiveMedianMs, double? SpeedUpOverNaive, double? TorchMedianMs, double? RatioToTorch, double BytesPerOp, int Samples);
+    double? BestGFlops, double? PercentOfPeak, double? BestPercentOfPeak, double? NaiveMedianMs, double? SpeedUpOverNaive, double? TorchMedianMs, double? RatioToTorch, double BytesPerOp, int Samples,
+    double? LoadAverage, bool Busy);
 
-/// <summary>The JSON file: the machine, the measured FMA peaks by thread count, and every result.</summary>
+/// <summary>
+/// The JSON file: the machine (cores, the engine's vector width, the CPU's vector flags), the load average before and
+/// after the run and whether it was busy, the measured FMA peaks by thread count, and every result (each with the load
+/// average around it).
+/// </summary>
 internal sealed record Report(DateTime UtcTime, string Runtime, int LogicalCores, bool Vector512Accelerated,
+    int VectorBits, string CpuFlags, double? LoadAverageBefore, double? LoadAverageAfter, bool Busy,
     Dictionary<string, double> PeakGFlopsByThreads, List<Result> Results, List<FashionMnistRun.Outcome>? FashionMnist91,
     List<Part3Runs.Outcome>? Part3);
 

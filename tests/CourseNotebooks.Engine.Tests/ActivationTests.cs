@@ -24,11 +24,65 @@ public class ActivationTests
 
     [Theory]
     [MemberData(nameof(Implementations))]
-    public void ReLU_NaN_PropagatesForwardWithZeroGradient(Implementation implementation)
+    public void ReLU_NaN_PropagatesForwardAndPassesItsGradient_AsPyTorch(Implementation implementation)
     {
+        // PyTorch: relu(NaN) = NaN, and threshold_backward's mask is x <= 0, false for NaN, so the gradient passes.
         var relu = new ReLU<double> { Implementation = implementation };
-        Assert.True(double.IsNaN(relu.Forward(Vector(double.NaN, 1)).Data[0]));
-        Assert.Equal(0, relu.Backward(Vector(5, 5)).Data[0]);
+        Assert.True(double.IsNaN(relu.Forward(Vector(double.NaN, 1, -1)).Data[0]));
+        AssertClose([5, 6, 0], relu.Backward(Vector(5, 6, 7)).Data, 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Implementations))]
+    public void LeakyReLU_NaN_PropagatesForwardAndScalesItsGradientByTheSlope_AsPyTorch(Implementation implementation)
+    {
+        // PyTorch's leaky_relu_backward: input > 0 ? grad : grad * negval; NaN is not > 0.
+        var leaky = new LeakyReLU<double>(0.25) { Implementation = implementation };
+        Assert.True(double.IsNaN(leaky.Forward(Vector(double.NaN, 1, -1)).Data[0]));
+        AssertClose([1.25, 6, 1.75], leaky.Backward(Vector(5, 6, 7)).Data, 0);
+    }
+
+    /// <summary>
+    /// Lengths around every vector width (4, 8, 16 floats; 2, 4, 8 doubles) with NaN, both zeros, negatives and
+    /// positives in every lane position: the fast paths (vector body and scalar tail) against the naive loops, bit
+    /// for bit, in float and double.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(17)]
+    [InlineData(33)]
+    [InlineData(70)]
+    public void ReLUAndLeakyReLU_FastMatchesNaive_AtNaNAndSignedZeros_FloatAndDouble(int length)
+    {
+        static Tensor<double> Special(Random random, int length)
+        {
+            double[] kinds = [double.NaN, -0.0, 0.0, -1.5, 2.5, double.NegativeInfinity, double.PositiveInfinity];
+            var x = new double[length];
+            for (int i = 0; i < length; i++) x[i] = kinds[(i + random.Next(kinds.Length)) % kinds.Length];
+            return Tensor.FromArray(x);
+        }
+        AssertFastMatchesReference(() => new ReLU<double>(), random => Special(random, length), seed: length, tolerance: 0, steps: 3);
+        AssertFastMatchesReference(() => new ReLU<float>(), random => Special(random, length).To<float>(), seed: length, tolerance: 0, steps: 3);
+        AssertFastMatchesReference(() => new LeakyReLU<double>(0.1), random => Special(random, length), seed: length, tolerance: 0, steps: 3);
+        AssertFastMatchesReference(() => new LeakyReLU<float>(0.1), random => Special(random, length).To<float>(), seed: length, tolerance: 0, steps: 3);
+        // And the rule itself on the fast path: the gradient at a NaN input passes (ReLU) or is scaled (LeakyReLU).
+        var x = Special(new Random(length), length);
+        var g = Tensor.FromArray(Enumerable.Range(1, length).Select(i => (double)i).ToArray());
+        var relu = new ReLU<float>();
+        relu.Forward(x.To<float>());
+        var leaky = new LeakyReLU<float>(0.5);
+        leaky.Forward(x.To<float>());
+        var (dRelu, dLeaky) = (relu.Backward(g.To<float>()), leaky.Backward(g.To<float>()));
+        for (int i = 0; i < length; i++)
+        {
+            float expectedRelu = x.Data[i] <= 0 ? 0f : (float)g.Data[i];
+            float expectedLeaky = x.Data[i] > 0 ? (float)g.Data[i] : 0.5f * (float)g.Data[i];
+            Assert.True(expectedRelu.Equals(dRelu.Data[i]), $"ReLU at x = {x.Data[i]}: gradient {dRelu.Data[i]}, expected {expectedRelu}");
+            Assert.True(expectedLeaky.Equals(dLeaky.Data[i]), $"LeakyReLU at x = {x.Data[i]}: gradient {dLeaky.Data[i]}, expected {expectedLeaky}");
+        }
     }
 
     [Theory]

@@ -12,7 +12,7 @@ public class LossTests
     /// Gradient check of a loss: for Mean and Sum the returned scalar; for None the contraction of the
     /// per-element losses with a random weight G, differentiated by Backward(G).
     /// </summary>
-    private static double AssertLossGradient<TTarget>(Loss<double, TTarget> loss, Tensor<double> prediction, TTarget target)
+    internal static double AssertLossGradient<TTarget>(Loss<double, TTarget> loss, Tensor<double> prediction, TTarget target)
     {
         Tensor<double> analytic;
         Func<double> value;

@@ -115,6 +115,81 @@ public class PoolingVectorTests
             }
     }
 
+    /// <summary>
+    /// Signed-zero ties, at every width this machine runs: each 2x2 window holds -0.0 and +0.0 in one of the orders
+    /// (row-major) the window can have them, and the kernel must keep the first zero, as PyTorch's
+    /// <c>(val &gt; maxval) || isnan(val)</c> and the naive path do (a vector max instruction could return +0.0).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void MaxPool2x2_EveryWidth_SignedZeroTie_KeepsTheFirstZero(string kernelName)
+    {
+        var kernel = Enum.Parse<Pool2x2Kernel>(kernelName);
+        if (!RunsHere(kernel)) return;
+        int n = Pool2x2Vector.Windows(kernel);
+        // The 16 sign patterns of four zeros, repeated over windows, plus a window that is all -1 but for one zero of each sign.
+        foreach (int ow in new[] { n, n + 1, 2 * n + 3 })
+        {
+            int w = 2 * ow, oh = 2;
+            var src = new float[2 * oh * w];
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    int pattern = (i * ow + j) % 16;
+                    int at = 2 * i * w + 2 * j;
+                    int[] taps = [at, at + 1, at + w, at + w + 1];
+                    for (int k = 0; k < 4; k++) src[taps[k]] = (pattern >> k & 1) == 1 ? -0f : 0f;
+                }
+            var dst = new float[oh * ow];
+            var indices = new int[oh * ow];
+            Pool2x2Vector.MaxForward(kernel, src, 0, w, dst, indices, 0, oh, ow);
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    int at = 2 * i * w + 2 * j;
+                    Assert.True(at == indices[i * ow + j], $"{kernel}, ow {ow}, window ({i}, {j}), signs pattern {(i * ow + j) % 16}: argmax {indices[i * ow + j]}, expected the first tap {at}");
+                    AssertBits(src[at], dst[i * ow + j], $"{kernel}, ow {ow}, window ({i}, {j}) output");
+                }
+        }
+    }
+
+    /// <summary>Signed-zero ties through the layers (the 2x2 fast path at the widest width, the general path, MaxPool1d): the first zero wins, as on the naive path.</summary>
+    [Fact]
+    public void MaxPooling_Layers_SignedZeroTie_KeepTheFirstZero_LikeTheNaivePath()
+    {
+        var random = new Random(3);
+        var x = new Tensor<float>(2, 3, 6, 40);
+        for (int i = 0; i < x.Length; i++) x.Data[i] = random.Next(3) == 0 ? -1f : random.Next(2) == 0 ? -0f : 0f;
+        Func<Module<float>>[] layers =
+        [
+            () => new MaxPool2d<float>(2),
+            () => new MaxPool2d<float>(3, stride: 2, padding: 1),
+            () => new MaxPool2d<float>(2, stride: 1),
+        ];
+        foreach (var make in layers)
+        {
+            LayerTestKit.AssertFastMatchesReference(make, x, seed: 4, tolerance: 0);
+            var (fast, naive) = ((MaxPool2d<float>)make(), (MaxPool2d<float>)make());
+            naive.Implementation = Implementation.Naive;
+            fast.Forward(x);
+            naive.Forward(x);
+            Assert.Equal(naive.LastIndices!.Data, fast.LastIndices!.Data);
+        }
+        var x1 = new Tensor<float>(2, 3, 64);
+        for (int i = 0; i < x1.Length; i++) x1.Data[i] = random.Next(2) == 0 ? -0f : 0f;
+        foreach (int k in new[] { 2, 3, 8 })
+        {
+            LayerTestKit.AssertFastMatchesReference(() => new MaxPool1d<float>(k), x1, seed: 5, tolerance: 0);
+            var (fast, naive) = (new MaxPool1d<float>(k), new MaxPool1d<float>(k) { Implementation = Implementation.Naive });
+            fast.Forward(x1);
+            naive.Forward(x1);
+            Assert.Equal(naive.LastIndices!.Data, fast.LastIndices!.Data);
+        }
+        // The first zero's sign, explicitly: [-0, +0] pools to -0, [+0, -0] to +0.
+        var pair = new MaxPool1d<float>(2).Forward(new Tensor<float>([-0f, 0f, 0f, -0f], 1, 4));
+        Assert.True(float.IsNegative(pair.Data[0]) && !float.IsNegative(pair.Data[1]));
+    }
+
     [Theory]
     [MemberData(nameof(Kernels))]
     public void AvgPool2x2_EveryWidth_MatchesNaiveBitForBit_AtOffsets(string kernelName)

@@ -164,6 +164,82 @@ public class TextLayerTests
         Assert.Equal([1f, 1f, 9f, 9f, 2f, 2f], new AdaptiveMaxPool1d<float>(6).Forward(new Tensor<float>([1, 9, 2], 1, 3)).Data);
     }
 
+    [Fact]
+    public void AdaptiveMaxPool1d_SignedZeroTie_KeepsTheFirstZero_AsPyTorch()
+    {
+        // PyTorch's CPU loop, (val > maxval) || isnan(val), keeps the first of -0.0 and +0.0 (they compare equal):
+        // its output is that zero, sign included, and the gradient goes to it. TensorPrimitives.IndexOfMax would pick +0.0.
+        foreach (var implementation in new[] { Implementation.Fast, Implementation.Naive })
+            foreach (int length in new[] { 3, 5, 8, 9, 16, 17, 33, 64, 65 })
+            {
+                var x = new Tensor<float>(1, 2, length);
+                x.Data.AsSpan().Fill(-1f);
+                x.Data[1] = -0f;                     // plane 0: -0.0 first, +0.0 last
+                x.Data[length - 1] = 0f;
+                x.Data[length] = 0f;                 // plane 1: +0.0 first, -0.0 later
+                x.Data[2 * length - 1] = -0f;
+                var pool = new AdaptiveMaxPool1d<float>(1) { Implementation = implementation };
+                var y = pool.Forward(x);
+                Assert.True(float.IsNegative(y.Data[0]) && y.Data[0] == 0, $"{implementation}, L = {length}: plane 0 gave {y.Data[0]}, expected -0");
+                Assert.True(!float.IsNegative(y.Data[1]) && y.Data[1] == 0, $"{implementation}, L = {length}: plane 1 gave {y.Data[1]}, expected +0");
+                Assert.Equal([1, 0], pool.LastIndices!.Data);
+                var dX = pool.Backward(new Tensor<float>([3f, 4f], 1, 2, 1));
+                Assert.Equal(3f, dX.Data[1]);
+                Assert.Equal(0f, dX.Data[length - 1]);
+                Assert.Equal(4f, dX.Data[length]);
+            }
+    }
+
+    [Fact]
+    public void AdaptiveMaxPool1d_NaN_TheLastNaNOfAWindowWins_AsPyTorch()
+    {
+        foreach (var implementation in new[] { Implementation.Fast, Implementation.Naive })
+        {
+            var pool = new AdaptiveMaxPool1d<double>(1) { Implementation = implementation };
+            var y = pool.Forward(new Tensor<double>([1, double.NaN, 5, double.NaN, 2], 1, 5));
+            Assert.True(double.IsNaN(y.Data[0]));
+            Assert.Equal(3, pool.LastIndices!.Data[0]);
+        }
+    }
+
+    /// <summary>
+    /// Windows of every length up to 40 over values with ties, both zeros and NaNs: the fast path (vectorised maximum,
+    /// then the first equal input) picks what the naive loop picks, bit for bit, in float and double.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void AdaptiveMaxPool1d_FastMatchesNaiveBitForBit_WithSignedZeroTiesAndNaN(int outputSize)
+    {
+        static Tensor<double> Ties(Random random, int length, bool withNaN)
+        {
+            var x = new Tensor<double>(2, 3, length);
+            for (int i = 0; i < x.Length; i++)
+            {
+                int r = random.Next(withNaN ? 10 : 9);
+                x.Data[i] = r switch { 0 or 1 or 2 => -0.0, 3 or 4 or 5 => 0.0, 6 => -1, 7 => double.NegativeInfinity, 8 => 1, _ => double.NaN };
+            }
+            return x;
+        }
+        for (int length = 1; length <= 40; length++)
+        {
+            int l = length;
+            int step = 0;
+            AssertFastMatchesReference(() => new AdaptiveMaxPool1d<float>(outputSize), random => Ties(random, l, withNaN: step++ % 2 == 1).To<float>(),
+                seed: 100 * outputSize + l, tolerance: 0, steps: 4, what: $"AdaptiveMaxPool1d<float>({outputSize}), L = {l}");
+            AssertFastMatchesReference(() => new AdaptiveMaxPool1d<double>(outputSize), random => Ties(random, l, withNaN: step++ % 2 == 1),
+                seed: 100 * outputSize + l, tolerance: 0, steps: 4, what: $"AdaptiveMaxPool1d<double>({outputSize}), L = {l}");
+            var x = Ties(new Random(l), l, withNaN: true);
+            var fast = new AdaptiveMaxPool1d<double>(outputSize);
+            var naive = new AdaptiveMaxPool1d<double>(outputSize) { Implementation = Implementation.Naive };
+            fast.Forward(x);
+            naive.Forward(x);
+            Assert.Equal(naive.LastIndices!.Data, fast.LastIndices!.Data);
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(3)]

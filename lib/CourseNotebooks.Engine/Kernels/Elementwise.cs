@@ -4,12 +4,15 @@ namespace CourseNotebooks.Engine.Kernels;
 
 /// <summary>
 /// The vector loops the activations need that TensorPrimitives lacks: a per-element choice on the sign of
-/// a reference value, dst[i] = reference[i] &gt; 0 ? ifPositive[i] : ifNotPositive[i], and its special case with 0.
+/// a reference value, dst[i] = reference[i] &gt; 0 ? ifPositive[i] : ifNotPositive[i], and ReLU's mask with 0.
 /// </summary>
 internal static class Elementwise
 {
-    /// <summary>dst[i] = reference[i] &gt; 0 ? values[i] : 0 (ReLU's backward); writes every element of dst.</summary>
-    public static void MaskPositive<T>(ReadOnlySpan<T> reference, ReadOnlySpan<T> values, Span<T> destination)
+    /// <summary>
+    /// dst[i] = reference[i] &lt;= 0 ? 0 : values[i] (ReLU's backward); writes every element of dst. A NaN reference
+    /// is not &lt;= 0, so its value passes: PyTorch's mask (threshold_backward), not "reference &gt; 0".
+    /// </summary>
+    public static void ZeroWhereNotAboveZero<T>(ReadOnlySpan<T> reference, ReadOnlySpan<T> values, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
@@ -17,14 +20,17 @@ internal static class Elementwise
         {
             for (; i <= reference.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
-                var mask = Vector.GreaterThan(new Vector<T>(reference.Slice(i)), Vector<T>.Zero);
-                Vector.ConditionalSelect(mask, new Vector<T>(values.Slice(i)), Vector<T>.Zero).CopyTo(destination.Slice(i));
+                var mask = Vector.LessThanOrEqual(new Vector<T>(reference.Slice(i)), Vector<T>.Zero);
+                Vector.ConditionalSelect(mask, Vector<T>.Zero, new Vector<T>(values.Slice(i))).CopyTo(destination.Slice(i));
             }
         }
         for (; i < reference.Length; i++)
-            destination[i] = reference[i] > T.Zero ? values[i] : T.Zero;
+            destination[i] = reference[i] <= T.Zero ? T.Zero : values[i];
     }
 
+    /// <summary>
+    /// dst[i] = reference[i] &gt; 0 ? ifPositive[i] : ifNotPositive[i] (LeakyReLU); a NaN reference takes ifNotPositive.
+    /// </summary>
     public static void SelectPositive<T>(ReadOnlySpan<T> reference, ReadOnlySpan<T> ifPositive, ReadOnlySpan<T> ifNotPositive, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

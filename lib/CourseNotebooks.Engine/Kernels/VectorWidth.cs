@@ -107,6 +107,31 @@ internal unsafe interface IVectorWidth<TVec, T>
     static abstract void IntStore(TVec value, int* destination);
 }
 
+/// <summary>
+/// The width the engine's vector kernels choose in this process: the widest of 512, 256 and 128 bits that runs as real
+/// vector instructions for float (the choice of ConvDirect and Pool2x2Vector when a row is wide enough), or 0 when none
+/// does. Fixed when the process starts: the runtime's knobs (DOTNET_EnableAVX512=0, DOTNET_PreferredVectorBitWidth,
+/// DOTNET_EnableAVX2=0) decide it, so a test run or a benchmark can prove which width it ran at.
+/// </summary>
+internal static class VectorWidths
+{
+    /// <summary>512, 256, 128 or 0 (no accelerated width).</summary>
+    public static int ActiveBits =>
+        Width512<float>.IsAccelerated ? 512 : Width256<float>.IsAccelerated ? 256 : Width128<float>.IsAccelerated ? 128 : 0;
+
+    /// <summary>The CPU's vector features as the runtime reports them, for a log line: "avx2 fma" and so on.</summary>
+    public static string RuntimeFeatures()
+    {
+        var features = new List<string>();
+        if (Avx512F.IsSupported) features.Add("avx512f");
+        if (Avx2.IsSupported) features.Add("avx2");
+        if (Fma.IsSupported) features.Add("fma");
+        if (Sse2.IsSupported) features.Add("sse2");
+        if (AdvSimd.IsSupported) features.Add("neon");
+        return features.Count == 0 ? "none" : string.Join(' ', features);
+    }
+}
+
 /// <summary>The throw of the 4-byte-only operations, out of line so the operations stay small enough to inline.</summary>
 internal static class VectorWidthGuard
 {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using CourseNotebooks.Engine.Kernels;
+using CourseNotebooks.Engine.Reference;
 using CourseNotebooks.Engine.Runtime;
 using CourseNotebooks.Engine.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -16,8 +17,13 @@ namespace CourseNotebooks.Engine.Layers;
 /// <para>Input [N, C, L] or [C, L]; output [N, C, O] (O = <see cref="OutputSize"/>). Output i takes the maximum of
 /// the inputs <c>floor(i L / O)</c> to <c>ceil((i + 1) L / O) - 1</c>, PyTorch's windows (neighbouring windows may
 /// share an input when O does not divide L). O may exceed L: windows then repeat inputs.</para>
-/// <para>Ties: the first maximum wins; a NaN wins. Backward sends each output gradient to its argmax (adding where
-/// windows share one). The argmax offsets are exposed as <see cref="LastIndices"/> (PyTorch's return_indices).</para>
+/// <para>Ties: the first maximum wins, also on a -0.0/+0.0 tie (they compare equal, so the first zero is kept, with
+/// its sign); a NaN wins, and so does a later NaN in the same window: PyTorch's CPU rule
+/// (<c>(val &gt; maxval) || isnan(val)</c>). Backward sends each output gradient to its argmax (adding where windows
+/// share one). The argmax offsets are exposed as <see cref="LastIndices"/> (PyTorch's return_indices).</para>
+/// <para>The naive path (<see cref="Runtime.Implementation.Naive"/>) runs Reference/AdaptiveMaxPool1dReference.cs, the
+/// loop above one input at a time; the fast path finds each window's maximum with a vectorised TensorPrimitives.Max,
+/// then the first input equal to it (the last NaN when it is NaN), the same picks bit for bit.</para>
 /// </remarks>
 public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -70,23 +76,24 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
         Span<int> outShape = stackalloc int[input.Rank];
         input.Shape.CopyTo(outShape);
         outShape[^1] = OutputSize;
-        var output = _buffers.Output(outShape, ReuseBuffers);
+        bool fast = Implementation == Implementation.Fast;
+        var output = fast ? _buffers.Output(outShape, ReuseBuffers) : new Tensor<T>(outShape.ToArray());
         // The indices go with the output: reused exactly when the output tensor is.
-        bool reused = ReferenceEquals(output, _lastOutput) && _cache is not null;
+        bool reused = fast && ReferenceEquals(output, _lastOutput) && _cache is not null;
         var indices = reused ? _cache!.Indices : new IndexTensor(new int[output.Length], outShape.ToArray());
-        _lastOutput = output;
+        _lastOutput = fast ? output : null;
         int l = input.Shape[^1], planes = input.Length / l, o = OutputSize;
         T[] x = input.Data, y = output.Data;
-        for (int p = 0; p < planes; p++)
-            for (int i = 0; i < o; i++)
-            {
-                var (start, end) = Window(i, l);
-                // TensorPrimitives.IndexOfMax (vectorised): the first of equal maxima, or the first NaN, PyTorch's rule
-                // (NOTE: it orders +0 above -0, where PyTorch keeps the first; the value is the same either way).
-                int argmax = start + TensorPrimitives.IndexOfMax<T>(x.AsSpan(p * l + start, end - start));
-                y[p * o + i] = x[p * l + argmax];
-                indices.Data[p * o + i] = argmax;
-            }
+        if (!fast) AdaptiveMaxPool1dReference.Forward(planes, l, o, x, y, indices.Data);
+        else
+            for (int p = 0; p < planes; p++)
+                for (int i = 0; i < o; i++)
+                {
+                    var (start, end) = Window(i, l);
+                    int argmax = p * l + start + FirstMaximum<T>(x.AsSpan(p * l + start, end - start));
+                    y[p * o + i] = x[argmax];
+                    indices.Data[p * o + i] = argmax - p * l;
+                }
         if (!reused || !_cache!.InputShape.AsSpan().SequenceEqual(input.Shape))
             _cache = new Cache(input.Shape.ToArray(), indices);
         return output;
@@ -100,11 +107,32 @@ public sealed class AdaptiveMaxPool1d<T> : Module<T> where T : unmanaged, IFloat
         ArgumentNullException.ThrowIfNull(outputGradient);
         var cache = _cache ?? throw ShapeCheck.BackwardBeforeForward(Name);
         ShapeCheck.SameShape(Name, "output gradient", cache.Indices.Shape, outputGradient.Shape);
-        var dX = _buffers.InputGradient(cache.InputShape, ReuseBuffers);
+        bool fast = Implementation == Implementation.Fast;
+        var dX = fast ? _buffers.InputGradient(cache.InputShape, ReuseBuffers) : new Tensor<T>(cache.InputShape);
         int l = cache.InputShape[^1];
-        for (int p = 0; p < dX.Length / l; p++)
-            PoolCore<T>.ScatterToArgmax(outputGradient.Data, cache.Indices.Data, dX.Data, p, l, OutputSize);
+        if (!fast) AdaptiveMaxPool1dReference.Backward(dX.Length / l, l, OutputSize, outputGradient.Data, cache.Indices.Data, dX.Data);
+        else
+            for (int p = 0; p < dX.Length / l; p++)
+                PoolCore<T>.ScatterToArgmax(outputGradient.Data, cache.Indices.Data, dX.Data, p, l, OutputSize);
         return dX;
+    }
+
+    /// <summary>
+    /// The offset of the reference's pick in a non-empty window: the first input equal to the window's maximum (so
+    /// the first maximum, and on a -0.0/+0.0 tie the first zero, as -0.0 == +0.0), or the last NaN when there is one.
+    /// Not TensorPrimitives.IndexOfMax: it orders +0.0 above -0.0 (and takes the first NaN).
+    /// </summary>
+    internal static int FirstMaximum<TValue>(ReadOnlySpan<TValue> window) where TValue : unmanaged, IFloatingPointIeee754<TValue>
+    {
+        // Vectorised; NaN when any input is NaN; on a signed-zero tie it may return either zero, which == finds as well.
+        TValue max = TensorPrimitives.Max(window);
+        if (TValue.IsNaN(max))
+        {
+            for (int t = window.Length - 1; ; t--)
+                if (TValue.IsNaN(window[t])) return t;
+        }
+        for (int t = 0; ; t++)
+            if (window[t] == max) return t;
     }
 
     private void CheckInput(ReadOnlySpan<int> shape)

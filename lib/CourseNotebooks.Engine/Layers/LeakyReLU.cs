@@ -11,7 +11,14 @@ namespace CourseNotebooks.Engine.Layers;
 /// variant later networks use (no notebook trains with it).
 /// PyTorch: torch.nn.LeakyReLU (negative_slope = 0.01).
 /// </summary>
-/// <remarks>dy/dx = 1 for x &gt; 0 and negativeSlope for x &lt;= 0 (at 0 the slope, as PyTorch).</remarks>
+/// <remarks>
+/// <para>Shapes: any; the output and the input gradient have the input's shape.</para>
+/// <para>dy/dx = 1 for x &gt; 0 and negativeSlope for x &lt;= 0 (at 0 the slope, as PyTorch). A NaN input gives NaN
+/// forward and gradient · negativeSlope backward: both test x &gt; 0, which is false for NaN, exactly as PyTorch's CPU
+/// kernels (leaky_relu_kernel: <c>a &gt; 0 ? a : a * negval</c>; leaky_relu_backward_kernel: <c>a &gt; 0 ? b : b * negval</c>,
+/// a the input, b the gradient, in aten/src/ATen/native/cpu/Activation.cpp). Note that this differs from ReLU, whose
+/// PyTorch mask is <c>x &lt;= 0</c> and so passes the whole gradient at NaN.</para>
+/// </remarks>
 public sealed class LeakyReLU<T> : Activation<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A leaky ReLU with the given slope for x &lt;= 0.</summary>
@@ -33,6 +40,8 @@ public sealed class LeakyReLU<T> : Activation<T> where T : unmanaged, IFloatingP
     /// <inheritdoc />
     protected override void InputGradients(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
     {
+        // PyTorch's leaky_relu_backward_kernel (aten/src/ATen/native/cpu/Activation.cpp): input > 0 ? grad : grad * negval,
+        // so a NaN input (not > 0) gets grad * slope; the vector compare below is false for NaN as well.
         TensorPrimitives.Multiply(outputGradient, NegativeSlope, inputGradient);
         Elementwise.SelectPositive<T>(x, outputGradient, inputGradient, inputGradient);
     }

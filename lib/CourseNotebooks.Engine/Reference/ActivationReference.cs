@@ -8,6 +8,7 @@ namespace CourseNotebooks.Engine.Reference;
 /// <see cref="Runtime.Implementation.Naive"/>; their fast paths (span operations in each layer's file, the same
 /// parameters) are held to these by the tests. Backward gets the input x and the output y, so each derivative uses
 /// whichever is natural: σ' = y(1 − y), tanh' = 1 − y², ReLU' from the sign of y, LeakyReLU' from the sign of x.
+/// At NaN both follow PyTorch: ReLU passes the gradient (its mask is y &lt;= 0), LeakyReLU scales it by the slope.
 /// </summary>
 internal static class ActivationReference
 {
@@ -17,10 +18,13 @@ internal static class ActivationReference
         for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero || T.IsNaN(x[i]) ? x[i] : T.Zero;
     }
 
-    /// <summary>dX = dY where y &gt; 0 (exactly where x &gt; 0), else 0.</summary>
+    /// <summary>
+    /// dX = 0 where y &lt;= 0, else dY: PyTorch's threshold_backward(grad, result, 0), so a NaN (y = NaN, not &lt;= 0)
+    /// passes its gradient.
+    /// </summary>
     public static void ReLUBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dY, Span<T> dX) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < y.Length; i++) dX[i] = y[i] > T.Zero ? dY[i] : T.Zero;
+        for (int i = 0; i < y.Length; i++) dX[i] = y[i] <= T.Zero ? T.Zero : dY[i];
     }
 
     /// <summary>y = x for x &gt; 0, else slope · x.</summary>
@@ -29,7 +33,7 @@ internal static class ActivationReference
         for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : negativeSlope * x[i];
     }
 
-    /// <summary>dX = dY for x &gt; 0, else slope · dY.</summary>
+    /// <summary>dX = dY for x &gt; 0, else slope · dY (a NaN x: slope · dY, as PyTorch's leaky_relu_backward).</summary>
     public static void LeakyReLUBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dY, Span<T> dX, T negativeSlope) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i < x.Length; i++) dX[i] = x[i] > T.Zero ? dY[i] : negativeSlope * dY[i];
