@@ -83,8 +83,53 @@ internal static partial class HostComparison
     private static string Streams(CellResult cell) =>
         string.Concat(cell.Outputs.Where(o => o.Kind == OutputKind.StandardOutput).Select(o => o.PlainText)).Replace("\r\n", "\n").TrimEnd();
 
-    /// <summary>Text with its times and rates masked (they differ from run to run).</summary>
-    public static string Mask(string text) => TimeOrRate().Replace(text.Replace("\r\n", "\n").TrimEnd(), "#");
+    /// <summary>
+    /// Text with its times and rates masked (they differ from run to run): numbers with a unit of time or rate, and the
+    /// numbers in a text table's columns whose header names a time (TsneSeconds, SecondsToTarget, ...), which carry no unit.
+    /// </summary>
+    public static string Mask(string text) => TimeOrRate().Replace(MaskTimeColumns(text.Replace("\r\n", "\n").TrimEnd()), "#");
+
+    /// <summary>
+    /// In every aligned text table (a header line over a line of dashes, as TextTable writes it), the numbers that lie
+    /// within a time column: between the end of the header before it and the start of the header after it.
+    /// </summary>
+    private static string MaskTimeColumns(string text)
+    {
+        var lines = text.Split('\n');
+        for (int i = 0; i + 1 < lines.Length; i++)
+        {
+            if (lines[i + 1].Length < 3 || lines[i + 1].Any(c => c != '-')) continue;
+            var headers = HeaderWord().Matches(lines[i]).ToList();
+            var regions = new List<(int From, int To)>();
+            for (int h = 0; h < headers.Count; h++)
+                if (TimeHeader().IsMatch(headers[h].Value))
+                    regions.Add((h == 0 ? 0 : headers[h - 1].Index + headers[h - 1].Length + 1,
+                                 h + 1 < headers.Count ? headers[h + 1].Index - 1 : int.MaxValue));
+            if (regions.Count == 0) continue;
+            // The padding goes too: a time one digit longer shifts its row, or widens its column and the whole table.
+            int row = i + 2;
+            for (; row < lines.Length && lines[row].Trim().Length > 0; row++)
+                lines[row] = Gap().Replace(Number().Replace(lines[row], m =>
+                    regions.Any(r => m.Index >= r.From && m.Index + m.Length <= r.To) ? "#" : m.Value), "  ").Trim();
+            lines[i] = Gap().Replace(lines[i], "  ").Trim();
+            lines[i + 1] = "---";
+            i = row - 1;
+        }
+        return string.Join('\n', lines);
+    }
+
+    [GeneratedRegex(" {2,}")]
+    private static partial Regex Gap();
+
+    // Header words are separated by at least two spaces (a header may hold one space).
+    [GeneratedRegex(@"\S+(?: \S+)*")]
+    private static partial Regex HeaderWord();
+
+    [GeneratedRegex(@"seconds|time|\bms\b|/s\b|per second", RegexOptions.IgnoreCase)]
+    private static partial Regex TimeHeader();
+
+    [GeneratedRegex(@"-?\d[\d,]*(\.\d+)?(E[+-]?\d+)?")]
+    private static partial Regex Number();
 
     [GeneratedRegex(@"\d[\d,]*(\.\d+)?\s?(ms|µs|s|seconds|min|images/s|steps/s|samples/s)\b")]
     private static partial Regex TimeOrRate();
