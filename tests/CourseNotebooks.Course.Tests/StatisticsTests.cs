@@ -86,5 +86,7 @@ public class StatisticsTests
         Assert.Throws<ArgumentException>(() => PairedTest.Of([1.0, double.PositiveInfinity], [2.0, 1.0]));
         Assert.Equal("< 0.001", PairedTest.FormatP(0.0004));
         Assert.Equal("0.046", PairedTest.FormatP(0.0456));
+        Assert.EndsWith("t(2) = 4.00, p = 0.057", PairedTest.Of([1.0, 2.0, 3.0], [0.5, 1.0, 2.5]).ToString());
+        Assert.EndsWith(", p < 0.001", PairedTest.Of([10.0, 20.0, 30.0, 40.0], [0.0, 10.1, 20.0, 29.9]).ToString());
     }
 }

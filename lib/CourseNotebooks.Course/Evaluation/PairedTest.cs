@@ -59,8 +59,8 @@ public sealed record PairedTest(int Count, double MeanDifference, double Standar
         return new PairedTest(a.Count, mean, se, t, Math.Min(1, p));
     }
 
-    /// <summary>"t(4) = −5.21, p = 0.006" (the difference's statistic in the form papers print it).</summary>
-    public override string ToString() => FormattableString.Invariant($"mean difference {MeanDifference:G3} ± {StandardError:G2}, t({DegreesOfFreedom}) = {T:F2}, p = {FormatP(PValue)}");
+    /// <summary>"mean difference −0.183 ± 0.059, t(4) = −3.08, p = 0.037" ("p &lt; 0.001" below that): the statistic in the form papers print it.</summary>
+    public override string ToString() => FormattableString.Invariant($"mean difference {MeanDifference:G3} ± {StandardError:G2}, t({DegreesOfFreedom}) = {T:F2}, p {(PValue < 0.001 ? "" : "= ")}{FormatP(PValue)}");
 
     /// <summary>A p-value for a sentence: three decimals, or "&lt; 0.001".</summary>
     public static string FormatP(double p) => p < 0.001 ? "< 0.001" : p.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
