@@ -158,4 +158,19 @@ public class OptimizerSweepTests
         Assert.Equal(1.0, curve.FinalLoss);
         Assert.Equal(double.PositiveInfinity, (curve with { Diverged = true }).FinalLoss);
     }
+
+    [Fact]
+    public void LearningCurve_LossAt_IsTheLastPointWithinTheBudget()
+    {
+        var curve = new LearningCurve("x", 0.1, [0, 1, 2, 3], [0, 10, 20, 30], [0, 0.5, 1.0, 1.5], [2, 1.5, 0.9, 1.0], false);
+        Assert.Equal(2, curve.LossAt(0));
+        Assert.Equal(1.5, curve.LossAt(19));
+        Assert.Equal(0.9, curve.LossAt(20));
+        // A run that ended before the budget (a converged full-batch run) keeps its last loss.
+        Assert.Equal(1.0, curve.LossAt(1_000));
+        Assert.True(double.IsNaN(curve.LossAt(-1)));
+        var diverged = curve with { Diverged = true };
+        Assert.Equal(0.9, diverged.LossAt(20));
+        Assert.Equal(double.PositiveInfinity, diverged.LossAt(31));
+    }
 }

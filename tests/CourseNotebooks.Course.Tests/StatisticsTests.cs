@@ -51,4 +51,42 @@ public class StatisticsTests
         Assert.Throws<ArgumentException>(() => Statistics.Correlation([1f, 2], [1f, 2, 3]));
         Assert.Throws<ArgumentException>(() => Statistics.Correlation([], []));
     }
+
+    [Fact]
+    public void PairedTest_IsStudentsTOfTheDifferences_WithTheClosedFormPValueForTwoDegreesOfFreedom()
+    {
+        // Differences 0.5, 1, 0.5: mean 2/3, sample sd sqrt(1/12), SE 1/6, t = 4. With 2 degrees of freedom the
+        // t distribution has a closed form, p = 1 - |t| / sqrt(2 + t^2) (scipy.stats.ttest_rel gives the same).
+        double[] a = [1.0, 2.0, 3.0], b = [0.5, 1.0, 2.5];
+        var test = PairedTest.Of(a, b);
+        Assert.Equal(3, test.Count);
+        Assert.Equal(2, test.DegreesOfFreedom);
+        Assert.Equal(2.0 / 3, test.MeanDifference, 12);
+        Assert.Equal(4.0, test.T, 9);
+        Assert.Equal(1 - 4 / Math.Sqrt(18), test.PValue, 9);
+        Assert.Equal(0, test.Direction());
+        Assert.Equal(1, test.Direction(alpha: 0.1));
+        // The same pairs swapped: the same p, the opposite sign.
+        var swapped = PairedTest.Of(b, a);
+        Assert.Equal(-test.T, swapped.T, 12);
+        Assert.Equal(-1, swapped.Direction(alpha: 0.1));
+    }
+
+    [Fact]
+    public void PairedTest_EdgeCases_ConstantDifferencesAndBadInput()
+    {
+        var constant = PairedTest.Of([2.0, 3.0, 4.0], [1.0, 2.0, 3.0]);
+        Assert.Equal(0, constant.PValue);
+        Assert.Equal(1, constant.Direction());
+        var equal = PairedTest.Of([1.0, 2.0], [1.0, 2.0]);
+        Assert.Equal(1, equal.PValue);
+        Assert.Equal(0, equal.Direction());
+        Assert.Throws<ArgumentException>(() => PairedTest.Of([1.0], [2.0]));
+        Assert.Throws<ArgumentException>(() => PairedTest.Of([1.0, 2.0], [2.0]));
+        Assert.Throws<ArgumentException>(() => PairedTest.Of([1.0, double.PositiveInfinity], [2.0, 1.0]));
+        Assert.Equal("< 0.001", PairedTest.FormatP(0.0004));
+        Assert.Equal("0.046", PairedTest.FormatP(0.0456));
+        Assert.EndsWith("t(2) = 4.00, p = 0.057", PairedTest.Of([1.0, 2.0, 3.0], [0.5, 1.0, 2.5]).ToString());
+        Assert.EndsWith(", p < 0.001", PairedTest.Of([10.0, 20.0, 30.0, 40.0], [0.0, 10.1, 20.0, 29.9]).ToString());
+    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CourseNotebooks.Course.Convolution;
 using CourseNotebooks.Course.Data;
+using CourseNotebooks.Course.Evaluation;
 using CourseNotebooks.Course.Networks;
 using CourseNotebooks.Engine.Layers;
 using CourseNotebooks.Engine.Tensors;
@@ -64,24 +65,69 @@ public sealed class Notebook13Tests(NotebookFixture fixture)
     }
 
     [Fact]
-    public async Task Comparison_TableAndChartCarryTheMeasuredErrors()
+    public async Task Comparison_EqualEpochsOverThreeSeeds_TableAndChartCarryTheMeasuredErrors()
     {
         var run = await fixture.RunAsync(Name);
         var models = run.GetVariable<Dictionary<DecoderUpsampling, Sequential<float>>>("convModels");
         var heldOut = Datasets.FashionMnistSample(DatasetSplit.Test).Images;
-        var errors = run.GetVariable<Dictionary<DecoderUpsampling, double>>("convErrors");
+        var errors = run.GetVariable<Dictionary<DecoderUpsampling, double[]>>("convErrors");
+        var denseErrors = run.GetVariable<double[]>("denseErrors");
+        Assert.Equal(3, run.GetVariable<int[]>("seeds").Distinct().Count());
+        // The kept models are the first seed's, and their errors are the ones recorded.
         foreach (var (kind, model) in models)
-            Assert.Equal(Reconstruction.SquaredErrorPerImage(model, heldOut), errors[kind], 9);
+            Assert.Equal(Reconstruction.SquaredErrorPerImage(model, heldOut), errors[kind][0], 9);
+        Assert.Equal(Reconstruction.SquaredErrorPerImage(run.GetVariable<Sequential<float>>("dense"), heldOut.Reshape(heldOut.Shape[0], 784)), denseErrors[0], 9);
         double pcaError = run.GetVariable<double>("pcaError");
-        // Every auto-encoder with a code of 32 is better than the untrained guess, and the dense one beats PCA held out.
-        Assert.True(run.GetVariable<double>("denseError") < pcaError);
-        Assert.True(errors[DecoderUpsampling.MaxUnpool] < pcaError);
+        var table = Rows.Of(run, "comparison");
+        // Every auto-encoder had the same budget of epochs.
+        Assert.Single(table.Take(4).Select(r => Rows.Get<int>(r, "Epochs")).Distinct());
+        Assert.Contains($"With {Rows.Get<int>(table[0], "Epochs")} epochs each", run.GetVariable<string>("convVsDenseSentence"));
+        // Each shown error is the mean over the seeds, formatted once (the sentence, the table and the chart agree).
+        double[][] perMethod = [errors[DecoderUpsampling.MaxUnpool], errors[DecoderUpsampling.Nearest], errors[DecoderUpsampling.Transposed], denseErrors];
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(perMethod[i].Average().ToString("F2"), Rows.Get<string>(table[i], "HeldOutError"));
+        Assert.Equal(pcaError.ToString("F2"), Rows.Get<string>(table[4], "HeldOutError"));
         using var chart = NotebookAssertions.ChartOf(run, "errorChart");
         var bars = chart.RootElement.GetProperty("data")[0].GetProperty("y").EnumerateArray().Select(v => v.GetDouble()).ToArray();
-        var table = Rows.Of(run, "comparison");
-        Assert.Equal(table.Select(r => Rows.Get<double>(r, "HeldOutError")), bars);
-        Assert.Equal(Math.Round(pcaError, 3), bars[^1]);
+        Assert.Equal(table.Select(r => double.Parse(Rows.Get<string>(r, "HeldOutError"))), bars);
         Assert.Equal(2 * (8 * 14 * 14 + 16 * 7 * 7), run.GetVariable<int>("switchBits"));
+    }
+
+    [Fact]
+    public async Task Verdicts_AreTheOnesThePairedTestsOverTheSeedsGive()
+    {
+        var run = await fixture.RunAsync(Name);
+        var errors = run.GetVariable<Dictionary<DecoderUpsampling, double[]>>("convErrors");
+        var denseErrors = run.GetVariable<double[]>("denseErrors");
+        double pcaError = run.GetVariable<double>("pcaError");
+        var printed = string.Concat(run.CodeCells.SelectMany(c => c.Outputs).Select(o => o.PlainText));
+        static string Pick(PairedTest t, string lower, string higher, string same) => t.Direction() switch { < 0 => lower, > 0 => higher, _ => same };
+        double[] pca = [pcaError, pcaError, pcaError];
+        var sentences = run.GetVariable<string[]>("pcaSentences");
+        double[][] perMethod = [errors[DecoderUpsampling.MaxUnpool], errors[DecoderUpsampling.Nearest], errors[DecoderUpsampling.Transposed], denseErrors];
+        for (int i = 0; i < 4; i++)
+        {
+            var test = PairedTest.Of(perMethod[i], pca);
+            Assert.Contains($"{perMethod[i].Average():F2} against PCA's {pcaError:F2}, {test}: ", sentences[i]);
+            Assert.EndsWith(Pick(test, "lower than PCA's.", "higher than PCA's.", "within the noise of PCA's."), sentences[i]);
+            Assert.Contains(sentences[i], printed);
+        }
+        var bestConv = new[] { DecoderUpsampling.Nearest, DecoderUpsampling.Transposed }.MinBy(k => errors[k].Average());
+        var convVsDense = PairedTest.Of(errors[bestConv], denseErrors);
+        string convSentence = run.GetVariable<string>("convVsDenseSentence");
+        Assert.Contains($"({bestConv}, {errors[bestConv].Average():F2})", convSentence);
+        Assert.Contains(convVsDense.ToString(), convSentence);
+        Assert.EndsWith(Pick(convVsDense, "the convolutional one reconstructs better.", "the dense one reconstructs better.", "within the noise."), convSentence);
+        Assert.Contains(convSentence, printed);
+        // The max-unpool decoder against the best code-only method by mean (PCA's error repeated when PCA is that method).
+        var candidates = new (string Name, double[] Errors)[] { ("conv auto-encoder, Nearest", errors[DecoderUpsampling.Nearest]),
+            ("conv auto-encoder, Transposed", errors[DecoderUpsampling.Transposed]), ("dense auto-encoder 784-256-32", denseErrors), ("PCA", pca) };
+        var best = candidates.MinBy(c => Math.Round(c.Errors.Average(), 2));
+        var unpool = PairedTest.Of(errors[DecoderUpsampling.MaxUnpool], best.Errors);
+        string unpoolSentence = run.GetVariable<string>("maxUnpoolSentence");
+        Assert.Contains($"({best.Name}), {unpool}: ", unpoolSentence);
+        Assert.EndsWith(Pick(unpool, "lower, because the locations carry the edges.", "higher, despite the locations.", "within the noise."), unpoolSentence);
+        Assert.Contains(unpoolSentence, printed);
     }
 
     [Fact]

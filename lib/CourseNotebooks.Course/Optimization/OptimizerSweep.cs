@@ -110,6 +110,20 @@ public sealed record LearningCurve(string Method, double LearningRate, int[] Ste
         return null;
     }
 
+    /// <summary>
+    /// The loss recorded at the last point that had processed at most <paramref name="examples"/> examples: what a
+    /// run stopped at that budget shows. A run that ended earlier (a full-batch method that converged) keeps its last
+    /// loss; a run that diverged before that budget gives +∞ (it ranks last, as in <see cref="FinalLoss"/>); NaN
+    /// before the first point.
+    /// </summary>
+    public double LossAt(long examples)
+    {
+        if (Diverged && Examples.Length > 0 && examples > Examples[^1]) return double.PositiveInfinity;
+        double loss = double.NaN;
+        for (int i = 0; i < Examples.Length && Examples[i] <= examples; i++) loss = Loss[i];
+        return loss;
+    }
+
     /// <summary>The wall time (s) when the loss first fell to <paramref name="target"/> or below, or null when it never did.</summary>
     public double? SecondsToReach(double target)
     {
