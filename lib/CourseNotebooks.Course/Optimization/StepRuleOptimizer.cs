@@ -16,28 +16,20 @@ namespace CourseNotebooks.Course.Optimization;
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class StepRuleOptimizer<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>
-    /// One update of one parameter: <paramref name="values"/> and <paramref name="state"/> are changed in place,
-    /// <paramref name="gradient"/> is read. Introduced in notebook 07-training-on-real-data.
-    /// </summary>
-    /// <param name="values">The parameter's values (all its elements, flat).</param>
-    /// <param name="gradient">dL/d(values), same length.</param>
-    /// <param name="state">The rule's buffer for this parameter, same length: zeros before the first step.</param>
-    /// <param name="step">t, 1 on the first step.</param>
-    /// <param name="learningRate">The learning rate of this step (a schedule may change it between epochs).</param>
-    public delegate void UpdateRule(T[] values, T[] gradient, T[] state, int step, double learningRate);
-
-    private readonly UpdateRule _rule;
+    private readonly Action<T[], T[], T[], int, double> _rule;
     private readonly T[]?[] _state;
     private readonly string _name;
 
     /// <summary>An optimizer over <paramref name="parameters"/> that applies <paramref name="rule"/>.</summary>
     /// <param name="parameters">The parameters, e.g. <c>model.Parameters()</c>.</param>
     /// <param name="learningRate">The initial learning rate, non-negative.</param>
-    /// <param name="rule">The update rule.</param>
+    /// <param name="rule">One update of one parameter, called as rule(values, gradient, state, step, learningRate):
+    /// the parameter's values (flat; changed in place), dL/d(values) (read), the rule's buffer of the same length (zeros
+    /// before the first step; changed in place), the step number t (1 on the first step) and the learning rate of
+    /// this step (a schedule may change it between epochs).</param>
     /// <param name="name">The name used in messages and legends.</param>
     /// <exception cref="ArgumentNullException"><paramref name="rule"/> is null.</exception>
-    public StepRuleOptimizer(IEnumerable<Parameter<T>> parameters, double learningRate, UpdateRule rule, string name = "StepRule")
+    public StepRuleOptimizer(IEnumerable<Parameter<T>> parameters, double learningRate, Action<T[], T[], T[], int, double> rule, string name = "StepRule")
         : base(parameters, learningRate)
     {
         ArgumentNullException.ThrowIfNull(rule);
