@@ -149,4 +149,50 @@ public sealed class Notebook03Tests(NotebookFixture fixture)
         Assert.Equal(10, losses.Count);
         for (int i = 1; i < losses.Count; i++) Assert.True(losses[i] < losses[i - 1], $"step {i}: {losses[i - 1]} -> {losses[i]}");
     }
+    [Fact]
+    public async Task PredictThenRun_Linearity_IsTheLayersBackwardWithDoubledInputs()
+    {
+        var run = await fixture.RunAsync(Name);
+        // dL/dW = sum of patches times dL/dz_k contains no weight; dL/dX = scatter of w_i times dL/dz_k: both are
+        // linear in dL/dZ, and only dL/dX scales with W.
+        var rows = Rows.Of(run, "linearity");
+        Assert.Equal(2, rows.Count);
+        Assert.Equal("dL/dZ", Rows.Get<string>(rows[0], "Doubled"));
+        Assert.Equal(2, Rows.Get<double>(rows[0], "WeightGradientFactor"), 9);
+        Assert.Equal(2, Rows.Get<double>(rows[0], "InputGradientFactor"), 9);
+        Assert.Equal("W", Rows.Get<string>(rows[1], "Doubled"));
+        Assert.Equal(1, Rows.Get<double>(rows[1], "WeightGradientFactor"), 9);
+        Assert.Equal(2, Rows.Get<double>(rows[1], "InputGradientFactor"), 9);
+    }
+
+    [Fact]
+    public async Task ReferenceConvBackward_AgreesWithConv2d_TheGradientCheck_AndSectionSevensSteps()
+    {
+        var run = await fixture.RunAsync(Name);
+        // The student's function, used after the exercise: equal to the layer's Backward on every geometry shown.
+        var rows = Rows.Of(run, "yourBackwardTable");
+        Assert.Equal(3, rows.Count);
+        Assert.Equal([(2, 0), (1, 1), (2, 1)], rows.Select(r => (Rows.Get<int>(r, "Stride"), Rows.Get<int>(r, "Padding"))).ToArray());
+        Assert.Equal(["2x2", "5x5", "3x3"], rows.Select(r => Rows.Get<string>(r, "Output")).ToArray());
+        foreach (var row in rows)
+        {
+            Assert.True(Rows.Get<double>(row, "WeightGradientDifference") < 1e-12);
+            Assert.True(Rows.Get<double>(row, "InputGradientDifference") < 1e-12);
+        }
+        // The finite-difference check on the student's own geometry, with the library's checker.
+        Assert.True(run.GetVariable<double>("myWeightGradientError") < 1e-6);
+        Assert.True(run.GetVariable<double>("myInputGradientError") < 1e-6);
+        // Ten steps with the reference backward give section 7's losses.
+        var losses = run.GetVariable<List<double>>("losses");
+        var yours = run.GetVariable<List<double>>("yourLosses");
+        Assert.Equal(10, yours.Count);
+        for (int i = 0; i < 10; i++) Assert.Equal(losses[i], yours[i], 12);
+        Assert.True(run.GetVariable<double>("yourLossDifference") < 1e-12);
+        // On the notebook's example, independently of the notebook: the patch sums of section 5.
+        var (dW, dX) = run.GetVariable<(double[,] dW, double[,] dX)>("exampleBackward");
+        var dLdw = run.GetVariable<Tensor<double>>("dLdw");
+        var dLda = run.GetVariable<Tensor<double>>("dLda");
+        for (int i = 0; i < 9; i++) Assert.Equal(dLdw.Data[i], dW[i / 3, i % 3], 12);
+        for (int i = 0; i < 25; i++) Assert.Equal(dLda.Data[i], dX[i / 5, i % 5], 12);
+    }
 }

@@ -226,9 +226,11 @@ public sealed class Notebook07Tests(NotebookFixture fixture)
     {
         var run = await fixture.RunAsync(Name);
         var verdicts = NotebookAssertions.Verdicts(run);
-        Assert.Equal(["precision-recall", "accuracy-loop", "always-shirt-macro-f1"], verdicts.Select(v => v.Name));
+        Assert.Equal(["precision-recall", "accuracy-loop", "always-shirt-macro-f1", "momentum-sgd"], verdicts.Select(v => v.Name));
         Assert.All(verdicts, v => Assert.True(v.Correct, v.Message));
-        var probes = run.CodeCells.Select(c => c.ReturnValue).OfType<ProbeRun>().ToDictionary(p => p.Name);
+        // momentum-sgd has two probe groups, so two runs of that name: the others have one.
+        var probeRuns = run.CodeCells.Select(c => c.ReturnValue).OfType<ProbeRun>().ToList();
+        var probes = probeRuns.Where(p => p.Name != "momentum-sgd").ToDictionary(p => p.Name);
 
         // Precision and recall by the library's ConfusionMatrix, rebuilt from the counts.
         static ConfusionMatrix FromCounts(int[,] counts)
@@ -268,6 +270,79 @@ public sealed class Notebook07Tests(NotebookFixture fixture)
         int[] labels10k = [.. Enumerable.Range(0, 10_000).Select(i => i / 1000)];
         var lazy = new ConfusionMatrix(labels10k, [.. labels10k.Select(_ => 6)], Datasets.FashionMnistClasses);
         Assert.True(Exercise.Compare(Exercise.Probe("always-shirt-macro-f1", () => lazy.MacroF1), probes["always-shirt-macro-f1"]).Correct);
+
+        // Momentum SGD: the library's Sgd (PyTorch's semantics) on the probes' runs; b is the buffer it keeps inside,
+        // followed here from the gradients it was given (b = g on the first step, then μb + g).
+        static float[] LibraryMomentum(int size, int steps, double learningRate, double momentum, int seed)
+        {
+            var noise = new Random(seed);
+            var p = new Parameter<float>("w", Tensor.FromArray(Enumerable.Range(0, size).Select(_ => (float)(4 * noise.NextDouble() - 2)).ToArray()));
+            var sgd = new CourseNotebooks.Engine.Optimizers.Sgd<float>([p], learningRate, momentum: momentum);
+            var b = new float[size];
+            for (int t = 0; t < steps; t++)
+            {
+                var g = p.Value.Data.Select((x, i) => (float)((i + 1) * x + 0.1 * (noise.NextDouble() - 0.5))).ToArray();
+                for (int i = 0; i < size; i++) b[i] = t == 0 ? g[i] : (float)momentum * b[i] + g[i];
+                g.CopyTo(p.Grad.Data, 0);
+                sgd.LearningRate = learningRate * Math.Pow(0.5, t / 10);
+                sgd.Step();
+            }
+            return [.. p.Value.Data, .. b];
+        }
+        var momentumRuns = probeRuns.Where(p => p.Name == "momentum-sgd").ToList();
+        Assert.Equal(2, momentumRuns.Count);
+        Assert.True(Exercise.Compare(Exercise.Probe("momentum-sgd", () => LibraryMomentum(3, 1, 0.05, 0.9, 741), () => LibraryMomentum(5, 1, 0.5, 0.5, 742)), momentumRuns[0]).Correct);
+        Assert.True(Exercise.Compare(Exercise.Probe("momentum-sgd", () => LibraryMomentum(4, 25, 0.05, 0.9, 743), () => LibraryMomentum(2, 40, 0.1, 0.99, 744),
+            () => LibraryMomentum(6, 12, 0.02, 0.0, 745)), momentumRuns[1]).Correct);
+    }
+
+    [Fact]
+    public async Task StudentsMomentumSgd_TrainsTheNetwork_AsTheLibrarysSgdDoes_WithTheSameBudget()
+    {
+        var run = await fixture.RunAsync(Name);
+        var history = run.GetVariable<IReadOnlyList<Training.EpochResult>>("history");
+        var yours = run.GetVariable<IReadOnlyList<Training.EpochResult>>("yourHistory");
+        int epochs = run.GetVariable<int>("epochs");
+        Assert.Equal(epochs, yours.Count);
+        Assert.Equal(epochs, history.Count);
+        // The reference rule is PyTorch's momentum SGD, so with the same seed, batches and schedule the runs agree.
+        for (int e = 0; e < epochs; e++)
+        {
+            Assert.Equal(history[e].Loss, yours[e].Loss, 1e-4);
+            Assert.Equal(history[e].TestAccuracy!.Value, yours[e].TestAccuracy!.Value, 1e-2);
+            Assert.Equal(history[e].LearningRate, yours[e].LearningRate);
+        }
+        var rows = Rows.Of(run, "yourTrainingTable");
+        Assert.Equal(epochs, rows.Count);
+        for (int e = 0; e < epochs; e++)
+        {
+            Assert.Equal(history[e].Loss, Rows.Get<double>(rows[e], "LibraryTrainingLoss"));
+            Assert.Equal(yours[e].Loss, Rows.Get<double>(rows[e], "YourTrainingLoss"));
+        }
+        double largest = history.Zip(yours).Max(p => Math.Abs(p.First.Loss - p.Second.Loss));
+        Assert.Equal(largest, run.GetVariable<double>("largestLossDifference"));
+        // The reference rule does PyTorch's float operations in the library's order: the same run (bit for bit when
+        // measured), and the sentence says which of the two it saw.
+        Assert.True(largest < 1e-4, $"the runs differ by {largest}");
+        Assert.Contains(largest == 0 ? "the training losses of the two runs are the same to the last bit" : $"differ by at most {largest:G3}",
+            NotebookAssertions.Output(run, "the training losses of the two runs"));
+        using var chart = NotebookAssertions.ChartOf(run, "yourCurvesChart");
+        double[] libraryCurve = NotebookAssertions.Ys(chart, 0), yourCurve = NotebookAssertions.Ys(chart, 1);
+        for (int e = 0; e < epochs; e++)
+        {
+            Assert.Equal(history[e].Loss, libraryCurve[e], 1e-9);
+            Assert.Equal(yours[e].Loss, yourCurve[e], 1e-9);
+        }
+    }
+
+    [Fact]
+    public async Task PredictThenRun_MomentumStepGrowsTowardsTenTimesTheRate()
+    {
+        var run = await fixture.RunAsync(Name);
+        var sizes = run.GetVariable<List<double>>("momentumStepSizes");
+        Assert.Equal(50, sizes.Count);
+        // b_t = (1 - 0.9^t) / (1 - 0.9) under a constant gradient 1 (float arithmetic: a few 1e-6 off).
+        for (int t = 1; t <= 50; t++) Assert.Equal((1 - Math.Pow(0.9, t)) / 0.1, sizes[t - 1], 1e-3);
     }
 
     /// <summary>The z values of one image's heatmap trace, row by row.</summary>
