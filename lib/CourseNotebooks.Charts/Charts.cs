@@ -348,7 +348,7 @@ public static partial class Charts
             throw new ArgumentException($"Charts.HighlightedBars: highlight {highlight} is outside the {values.Count} bars.", nameof(highlight));
         string[] colours = Enumerable.Range(0, values.Count).Select(i => i == highlight ? "#d62728" : "#9fb3c8").ToArray();
         var bars = Trace("bar", ("x", categories.ToArray()), ("y", values.ToArray()), ("marker", Obj(("color", colours))),
-            ("text", values.Select(v => v.ToString("0.##", CultureInfo.InvariantCulture)).ToArray()), ("textposition", "outside"));
+            ("text", values.Select(v => v.ToString("#,0.##", CultureInfo.InvariantCulture)).ToArray()), ("textposition", "outside"));
         var layout = Layout(title, ("yaxis", Obj(("title", Obj(("text", yTitle))), ("rangemode", "tozero"))), ("showlegend", false));
         if (note is not null)
             layout.SetProperty("annotations", new[] { Obj(("x", categories[highlight]), ("y", values[highlight]), ("text", note),
@@ -566,7 +566,7 @@ public static partial class Charts
         return annotations;
     }
 
-    private static string Format(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+    private static string Format(double value) => NumberText.Readable(value, 4);
 
     /// <summary>One [H, W] plane as rows of doubles.</summary>
     private static double[][] Plane<T>(Tensor<T> tensor, int n, int c, string caller) where T : unmanaged, IFloatingPointIeee754<T>
