@@ -49,6 +49,7 @@ public static partial class Charts
             ? (t.ValueKind == System.Text.Json.JsonValueKind.String ? t.GetString() : t.TryGetProperty("text", out var text) ? text.GetString() : null)
             : null;
         var traces = root.TryGetProperty("data", out var data) ? data.EnumerateArray().Select(DescribeTrace).ToList() : [];
+        if (title is not null) title = BreakTag().Replace(title, " ");   // a title wrapped for the figure reads as one line here
         if (title is { Length: > 150 }) title = title[..149] + "…";
         string head = title is { Length: > 0 } ? $"chart \"{title}\"" : "chart";
         if (traces.Count == 0) return head + ": no traces";
@@ -264,10 +265,13 @@ public static partial class Charts
         double wordTile = MinImageTile;
         if (captions is not null)
         {
+            // Every word must fit its tile; whole caption lines too, up to the largest tile (so a caption is wrapped
+            // only when even that is too narrow for it).
             double word = captions.SelectMany(c => BreakTag().Split(c)).SelectMany(line => line.Split(' '))
                 .Select(w => TextWidth(w, CaptionFont)).DefaultIfEmpty(0).Max();
+            double line = captions.Select(c => TextWidth(c, CaptionFont)).DefaultIfEmpty(0).Max();
             wordTile = Math.Max(wordTile, Math.Ceiling(word) + 4 - Gap);
-            tile = Math.Max(tile, wordTile);
+            tile = Math.Max(tile, Math.Max(wordTile, Math.Min(MaxTile, Math.Ceiling(line) + 4 - Gap)));
         }
         // Columns: as asked while they fit the text column (shrinking the tiles towards their minimum if that is all it
         // takes); otherwise the largest divisor of the asked count that fits (so the asked rows stay whole), or as many
