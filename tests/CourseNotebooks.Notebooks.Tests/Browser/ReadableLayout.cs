@@ -20,6 +20,9 @@ internal static class ReadableLayout
     /// <summary>The smallest plot area of a chart with lines, bars or points (not a matrix sized to its cells).</summary>
     public const int MinPlotWidth = 300, MinPlotHeight = 200;
 
+    /// <summary>A horizontal legend wraps at the plot's width; its box adds border and padding (a few px).</summary>
+    private const int LegendPadding = 8;
+
     /// <summary>Text boxes may touch: overlaps up to this many square pixels are rounding, not collisions.</summary>
     private const int Slack = 6;
 
@@ -59,7 +62,8 @@ internal static class ReadableLayout
             const plot = { left: div.left + s.l, top: div.top + s.t, right: div.left + s.l + s.w, bottom: div.top + s.t + s.h };
             if (legend && legend.width > 0) {
               if (area(legend, plot) > {{Slack}}) problems.push(`${name}: the legend (${legend.width.toFixed(0)}x${legend.height.toFixed(0)} px) lies over the plot`);
-              if (s.w + 1 < legend.width) problems.push(`${name}: the plot is ${s.w.toFixed(0)} px wide, narrower than its legend (${legend.width.toFixed(0)} px)`);
+              // The legend's box carries its border and padding: up to LegendPadding px past the plot is not a wider legend.
+              if (s.w + {{LegendPadding}} < legend.width) problems.push(`${name}: the plot is ${s.w.toFixed(0)} px wide, narrower than its legend (${legend.width.toFixed(0)} px)`);
             }
             let minTile = null, images = 0, plotted = 0;
             for (const t of c._fullData || []) {
@@ -71,7 +75,7 @@ internal static class ReadableLayout
                 minTile = minTile === null ? tile : Math.min(minTile, tile);
               } else if (t.type !== 'heatmap' && t.type !== 'contour') plotted++;
             }
-            if (minTile !== null && minTile < {{MinTile}}) problems.push(`${name}: image tiles of ${minTile.toFixed(0)} px (at least {{MinTile}})`);
+            if (minTile !== null && Math.round(minTile) < {{MinTile}}) problems.push(`${name}: image tiles of ${minTile.toFixed(0)} px (at least {{MinTile}})`);
             if (plotted > 0 && (s.w < {{MinPlotWidth}} || s.h < {{MinPlotHeight}}))
               problems.push(`${name}: a plot area of ${s.w.toFixed(0)}x${s.h.toFixed(0)} px (at least {{MinPlotWidth}}x{{MinPlotHeight}})`);
             charts.push({ name, width: L.width, height: L.height, plotWidth: Math.round(s.w), plotHeight: Math.round(s.h),
