@@ -62,8 +62,10 @@ public sealed class DisplayTests
         Assert.Equal(MimeTypes.Html, DisplayFormatters.Format(chart).Select(f => f.MimeType).First());
         string html = Render(chart, MimeTypes.Html);
 
-        // Plotly.NET's figures carry a width and height (600 px by default), which the div keeps.
-        var div = System.Text.RegularExpressions.Regex.Match(html, "^<div id=\"(?<id>course-chart-[0-9a-f]{32})\" class=\"course-chart\" style=\"width:600px;height:600px;\"></div>");
+        // The library's figures carry a width and height (sized for reading, Charts.MakeReadable), which the div keeps.
+        using var sized = System.Text.Json.JsonDocument.Parse(Charts.Charts.ChartJson(chart));
+        int width = sized.RootElement.GetProperty("layout").GetProperty("width").GetInt32(), height = sized.RootElement.GetProperty("layout").GetProperty("height").GetInt32();
+        var div = System.Text.RegularExpressions.Regex.Match(html, $"^<div id=\"(?<id>course-chart-[0-9a-f]{{32}})\" class=\"course-chart\" style=\"width:{width}px;height:{height}px;\"></div>");
         Assert.True(div.Success, html);
         string id = div.Groups["id"].Value;
         Assert.Contains($"var id = \"{id}\"", html);
