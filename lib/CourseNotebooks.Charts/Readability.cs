@@ -115,9 +115,9 @@ public static partial class Charts
         double marginsWide = (double)margin["l"] + (double)margin["r"], marginsHigh = (double)margin["t"] + (double)margin["b"];
         layout.SetProperty("width", (int)Math.Ceiling(Math.Max(figureWidth, marginsWide + MinPlotWidth)));
         // The plot area the function asked for (its height less plotly's default margins), at least MinPlotHeight;
-        // the legend's rows below it come on top.
+        // the legend's rows below it come on top; never lower than the function asked (a map beside its hover image).
         double plotHeight = Math.Max(MinPlotHeight, height is null ? DefaultPlotHeight : height.Value - 180);
-        layout.SetProperty("height", (int)Math.Ceiling(marginsHigh + plotHeight));
+        layout.SetProperty("height", (int)Math.Ceiling(Math.Max(height ?? 0, marginsHigh + plotHeight)));
     }
 
     /// <summary>Wraps the layout's title to <paramref name="width"/> and anchors it to the top of the figure; returns its line count.</summary>
