@@ -49,6 +49,7 @@ public static partial class Charts
             ? (t.ValueKind == System.Text.Json.JsonValueKind.String ? t.GetString() : t.TryGetProperty("text", out var text) ? text.GetString() : null)
             : null;
         var traces = root.TryGetProperty("data", out var data) ? data.EnumerateArray().Select(DescribeTrace).ToList() : [];
+        if (title is not null) title = BreakTag().Replace(title, " ");   // a title wrapped for the figure reads as one line here
         if (title is { Length: > 150 }) title = title[..149] + "…";
         string head = title is { Length: > 0 } ? $"chart \"{title}\"" : "chart";
         if (traces.Count == 0) return head + ": no traces";
@@ -238,7 +239,11 @@ public static partial class Charts
 
     /// <summary>
     /// A grid of single-channel images from a [N, 1, H, W] (or [N, H, W]) tensor, <paramref name="columns"/> per
-    /// row, each drawn in grey with row 0 on top, optionally with a caption above each.
+    /// row, each drawn in grey with row 0 on top, optionally with a caption above each. The grid is sized by its
+    /// tiles, not squeezed into a fixed box: each image gets at least <see cref="MinImageTile"/> px (3 px a pixel up
+    /// to 112 px), captions are wrapped to their tile's width so they never run into their neighbours, and a grid
+    /// wider than <see cref="DefaultWidth"/> wraps into more rows (keeping whole requested rows together when the
+    /// column count allows it: 16 columns become two rows of 8).
     /// </summary>
     /// <exception cref="ArgumentException">Not [N, 1, H, W] or [N, H, W], columns &lt; 1, or captions not one per image.</exception>
     public static GenericChart Images<T>(Tensor<T> images, int columns = 8, string? title = null, IReadOnlyList<string>? captions = null)
@@ -252,28 +257,77 @@ public static partial class Charts
         int count = images.Size(0);
         if (captions is not null && captions.Count != count)
             throw new ArgumentException($"Charts.Images: {count} images but {captions.Count} captions.", nameof(captions));
-        int cols = Math.Min(columns, count), rows = (count + columns - 1) / columns;
-        var layout = Layout(title, ("grid", Obj(("rows", rows), ("columns", cols), ("pattern", "independent"))));
+
+        // Tile size: 3 px per image pixel within [MinImageTile, 112], and wide enough for the longest caption word.
+        const int Gap = 10, Side = 20, Bottom = 10, MaxTile = 112, CaptionFont = 11, CaptionLine = 14;
+        int pixels = Math.Max(images.Size(-1), images.Size(-2));
+        double tile = Math.Clamp(3 * pixels, MinImageTile, MaxTile);
+        double wordTile = MinImageTile;
+        if (captions is not null)
+        {
+            // Every word must fit its tile; whole caption lines too, up to the largest tile (so a caption is wrapped
+            // only when even that is too narrow for it).
+            double word = captions.SelectMany(c => BreakTag().Split(c)).SelectMany(line => line.Split(' '))
+                .Select(w => TextWidth(w, CaptionFont)).DefaultIfEmpty(0).Max();
+            double line = captions.Select(c => TextWidth(c, CaptionFont)).DefaultIfEmpty(0).Max();
+            wordTile = Math.Max(wordTile, Math.Ceiling(word) + 4 - Gap);
+            tile = Math.Max(tile, Math.Max(wordTile, Math.Min(MaxTile, Math.Ceiling(line) + 4 - Gap)));
+        }
+        // Columns: as asked while they fit the text column (shrinking the tiles towards their minimum if that is all it
+        // takes); otherwise the largest divisor of the asked count that fits (so the asked rows stay whole), or as many
+        // as fit.
+        int asked = Math.Min(columns, count);
+        int fit = Math.Max(1, (int)((DefaultWidth - 2 * Side + Gap) / (tile + Gap)));
+        int cols = asked;
+        double shrunk = Math.Floor((DefaultWidth - 2 * Side + Gap) / (double)asked) - Gap;
+        if (asked > fit && shrunk >= wordTile) tile = shrunk;
+        else if (asked > fit)
+        {
+            int divisor = Enumerable.Range(1, fit).Reverse().First(d => asked % d == 0);
+            cols = divisor * 2 >= fit ? divisor : fit;
+        }
+        int rows = (count + cols - 1) / cols;
+        var wrapped = captions?.Select(c => WrapText(c, tile + Gap - 4, CaptionFont)).ToArray();
+        int captionLines = wrapped is null ? 0 : wrapped.Max(w => w.Count);
+        double captionHeight = captionLines == 0 ? 0 : captionLines * CaptionLine + 4;
+        double plotWidth = cols * tile + (cols - 1) * Gap, plotHeight = rows * (captionHeight + tile) + (rows - 1) * Gap;
+        // A title wider than a small grid widens the figure (up to the text column) rather than wrap word by word.
+        double width = Math.Max(plotWidth + 2 * Side, title is null ? 0 : Math.Min(DefaultWidth, TextWidth(title, TitleFont) + 60));
+        double side = (width - plotWidth) / 2;
+        var titleLines = title is null ? [] : WrapText(title, width - 40, TitleFont);
+        double top = titleLines.Count == 0 ? 10 : 24 + 24 * titleLines.Count;
+
+        var layout = Layout(null, ("grid", Obj(("rows", rows), ("columns", cols), ("pattern", "independent"))),
+            ("width", (int)Math.Ceiling(width)), ("height", (int)Math.Ceiling(plotHeight + top + Bottom)),
+            ("margin", Obj(("l", side), ("r", side), ("t", top), ("b", Bottom))));
+        if (titleLines.Count > 0) layout.SetProperty("title", TitleObject(titleLines));
         var traces = new Trace[count];
         var annotations = new List<object>();
         for (int i = 0; i < count; i++)
         {
             // Subplot i uses axes x{i+1}/y{i+1}; Plotly names the first pair plainly "x"/"y".
             string suffix = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
+            int r = i / cols, c = i % cols;
+            double left = c * (tile + Gap), below = r * (captionHeight + tile + Gap) + captionHeight;
             traces[i] = Trace("heatmap",
                 ("z", Plane(images, nchw ? i : 0, nchw ? 0 : i, nameof(Images))), ("xaxis", "x" + suffix), ("yaxis", "y" + suffix),
                 ("colorscale", "Greys"), ("reversescale", true), ("showscale", false));
-            layout.SetProperty("xaxis" + suffix, Obj(("visible", false), ("constrain", "domain")));
+            layout.SetProperty("xaxis" + suffix, Obj(("visible", false), ("constrain", "domain"),
+                ("domain", new[] { left / plotWidth, (left + tile) / plotWidth }), ("anchor", "y" + suffix)));
             var yAxis = MatrixYAxis("x" + suffix);
             yAxis["visible"] = false;
+            yAxis["domain"] = new[] { Math.Max(0, 1 - (below + tile) / plotHeight), 1 - below / plotHeight };
             layout.SetProperty("yaxis" + suffix, yAxis);
-            if (captions is not null)
-                annotations.Add(Obj(("text", captions[i]), ("showarrow", false), ("x", 0.5), ("y", 1.0), ("yanchor", "bottom"),
-                    ("xref", $"x{suffix} domain"), ("yref", $"y{suffix} domain")));
+            if (wrapped is not null)
+                annotations.Add(Obj(("text", string.Join("<br>", wrapped[i])), ("showarrow", false), ("x", 0.5), ("y", 1.0), ("yanchor", "bottom"),
+                    ("xref", $"x{suffix} domain"), ("yref", $"y{suffix} domain"), ("font", Obj(("size", CaptionFont)))));
         }
         if (annotations.Count > 0) layout.SetProperty("annotations", annotations);
-        return Figure(layout, traces);
+        return Figure(layout, sized: true, traces);
     }
+
+    /// <summary>The smallest image tile (px) <see cref="Images{T}"/> draws: a 28x28 digit at 2 px a pixel.</summary>
+    public const int MinImageTile = 56;
 
     /// <summary>
     /// Line chart of one or more series against their step (1, 2, ...): loss or accuracy per epoch, for instance.
@@ -348,7 +402,7 @@ public static partial class Charts
             throw new ArgumentException($"Charts.HighlightedBars: highlight {highlight} is outside the {values.Count} bars.", nameof(highlight));
         string[] colours = Enumerable.Range(0, values.Count).Select(i => i == highlight ? "#d62728" : "#9fb3c8").ToArray();
         var bars = Trace("bar", ("x", categories.ToArray()), ("y", values.ToArray()), ("marker", Obj(("color", colours))),
-            ("text", values.Select(v => v.ToString("0.##", CultureInfo.InvariantCulture)).ToArray()), ("textposition", "outside"));
+            ("text", values.Select(v => v.ToString("#,0.##", CultureInfo.InvariantCulture)).ToArray()), ("textposition", "outside"));
         var layout = Layout(title, ("yaxis", Obj(("title", Obj(("text", yTitle))), ("rangemode", "tozero"))), ("showlegend", false));
         if (note is not null)
             layout.SetProperty("annotations", new[] { Obj(("x", categories[highlight]), ("y", values[highlight]), ("text", note),
@@ -519,13 +573,20 @@ public static partial class Charts
         return Figure(layout, inputTrace, outputTrace);
     }
 
-    /// <summary>A chart of the traces (with Plotly.NET's default style) under one layout.</summary>
-    private static GenericChart Figure(Layout layout, params Trace[] traces) =>
-        GenericChart.addLayout(layout, GenericChart.combine(traces.Select(t => GenericChart.ofTraceObject(true, t))));
+    /// <summary>A chart of the traces (with Plotly.NET's default style) under one layout, made readable (<see cref="MakeReadable"/>).</summary>
+    private static GenericChart Figure(Layout layout, params Trace[] traces) => Figure(layout, sized: false, traces);
+
+    /// <summary>As above; a <paramref name="sized"/> layout (an image grid laid out tile by tile) is taken as it is.</summary>
+    private static GenericChart Figure(Layout layout, bool sized, params Trace[] traces)
+    {
+        if (!sized) MakeReadable(layout, traces);
+        return GenericChart.addLayout(layout, GenericChart.combine(traces.Select(t => GenericChart.ofTraceObject(true, t))));
+    }
 
     private static Trace Trace(string type, params (string Key, object Value)[] properties)
     {
         var trace = new Trace2D(type);
+        TraceTypes.AddOrUpdate(trace, type);
         foreach (var (key, value) in properties) trace.SetProperty(key, value);
         return trace;
     }
@@ -566,7 +627,7 @@ public static partial class Charts
         return annotations;
     }
 
-    private static string Format(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+    private static string Format(double value) => NumberText.Readable(value, 4);
 
     /// <summary>One [H, W] plane as rows of doubles.</summary>
     private static double[][] Plane<T>(Tensor<T> tensor, int n, int c, string caller) where T : unmanaged, IFloatingPointIeee754<T>

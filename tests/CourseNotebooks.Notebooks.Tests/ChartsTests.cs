@@ -29,7 +29,7 @@ public sealed class ChartsTests
         var t = Tensor.FromArray(new double[,] { { 0.5, 2 }, { -1, 12345.678 } });
         var annotations = Figure(Plots.Heatmap(t)).GetProperty("layout").GetProperty("annotations");
 
-        Assert.Equal(["0.5", "2", "-1", "1.235E+04"], annotations.EnumerateArray().Select(a => a.GetProperty("text").GetString()));
+        Assert.Equal(["0.5", "2", "-1", "12,346"], annotations.EnumerateArray().Select(a => a.GetProperty("text").GetString()));
     }
 
     [Fact]

@@ -62,8 +62,10 @@ public sealed class DisplayTests
         Assert.Equal(MimeTypes.Html, DisplayFormatters.Format(chart).Select(f => f.MimeType).First());
         string html = Render(chart, MimeTypes.Html);
 
-        // Plotly.NET's figures carry a width and height (600 px by default), which the div keeps.
-        var div = System.Text.RegularExpressions.Regex.Match(html, "^<div id=\"(?<id>course-chart-[0-9a-f]{32})\" class=\"course-chart\" style=\"width:600px;height:600px;\"></div>");
+        // The library's figures carry a width and height (sized for reading, Charts.MakeReadable), which the div keeps.
+        using var sized = System.Text.Json.JsonDocument.Parse(Charts.Charts.ChartJson(chart));
+        int width = sized.RootElement.GetProperty("layout").GetProperty("width").GetInt32(), height = sized.RootElement.GetProperty("layout").GetProperty("height").GetInt32();
+        var div = System.Text.RegularExpressions.Regex.Match(html, $"^<div id=\"(?<id>course-chart-[0-9a-f]{{32}})\" class=\"course-chart\" style=\"width:{width}px;height:{height}px;\"></div>");
         Assert.True(div.Success, html);
         string id = div.Groups["id"].Value;
         Assert.Contains($"var id = \"{id}\"", html);
@@ -114,6 +116,17 @@ public sealed class DisplayTests
     }
 
     [Fact]
+    public void AListOfObjects_AllOfOneAnonymousType_IsShownAsATable()
+    {
+        CourseDisplay.Install();
+        var rows = new List<object> { new { Kernel = 3, Gap = 7.455e-16 }, new { Kernel = 5, Gap = 2.2e-16 } };
+        string html = System.Net.WebUtility.HtmlDecode(Render(rows, MimeTypes.Html));
+        Assert.Contains("<th", html);
+        Assert.Contains("7.455×10⁻¹⁶", html);
+        Assert.DoesNotContain("E-16", html);
+    }
+
+    [Fact]
     public void TextTable_EscapesHtml()
         => Assert.Contains("&lt;script&gt;", new TextTable(["x"]).AddRow("<script>").ToHtml());
 
@@ -124,6 +137,11 @@ public sealed class DisplayTests
         Assert.Equal("0.123457", TextTable.Cell(0.1234567));
         Assert.Equal("[1, 96, 55, 55]", TextTable.Cell(new[] { 1, 96, 55, 55 }));
         Assert.Equal("253,440", TextTable.Cell(253_440.0));
+        // Reals never in .NET's exponent form ("1.28469E+06"): separators when large, a power of ten when tiny.
+        Assert.Equal("1,284,690", TextTable.Cell(1_284_690.4));
+        Assert.Equal("12,345.7", TextTable.Cell(12_345.67));
+        Assert.Equal("1.5×10⁻⁷", TextTable.Cell(1.5e-7));
+        Assert.Equal("-2.5×10⁻⁵", TextTable.Cell(-2.5e-5f));
         Assert.Equal("NaN", TextTable.Cell(double.NaN));
         Assert.Equal("true", TextTable.Cell(true));
         Assert.Equal("", TextTable.Cell(null));

@@ -94,7 +94,7 @@ public static class CourseDisplay
     }
 
     /// <summary>
-    /// A tensor as HTML: a table of values (4 significant digits) for 1-D and 2-D tensors of at most
+    /// A tensor as HTML: a table of values (4 significant digits, never in exponent form) for 1-D and 2-D tensors of at most
     /// <see cref="GridUpTo"/> elements, the plain-text grid (one plane per leading index) for small 3-D and 4-D
     /// ones, and the shape with min, max and mean for larger ones.
     /// </summary>
@@ -111,7 +111,7 @@ public static class CourseDisplay
             sb.Append("<tr>");
             for (int c = 0; c < columns; c++)
                 sb.Append("<td style=\"").Append(TextTable.NumericCellStyle).Append("\">")
-                  .Append(tensor.Data[r * columns + c].ToString("G4", CultureInfo.InvariantCulture)).Append("</td>");
+                  .Append(NumberText.Readable(double.CreateTruncating(tensor.Data[r * columns + c]), 4)).Append("</td>");
             sb.Append("</tr>");
         }
         return sb.Append("</table></div>").ToString();
@@ -149,7 +149,12 @@ public static class CourseDisplay
     /// <summary>A sequence of records or anonymous objects as a table; null (declined) for any other value.</summary>
     private static string? RecordTable(object value, string mime)
     {
-        if (value is string || ElementType(value.GetType()) is not { } element || !TextTable.IsRecordLike(element)) return null;
+        if (value is string || ElementType(value.GetType()) is not { } element) return null;
+        // A List<object> of anonymous rows (all of one type) is as much a table as an array of them: its rows would
+        // otherwise print as one long line of "{ Kernel = 3, ..., AdjointRelativeGap = 7.455033780898712E-16 }".
+        if (element == typeof(object) && ((IEnumerable)value).Cast<object?>().Select(item => item?.GetType()).Distinct().ToList() is [{ } only])
+            element = only;
+        if (!TextTable.IsRecordLike(element)) return null;
         var table = TextTable.FromRecords((IEnumerable)value, element);
         return mime == MimeTypes.Html ? table.ToHtml() : table.ToPlainText();
     }

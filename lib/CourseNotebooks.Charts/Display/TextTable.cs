@@ -155,11 +155,12 @@ public sealed class TextTable
         _ => value.ToString() ?? "",
     };
 
+    // Never the exponent form ("1.28469E+06"): thousands separators above 10,000, powers of ten below 0.0001.
     private static string Real(double value)
     {
         if (double.IsNaN(value) || double.IsInfinity(value) || value == Math.Floor(value) && Math.Abs(value) < 1e15)
             return value.ToString(Math.Abs(value) >= 1e4 ? "N0" : "G", CultureInfo.InvariantCulture);
-        return value.ToString("G6", CultureInfo.InvariantCulture);
+        return NumberText.Readable(value, 6);
     }
 
     private static bool IsNumeric(Type type)

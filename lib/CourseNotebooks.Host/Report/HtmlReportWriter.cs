@@ -24,16 +24,20 @@ public static partial class HtmlReportWriter
     /// <summary>The CSS class of each chart's element; one per chart output.</summary>
     public const string ChartClass = "course-chart";
 
+    // Printed output (pre.output) and errors wrap their long lines instead of hiding them behind a scrollbar (a
+    // verdict sentence is read, not scrolled); code keeps its lines and scrolls, as in an editor.
     private const string PageStyle = """
         <style>
         body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
         pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; border-radius: 4px; }
         .cell { margin: 1rem 0; }
         .output { max-width: 100%; overflow-x: auto; }
+        pre.output { white-space: pre-wrap; overflow-wrap: break-word; }
         .code-header { font: 12px monospace; color: #666; }
         .output-markdown { border-left: 3px solid #d0d7de; padding-left: .8rem; overflow-x: auto; }
         .math { overflow-x: auto; }
-        .error { background: #fdecea; border-left: 4px solid #d33; padding: .4rem .6rem; white-space: pre-wrap; font-family: monospace; }
+        .error { background: #fdecea; border-left: 4px solid #d33; padding: .4rem .6rem; white-space: pre-wrap; overflow-wrap: break-word; font-family: monospace; }
+        p, li, h1, h2, h3, h4, .skipped, .code-header { overflow-wrap: break-word; }
         .skipped { color: #888; font-style: italic; }
         .status-passed { color: #1a7f37; } .status-failed { color: #d33; }
         </style>
