@@ -22,7 +22,16 @@ public static partial class Charts
     private const int DefaultPlotHeight = 320, TitleFont = 17, LegendFont = 12, LegendRow = 22, LegendSymbol = 50;
 
     /// <summary>Each trace's plotly type, as the Trace helper made it.</summary>
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Trace, string> TraceTypes = new();
+    private static System.Runtime.CompilerServices.ConditionalWeakTable<Trace, string> TraceTypes => TraceTypeTable.Map;
+
+    // In a class of its own, not a static field of Charts: Charts' static fields are initialised when the module
+    // initializer first touches Charts (PlotlyLoading.Install), and a field of a Plotly.NET type there loads Plotly.NET
+    // before Install has put it beside the kernel's FSharp.Core. In VS Code, Jupyter and dotnet-repl the first chart
+    // then failed with MissingMethodException (Giraffe.ViewEngine bound to the other FSharp.Core).
+    private static class TraceTypeTable
+    {
+        public static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Trace, string> Map = new();
+    }
 
     /// <summary>Applies the rules above to <paramref name="layout"/>, given the figure's traces.</summary>
     private static void MakeReadable(Layout layout, Trace[] traces)

@@ -290,4 +290,20 @@ public sealed class ChartsTests
         // (FSharpOption arguments, say) makes the call fail there with MissingMethodException.
         Assert.DoesNotContain(typeof(Plots).Assembly.GetReferencedAssemblies(), a => a.Name == "FSharp.Core");
     }
+    [Fact]
+    public void ChartsStaticFields_NameNoPlotlyOrFSharpType()
+    {
+        // The module initializer touches Charts before it has loaded Plotly.NET beside a kernel's FSharp.Core; a static
+        // field of a Plotly.NET or F# type would load Plotly.NET first and break every chart in VS Code, Jupyter and
+        // dotnet-repl (the host matrix caught one such field).
+        var fields = typeof(Plots).GetFields(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic);
+        Assert.NotEmpty(fields);
+        foreach (var field in fields)
+        {
+            var types = new[] { field.FieldType }.Concat(field.FieldType.IsGenericType ? field.FieldType.GetGenericArguments() : []);
+            foreach (var type in types)
+                Assert.False(type.Assembly.GetName().Name is "Plotly.NET" or "FSharp.Core" or "DynamicObj" or "Giraffe.ViewEngine" or "Fable.Core",
+                    $"Charts.{field.Name} is a {type.FullName}: keep Plotly.NET and F# types out of Charts' static fields");
+        }
+    }
 }
