@@ -211,14 +211,19 @@ public static partial class NotebookApps
     private static partial Regex UsingLine();
 
     /// <summary>The cell with its last expression (no semicolon: what a notebook shows below the cell) shown with display().</summary>
-    private static string ShowLastValue(string code)
+    internal static string ShowLastValue(string code)
     {
         var tree = CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(kind: SourceCodeKind.Script));
         var root = (CompilationUnitSyntax)tree.GetRoot();
         if (root.Members.LastOrDefault() is not GlobalStatementSyntax { Statement: ExpressionStatementSyntax { SemicolonToken.IsMissing: true } statement } last)
             return code;
-        var shown = SyntaxFactory.ParseStatement($"display({statement.Expression.ToFullString().Trim()});")
-            .WithLeadingTrivia(statement.GetLeadingTrivia()).WithTrailingTrivia(SyntaxFactory.EndOfLine("\n"));
+        // The expression without its outer trivia: its leading comments stay before display( (once, not twice), and a
+        // comment after its last token goes after the closing ");" rather than swallowing it.
+        var trailing = statement.Expression.GetTrailingTrivia().AddRange(statement.GetTrailingTrivia())
+            .Where(t => !t.IsKind(SyntaxKind.EndOfLineTrivia)).ToList();
+        var shown = SyntaxFactory.ParseStatement($"display({statement.Expression.WithoutTrivia().ToFullString()});")
+            .WithLeadingTrivia(statement.GetLeadingTrivia())
+            .WithTrailingTrivia(trailing.Append(SyntaxFactory.EndOfLine("\n")));
         return root.ReplaceNode(last, SyntaxFactory.GlobalStatement(shown)).ToFullString();
     }
 }
