@@ -87,7 +87,12 @@ internal static partial class HostComparison
     /// Text with its times and rates masked (they differ from run to run): numbers with a unit of time or rate, and the
     /// numbers in a text table's columns whose header names a time (TsneSeconds, SecondsToTarget, ...), which carry no unit.
     /// </summary>
-    public static string Mask(string text) => TimeOrRate().Replace(MaskTimeColumns(text.Replace("\r\n", "\n").TrimEnd()), "#");
+    public static string Mask(string text) =>
+        ShareOfATime().Replace(TimeOrRate().Replace(MaskTimeColumns(text.Replace("\r\n", "\n").TrimEnd()), "#"), "#");
+
+    // A share printed right after a masked time ("takes #, 0.3 % of a training step") is a ratio of two times.
+    [GeneratedRegex(@"(?<=#,\s)\d+(\.\d+)?\s?%")]
+    private static partial Regex ShareOfATime();
 
     /// <summary>
     /// In every aligned text table (a header line over a line of dashes, as TextTable writes it), the numbers that lie
@@ -125,13 +130,15 @@ internal static partial class HostComparison
     [GeneratedRegex(@"\S+(?: \S+)*")]
     private static partial Regex HeaderWord();
 
-    [GeneratedRegex(@"seconds|time|\bms\b|/s\b|per second", RegexOptions.IgnoreCase)]
+    // Columns of times, and of shares of a time (ShareOfTrainingStep).
+    [GeneratedRegex(@"seconds|time|\bms\b|/s\b|per second|share", RegexOptions.IgnoreCase)]
     private static partial Regex TimeHeader();
 
     [GeneratedRegex(@"-?\d[\d,]*(\.\d+)?(E[+-]?\d+)?")]
     private static partial Regex Number();
 
-    [GeneratedRegex(@"\d[\d,]*(\.\d+)?\s?(ms|µs|s|seconds|min|images/s|steps/s|samples/s)\b")]
+    // A range of times ("1.3 to 1.8 s") carries its unit once, after the second number.
+    [GeneratedRegex(@"(\d[\d,]*(\.\d+)?\s?(to|-|–)\s?)?\d[\d,]*(\.\d+)?\s?(ms|µs|s|seconds|min|images/s|steps/s|samples/s)\b")]
     private static partial Regex TimeOrRate();
 
     /// <summary>A figure's JSON, canonical; for a chart of times only its traces' names and kinds.</summary>

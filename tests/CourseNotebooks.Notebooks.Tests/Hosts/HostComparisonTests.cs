@@ -26,5 +26,8 @@ public sealed class HostComparisonTests
     {
         Assert.Equal(HostComparison.Mask("trained in 1.2 s, 340 images/s"), HostComparison.Mask("trained in 3.4 s, 120 images/s"));
         Assert.NotEqual(HostComparison.Mask("loss 0.52 after 3 epochs"), HostComparison.Mask("loss 0.53 after 3 epochs"));
+        Assert.Equal(HostComparison.Mask("Each map took 1.3 to 1.8 s."), HostComparison.Mask("Each map took 5.0 to 25 s."));
+        Assert.Equal(HostComparison.Mask("Adam takes 0.2 ms, 0.3 % of a step"), HostComparison.Mask("Adam takes 0.5 ms, 0.9 % of a step"));
+        Assert.NotEqual(HostComparison.Mask("accuracy 75.8 % against 73.1 %"), HostComparison.Mask("accuracy 75.9 % against 73.1 %"));
     }
 }
